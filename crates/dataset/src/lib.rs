@@ -1,0 +1,1 @@
+//! dataset (work in progress)

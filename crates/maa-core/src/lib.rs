@@ -1,0 +1,1 @@
+//! maa-core (work in progress)

@@ -1,0 +1,2 @@
+//! maan CLI
+fn main() {}

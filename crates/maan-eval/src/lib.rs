@@ -1,0 +1,1 @@
+//! maan-eval (work in progress)

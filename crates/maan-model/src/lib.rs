@@ -1,0 +1,1 @@
+//! maan-model (work in progress)
