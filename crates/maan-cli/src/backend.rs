@@ -1,0 +1,1 @@
+//! Backend selection: `--backend ndarray|flex|wgpu|cuda` mapped to a Burn device at run time.

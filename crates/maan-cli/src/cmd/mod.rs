@@ -1,0 +1,11 @@
+//! One module per subcommand. Each exposes `XArgs` (clap) and `run(args) -> anyhow::Result<()>`.
+
+pub mod bench;
+pub mod demo;
+pub mod eval;
+pub mod experiment;
+pub mod inspect;
+pub mod plot;
+pub mod synth;
+pub mod test;
+pub mod train;
