@@ -12,7 +12,7 @@
 //! and `MAA = Σ_i m^T_i`. Kept as the faithful reference and the benchmark baseline of the
 //! closed form in [`crate::marginalized_average`].
 
-use burn::tensor::{backend::Backend, Bool, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
 
 use crate::closed_form::{apply_mask, check_shapes};
 
@@ -35,9 +35,12 @@ pub fn marginalized_average<B: Backend>(
     let mut q = Tensor::<B, 2>::ones([batch, 1], &device);
     for t in 0..time {
         let n = t + 2; // sizes i = 0..=t+1
-        let p = probs.clone().slice([0..batch, t..t + 1]); // [batch, 1]
-        let x = features.clone().slice([0..batch, t..t + 1, 0..dim]); // [batch, 1, dim]
-                                                                      // b_{i-1} and 1 - b_{i-1} for i = 0..n-1 (i = 0 multiplies zeros; use 0).
+                       // `select` copies into fresh contiguous tensors; strided slices fed to the later
+                       // reshape/broadcast gave wrong results on wgpu (Burn 0.21, lavapipe) for T ≥ 9.
+        let index = Tensor::<B, 1, Int>::from_data(TensorData::new(vec![t as i64], [1]), &device);
+        let p = probs.clone().select(1, index.clone()); // [batch, 1]
+        let x = features.clone().select(1, index); // [batch, 1, dim]
+                                                   // b_{i-1} and 1 - b_{i-1} for i = 0..n-1 (i = 0 multiplies zeros; use 0).
         let (b, one_minus_b): (Vec<f32>, Vec<f32>) = (0..n)
             .map(|i| {
                 if i == 0 {
