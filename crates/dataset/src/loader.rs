@@ -1,0 +1,813 @@
+//! Loading and validating a whole dataset directory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use maan_eval::annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
+
+use crate::error::{DatasetError, Problem, Severity};
+use crate::layout::{
+    detect_layout, detect_store, DatasetKind, FeatureStore, Layout, Split, ACTIVITYNET_JSON,
+};
+use crate::npy::{check_finite, read_features, FeatureArray, NpyDtype};
+use crate::timing::SnippetTiming;
+
+/// One video: its features, loaded once and kept in memory, and its annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Video {
+    /// The video id as in the annotation file (the key detections are scored under).
+    pub id: String,
+    /// Number of snippets `T`.
+    pub len: usize,
+    /// RGB features, row-major `[len, rgb_dim]`.
+    pub rgb: Arc<[f32]>,
+    /// Flow features, row-major `[len, flow_dim]`; `None` (and `flow_dim == 0`) for a dataset
+    /// with one stream only.
+    pub flow: Option<Arc<[f32]>>,
+    /// RGB feature dimension (1024 for I3D).
+    pub rgb_dim: usize,
+    /// Flow feature dimension (1024 for I3D; 0 when there is no flow stream).
+    pub flow_dim: usize,
+    /// Class indices present in the video (sorted, unique; several for multi-label videos).
+    pub labels: Vec<usize>,
+    /// Annotated instances in seconds, clipped to `[0, duration]`.
+    pub segments: Vec<GtSegment>,
+    /// Duration in seconds: the annotation's `duration`, or `len * seconds_per_snippet` when the
+    /// file gives none.
+    pub duration: f64,
+    /// Number of classes of the dataset: the length of the multi-hot label vector.
+    pub num_classes: usize,
+}
+
+impl Video {
+    /// Multi-hot label vector `[num_classes]`.
+    pub fn label_vector(&self) -> Vec<f32> {
+        let mut v = vec![0.0; self.num_classes];
+        for &c in &self.labels {
+            if c < v.len() {
+                v[c] = 1.0;
+            }
+        }
+        v
+    }
+
+    /// Row `t` of the rgb features, `[rgb_dim]`.
+    pub fn rgb_row(&self, t: usize) -> &[f32] {
+        &self.rgb[t * self.rgb_dim..(t + 1) * self.rgb_dim]
+    }
+
+    /// Row `t` of the flow features, `[flow_dim]` (empty without a flow stream).
+    pub fn flow_row(&self, t: usize) -> &[f32] {
+        match &self.flow {
+            Some(f) => &f[t * self.flow_dim..(t + 1) * self.flow_dim],
+            None => &[],
+        }
+    }
+}
+
+/// How to read a dataset directory.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoadOptions {
+    /// The layout; `None` detects it ([`detect_layout`]).
+    pub layout: Option<Layout>,
+    /// The benchmark; `None` infers it (ActivityNet layout, or labels that are not THUMOS14
+    /// classes, mean ActivityNet1.3).
+    pub kind: Option<DatasetKind>,
+    /// Snippet timing (16 frames at 25 fps by default).
+    pub timing: SnippetTiming,
+    /// Crop rgb and flow to the shorter of the two when their lengths differ (a counted warning)
+    /// instead of failing.
+    pub crop_to_shorter: bool,
+    /// Annotation file; `None` means `gt.json` (or `activity_net.v1-3.min.json` for the
+    /// ActivityNet layout) in the directory.
+    pub annotations: Option<PathBuf>,
+    /// Class list, one name per line; `None` means `classes.txt` in the directory if present,
+    /// else the built-in list of the benchmark.
+    pub classes: Option<PathBuf>,
+    /// Threads reading feature files; 0 means the number of CPUs.
+    pub num_threads: usize,
+}
+
+/// A loaded dataset: every video's features in memory, with labels and annotations.
+#[derive(Debug, Clone)]
+pub struct WtalDataset {
+    /// The directory it was read from.
+    pub dir: PathBuf,
+    /// The benchmark.
+    pub kind: DatasetKind,
+    /// The layout.
+    pub layout: Layout,
+    /// The class list; class index = position.
+    pub classes: ClassList,
+    /// Snippet timing.
+    pub timing: SnippetTiming,
+    /// Training videos, in split-file order.
+    pub train: Vec<Arc<Video>>,
+    /// Test videos, in split-file order.
+    pub test: Vec<Arc<Video>>,
+    /// The whole annotation file (all subsets, unclipped).
+    pub ground_truth: GroundTruth,
+    /// Every warning found while loading.
+    pub warnings: Vec<Problem>,
+}
+
+impl WtalDataset {
+    /// Reads and validates a dataset directory; fails on the first error (the message counts
+    /// the others; [`inspect`] lists them all).
+    pub fn load(dir: &Path, opts: &LoadOptions) -> Result<WtalDataset, DatasetError> {
+        let scan = scan(dir, opts)?;
+        let mut errors = scan.errors;
+        if !errors.is_empty() {
+            let more = errors.len() - 1;
+            let first = errors.swap_remove(0);
+            return Err(if more == 0 {
+                first
+            } else {
+                DatasetError::Many {
+                    first: Box::new(first),
+                    more,
+                }
+            });
+        }
+        Ok(scan.dataset)
+    }
+
+    /// The feature dimension of the rgb stream (0 for an empty dataset).
+    pub fn rgb_dim(&self) -> usize {
+        self.train
+            .iter()
+            .chain(&self.test)
+            .map(|v| v.rgb_dim)
+            .next()
+            .unwrap_or(0)
+    }
+
+    /// The feature dimension of the flow stream (0 without flow or for an empty dataset).
+    pub fn flow_dim(&self) -> usize {
+        self.train
+            .iter()
+            .chain(&self.test)
+            .map(|v| v.flow_dim)
+            .next()
+            .unwrap_or(0)
+    }
+
+    /// Number of classes.
+    pub fn num_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// The ground truth of the test videos that were loaded, with segments clipped as in
+    /// [`Video::segments`] and durations as in [`Video::duration`]: what detections on the test
+    /// split are scored against.
+    pub fn test_ground_truth(&self) -> GroundTruth {
+        GroundTruth {
+            version: self.ground_truth.version.clone(),
+            videos: self
+                .test
+                .iter()
+                .map(|v| {
+                    let subset = self
+                        .ground_truth
+                        .videos
+                        .get(&v.id)
+                        .map(|g| g.subset.clone())
+                        .unwrap_or_else(|| "test".into());
+                    (
+                        v.id.clone(),
+                        GtVideo {
+                            subset,
+                            duration: Some(v.duration),
+                            segments: v.segments.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Everything [`inspect`] found: summary statistics and every problem.
+#[derive(Debug, Clone)]
+pub struct InspectReport {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The layout (detected or given), if it could be determined.
+    pub layout: Option<Layout>,
+    /// The benchmark, if the annotations could be read.
+    pub kind: Option<DatasetKind>,
+    /// The class names.
+    pub classes: Vec<String>,
+    /// Videos per split that loaded without error: `(train, test)`.
+    pub videos: (usize, usize),
+    /// Videos listed per split: `(train, test)`.
+    pub listed: (usize, usize),
+    /// Instances per class in the loaded `(train, test)` videos, in class order.
+    pub instances: Vec<(usize, usize)>,
+    /// Snippet-count statistics of the loaded train and test videos.
+    pub snippets: [Option<LengthStats>; 2],
+    /// Feature dimension of the rgb stream, of the flow stream (0: none).
+    pub dims: (usize, usize),
+    /// Element types found on disk and how many files had each.
+    pub dtypes: BTreeMap<String, usize>,
+    /// Every problem found, errors and warnings.
+    pub problems: Vec<Problem>,
+    /// The loaded dataset when there was no error.
+    pub dataset: Option<WtalDataset>,
+}
+
+impl InspectReport {
+    /// Number of errors.
+    pub fn num_errors(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
+    }
+
+    /// Number of warnings.
+    pub fn num_warnings(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+            .count()
+    }
+
+    /// Whether any error was found.
+    pub fn has_errors(&self) -> bool {
+        self.num_errors() > 0
+    }
+}
+
+/// Min, median, mean and max of the snippet counts of a set of videos.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LengthStats {
+    /// Number of videos.
+    pub count: usize,
+    /// Total snippets.
+    pub total: usize,
+    /// Shortest video.
+    pub min: usize,
+    /// Median length (lower median).
+    pub median: usize,
+    /// Mean length.
+    pub mean: f64,
+    /// Longest video.
+    pub max: usize,
+}
+
+impl LengthStats {
+    /// Statistics of the lengths of `videos`, `None` when empty.
+    pub fn of(videos: &[Arc<Video>]) -> Option<LengthStats> {
+        let mut l: Vec<usize> = videos.iter().map(|v| v.len).collect();
+        if l.is_empty() {
+            return None;
+        }
+        l.sort_unstable();
+        let total: usize = l.iter().sum();
+        Some(LengthStats {
+            count: l.len(),
+            total,
+            min: l[0],
+            median: l[(l.len() - 1) / 2],
+            mean: total as f64 / l.len() as f64,
+            max: l[l.len() - 1],
+        })
+    }
+}
+
+/// Reads and validates every file of a dataset directory and collects every problem instead of
+/// stopping at the first. Never fails: a directory that cannot be read at all gives a report
+/// with one error.
+pub fn inspect(dir: &Path, opts: &LoadOptions) -> InspectReport {
+    let mut report = InspectReport {
+        dir: dir.into(),
+        layout: opts.layout,
+        kind: opts.kind,
+        classes: Vec::new(),
+        videos: (0, 0),
+        listed: (0, 0),
+        instances: Vec::new(),
+        snippets: [None, None],
+        dims: (0, 0),
+        dtypes: BTreeMap::new(),
+        problems: Vec::new(),
+        dataset: None,
+    };
+    let scan = match scan(dir, opts) {
+        Ok(s) => s,
+        Err(e) => {
+            report.problems.push(Problem::error(&e));
+            return report;
+        }
+    };
+    let ds = scan.dataset;
+    report.layout = Some(ds.layout);
+    report.kind = Some(ds.kind);
+    report.classes = ds.classes.names().to_vec();
+    report.videos = (ds.train.len(), ds.test.len());
+    report.listed = scan.listed;
+    report.instances = vec![(0, 0); ds.classes.len()];
+    for (split, videos) in [(0, &ds.train), (1, &ds.test)] {
+        for v in videos.iter() {
+            for s in &v.segments {
+                if let Some(c) = ds.classes.index_of(&s.label) {
+                    if split == 0 {
+                        report.instances[c].0 += 1;
+                    } else {
+                        report.instances[c].1 += 1;
+                    }
+                }
+            }
+        }
+    }
+    report.snippets = [LengthStats::of(&ds.train), LengthStats::of(&ds.test)];
+    report.dims = (ds.rgb_dim(), ds.flow_dim());
+    report.dtypes = scan
+        .dtypes
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    report.problems = scan.errors.iter().map(Problem::error).collect();
+    report.problems.extend(ds.warnings.iter().cloned());
+    if scan.errors.is_empty() {
+        report.dataset = Some(ds);
+    }
+    report
+}
+
+/// The result of reading a directory: a dataset (possibly missing the videos that failed), the
+/// errors, and per-dtype file counts.
+struct Scan {
+    dataset: WtalDataset,
+    errors: Vec<DatasetError>,
+    listed: (usize, usize),
+    dtypes: BTreeMap<NpyDtype, usize>,
+}
+
+/// One video to read.
+struct Job {
+    split: Split,
+    /// Key in the annotation file.
+    id: String,
+    /// Feature file stem.
+    name: String,
+    /// Whether a missing feature file is a warning (videos found through annotation subsets
+    /// rather than a split file) instead of an error.
+    optional: bool,
+}
+
+enum Outcome {
+    Loaded(Video, Vec<NpyDtype>, Vec<Problem>),
+    Skipped(Problem),
+    Failed(Vec<DatasetError>),
+}
+
+fn read_split_file(path: &Path) -> Result<Vec<String>, DatasetError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DatasetError::io(path, e))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
+fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
+    opts.timing.validate()?;
+    let layout = match opts.layout {
+        Some(l) => {
+            if !dir.is_dir() {
+                return Err(DatasetError::io(
+                    dir,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "dataset directory not found",
+                    ),
+                ));
+            }
+            l
+        }
+        None => detect_layout(dir)?,
+    };
+    let store = match layout {
+        Layout::A => FeatureStore::TwoFiles,
+        Layout::B => FeatureStore::Joint,
+        Layout::ActivityNet => detect_store(dir).ok_or_else(|| DatasetError::UnknownLayout {
+            dir: dir.into(),
+            reason: "ActivityNet annotations, but no features/ folder (layout A) and no train/ or test/ folder (layout B)".into(),
+        })?,
+    };
+    let gt_path = match &opts.annotations {
+        Some(p) => p.clone(),
+        None if layout == Layout::ActivityNet && dir.join(ACTIVITYNET_JSON).is_file() => {
+            dir.join(ACTIVITYNET_JSON)
+        }
+        None => dir.join("gt.json"),
+    };
+    let gt = GroundTruth::from_path(&gt_path)?;
+    let labels = gt.labels();
+    let kind = opts.kind.unwrap_or_else(|| {
+        // THUMOS14 unless the layout says ActivityNet or the labels fit ActivityNet1.3 better.
+        let count = |cl: &ClassList| labels.iter().filter(|l| cl.index_of(l).is_some()).count();
+        if layout == Layout::ActivityNet
+            || count(&ClassList::activitynet13()) > count(&ClassList::thumos14())
+        {
+            DatasetKind::ActivityNet13
+        } else {
+            DatasetKind::Thumos14
+        }
+    });
+    let classes = match &opts.classes {
+        Some(p) => ClassList::from_path(p)?,
+        None if dir.join("classes.txt").is_file() => {
+            ClassList::from_path(&dir.join("classes.txt"))?
+        }
+        None => match kind {
+            DatasetKind::Thumos14 => ClassList::thumos14(),
+            DatasetKind::ActivityNet13 => ClassList::activitynet13(),
+        },
+    };
+
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+
+    // Map a feature/split name to its annotation key: the name itself, or without `v_`.
+    let resolve = |name: &str| -> Option<String> {
+        if gt.videos.contains_key(name) {
+            Some(name.to_string())
+        } else {
+            name.strip_prefix("v_")
+                .filter(|s| gt.videos.contains_key(*s))
+                .map(String::from)
+        }
+    };
+    let feature_name = |id: &str| -> String {
+        if layout == Layout::ActivityNet && !id.starts_with("v_") {
+            format!("v_{id}")
+        } else {
+            id.to_string()
+        }
+    };
+
+    let mut jobs = Vec::new();
+    let mut listed = (0, 0);
+    let mut in_split: BTreeSet<String> = BTreeSet::new();
+    for split in [Split::Train, Split::Test] {
+        let split_path = dir.join(format!("split_{}.txt", split.name()));
+        let from_file = split_path.is_file();
+        let entries: Vec<(String, String, bool)> = if from_file {
+            let names = read_split_file(&split_path)?;
+            let mut seen = BTreeSet::new();
+            let mut out = Vec::new();
+            for name in names {
+                if !seen.insert(name.clone()) {
+                    warnings.push(Problem::warning(format!(
+                        "{}: video {name} is listed twice; using it once",
+                        split_path.display()
+                    )));
+                    continue;
+                }
+                match resolve(&name) {
+                    Some(id) => out.push((id, name, false)),
+                    None => errors.push(DatasetError::NotAnnotated {
+                        path: split_path.clone(),
+                        video: name,
+                    }),
+                }
+            }
+            out
+        } else {
+            gt.videos
+                .iter()
+                .filter(|(_, v)| match split {
+                    Split::Train => kind.is_train_subset(&v.subset),
+                    Split::Test => kind.is_test_subset(&v.subset),
+                })
+                .map(|(id, _)| (id.clone(), feature_name(id), true))
+                .collect()
+        };
+        match split {
+            Split::Train => listed.0 = entries.len(),
+            Split::Test => listed.1 = entries.len(),
+        }
+        for (id, name, optional) in entries {
+            in_split.insert(id.clone());
+            jobs.push(Job {
+                split,
+                id,
+                name,
+                optional,
+            });
+        }
+    }
+    // Annotated videos of a train or test subset that no split file lists: no features.
+    for (id, v) in &gt.videos {
+        if !in_split.contains(id)
+            && (kind.is_train_subset(&v.subset) || kind.is_test_subset(&v.subset))
+        {
+            warnings.push(Problem::warning(format!(
+                "{}: video {id} (subset {:?}) is annotated but has no features (not in a split file); skipped",
+                gt_path.display(),
+                v.subset
+            )));
+        }
+    }
+
+    // Labels first: they need no file reads.
+    let ctx = Ctx {
+        dir,
+        store,
+        gt: &gt,
+        gt_path: &gt_path,
+        classes: &classes,
+        opts,
+    };
+    let outcomes = run_jobs(&jobs, &ctx, opts.num_threads);
+
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    let mut dtypes: BTreeMap<NpyDtype, usize> = BTreeMap::new();
+    let mut dims: Option<(usize, usize, PathBuf)> = None;
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Loaded(video, dts, warns) => {
+                for d in dts {
+                    *dtypes.entry(d).or_default() += 1;
+                }
+                warnings.extend(warns);
+                let path = store.rgb_path(dir, job.split, &job.name);
+                match &dims {
+                    None => dims = Some((video.rgb_dim, video.flow_dim, path)),
+                    Some((r, f, first)) if (*r, *f) != (video.rgb_dim, video.flow_dim) => {
+                        errors.push(DatasetError::WrongShape {
+                            path,
+                            video: video.id.clone(),
+                            message: format!(
+                                "feature dimensions rgb {} / flow {} differ from rgb {r} / flow {f} of {}",
+                                video.rgb_dim,
+                                video.flow_dim,
+                                first.display()
+                            ),
+                        });
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+                match job.split {
+                    Split::Train => train.push(Arc::new(video)),
+                    Split::Test => test.push(Arc::new(video)),
+                }
+            }
+            Outcome::Skipped(p) => warnings.push(p),
+            Outcome::Failed(errs) => errors.extend(errs),
+        }
+    }
+    let dataset = WtalDataset {
+        dir: dir.into(),
+        kind,
+        layout,
+        classes,
+        timing: opts.timing,
+        train,
+        test,
+        ground_truth: gt,
+        warnings,
+    };
+    Ok(Scan {
+        dataset,
+        errors,
+        listed,
+        dtypes,
+    })
+}
+
+struct Ctx<'a> {
+    dir: &'a Path,
+    store: FeatureStore,
+    gt: &'a GroundTruth,
+    gt_path: &'a Path,
+    classes: &'a ClassList,
+    opts: &'a LoadOptions,
+}
+
+fn run_jobs(jobs: &[Job], ctx: &Ctx<'_>, num_threads: usize) -> Vec<Outcome> {
+    let threads = if num_threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        num_threads
+    }
+    .clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= jobs.len() {
+                    break;
+                }
+                let out = load_video(&jobs[i], ctx);
+                if let Ok(mut r) = results.lock() {
+                    r[i] = Some(out);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Outcome::Failed(Vec::new())))
+        .collect()
+}
+
+fn load_video(job: &Job, ctx: &Ctx<'_>) -> Outcome {
+    let video = job.id.as_str();
+    let Some(gtv) = ctx.gt.videos.get(video) else {
+        return Outcome::Failed(Vec::new());
+    };
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+
+    let mut labels = BTreeSet::new();
+    for s in &gtv.segments {
+        match ctx.classes.index_of(&s.label) {
+            Some(c) => {
+                labels.insert(c);
+            }
+            None => errors.push(DatasetError::UnknownLabel {
+                path: ctx.gt_path.into(),
+                video: video.into(),
+                label: s.label.clone(),
+            }),
+        }
+    }
+
+    let rgb_path = ctx.store.rgb_path(ctx.dir, job.split, &job.name);
+    if job.optional && !rgb_path.is_file() {
+        return Outcome::Skipped(Problem::warning(format!(
+            "{}: video {video} is annotated but has no features ({} is missing); skipped",
+            ctx.gt_path.display(),
+            rgb_path.display()
+        )));
+    }
+    let mut dtypes = Vec::new();
+    let mut checked = |path: &Path| -> Option<FeatureArray> {
+        let arr = match read_features(path, video) {
+            Ok(a) => a,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        dtypes.push(arr.dtype);
+        if arr.rows == 0 {
+            errors.push(DatasetError::EmptyVideo {
+                path: path.into(),
+                video: video.into(),
+            });
+            return None;
+        }
+        if arr.cols == 0 {
+            errors.push(DatasetError::WrongShape {
+                path: path.into(),
+                video: video.into(),
+                message: format!("feature dimension is 0 (shape [{}, 0])", arr.rows),
+            });
+            return None;
+        }
+        if let Err(e) = check_finite(&arr, path, video) {
+            errors.push(e);
+            return None;
+        }
+        Some(arr)
+    };
+
+    let (rgb, flow) = match ctx.store {
+        FeatureStore::TwoFiles => {
+            let rgb = checked(&rgb_path);
+            let flow_path = ctx.store.flow_path(ctx.dir, job.split, &job.name);
+            let flow = checked(&flow_path);
+            let (Some(mut rgb), Some(mut flow)) = (rgb, flow) else {
+                return Outcome::Failed(errors);
+            };
+            if rgb.rows != flow.rows {
+                if ctx.opts.crop_to_shorter {
+                    let n = rgb.rows.min(flow.rows);
+                    warnings.push(Problem::warning(format!(
+                        "{}: video {video}: rgb has {} snippets but flow has {}; both cropped to {n}",
+                        flow_path.display(),
+                        rgb.rows,
+                        flow.rows
+                    )));
+                    rgb.data.truncate(n * rgb.cols);
+                    rgb.rows = n;
+                    flow.data.truncate(n * flow.cols);
+                    flow.rows = n;
+                } else {
+                    errors.push(DatasetError::StreamLengthMismatch {
+                        path: flow_path,
+                        video: video.into(),
+                        rgb_len: rgb.rows,
+                        flow_len: flow.rows,
+                    });
+                    return Outcome::Failed(errors);
+                }
+            }
+            (rgb, Some(flow))
+        }
+        FeatureStore::Joint => {
+            let Some(arr) = checked(&rgb_path) else {
+                return Outcome::Failed(errors);
+            };
+            if arr.cols % 2 != 0 {
+                errors.push(DatasetError::WrongShape {
+                    path: rgb_path,
+                    video: video.into(),
+                    message: format!(
+                        "layout B needs rgb and flow side by side, an even number of columns; found shape [{}, {}]",
+                        arr.rows, arr.cols
+                    ),
+                });
+                return Outcome::Failed(errors);
+            }
+            let half = arr.cols / 2;
+            let mut r = Vec::with_capacity(arr.rows * half);
+            let mut f = Vec::with_capacity(arr.rows * half);
+            for row in arr.data.chunks_exact(arr.cols) {
+                r.extend_from_slice(&row[..half]);
+                f.extend_from_slice(&row[half..]);
+            }
+            let dtype = arr.dtype;
+            (
+                FeatureArray {
+                    rows: arr.rows,
+                    cols: half,
+                    data: r,
+                    dtype,
+                },
+                Some(FeatureArray {
+                    rows: arr.rows,
+                    cols: half,
+                    data: f,
+                    dtype,
+                }),
+            )
+        }
+    };
+    if !errors.is_empty() {
+        return Outcome::Failed(errors);
+    }
+
+    let len = rgb.rows;
+    let spf = ctx.opts.timing.seconds_per_snippet();
+    let (duration, tolerance) = match gtv.duration {
+        Some(d) if d > 0.0 => (d, 1e-6),
+        _ => (len as f64 * spf, spf),
+    };
+    let mut segments = Vec::with_capacity(gtv.segments.len());
+    for s in &gtv.segments {
+        if s.end > duration + tolerance || s.start < 0.0 {
+            warnings.push(Problem::warning(format!(
+                "{}: video {video}: segment [{}, {}] ({}) lies beyond the video [0, {duration:.3}]; {}",
+                ctx.gt_path.display(),
+                s.start,
+                s.end,
+                s.label,
+                if s.start >= duration { "dropped" } else { "clipped" }
+            )));
+        }
+        if s.start >= duration {
+            continue;
+        }
+        segments.push(GtSegment {
+            label: s.label.clone(),
+            start: s.start.max(0.0),
+            end: s.end.min(duration),
+        });
+    }
+    let (flow_data, flow_dim) = match flow {
+        Some(f) => (Some(Arc::from(f.data)), f.cols),
+        None => (None, 0),
+    };
+    Outcome::Loaded(
+        Video {
+            id: video.into(),
+            len,
+            rgb: Arc::from(rgb.data),
+            flow: flow_data,
+            rgb_dim: rgb.cols,
+            flow_dim,
+            labels: labels.into_iter().collect(),
+            segments,
+            duration,
+            num_classes: ctx.classes.len(),
+        },
+        dtypes,
+        warnings,
+    )
+}
