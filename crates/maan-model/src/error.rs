@@ -1,0 +1,41 @@
+//! Errors of training, checkpoints and inference.
+
+use std::path::{Path, PathBuf};
+
+/// An error of this crate (I/O, checkpoints, data that does not fit the model).
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A Burn record could not be serialized or deserialized.
+    #[error("record: {0}")]
+    Record(String),
+    /// A checkpoint is missing, incomplete or does not match the configuration.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// The configuration is invalid or does not fit the data.
+    #[error("config: {0}")]
+    Config(String),
+    /// The evaluation failed.
+    #[error("evaluation: {0}")]
+    Eval(String),
+}
+
+impl ModelError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Result with [`ModelError`].
+pub type Result<T> = std::result::Result<T, ModelError>;

@@ -1,0 +1,115 @@
+//! Evaluation on the test split: detection mAP per tIoU (ActivityNet protocol) and
+//! classification mAP, through `maan-eval`.
+
+use burn::tensor::backend::Backend;
+use dataset::{DatasetKind, WtalDataset};
+use maan_eval::detections::DetectionFile;
+use maan_eval::eval::{
+    activitynet_tiou_thresholds, classification_map, detection_map, thumos14_tiou_thresholds,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+use crate::infer::{detections, localize_preset, run_videos, StreamKind, VideoOutput};
+use crate::model::StreamModel;
+
+/// Metrics of one evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalMetrics {
+    /// Training iteration at which it ran (0 outside training).
+    pub iteration: usize,
+    /// tIoU thresholds.
+    pub tiou_thresholds: Vec<f64>,
+    /// Detection mAP at each threshold, in `[0, 1]`.
+    pub map: Vec<f64>,
+    /// Mean of `map` (the metric that picks the `best` checkpoint).
+    pub average_map: f64,
+    /// Classification mAP of the video-level probabilities, in `[0, 1]` (NaN if undefined).
+    pub classification_map: f64,
+    /// Warnings of the detection evaluation (e.g. predicted labels absent from the ground
+    /// truth, dropped before scoring).
+    pub warnings: Vec<String>,
+}
+
+impl EvalMetrics {
+    /// mAP at the threshold closest to `tiou` (e.g. 0.5).
+    pub fn map_at(&self, tiou: f64) -> Option<f64> {
+        self.tiou_thresholds
+            .iter()
+            .position(|t| (t - tiou).abs() < 1e-9)
+            .map(|i| self.map[i])
+    }
+}
+
+/// The tIoU thresholds of a dataset's protocol (0.1:0.1:0.9 for THUMOS14, 0.5:0.05:0.95 for
+/// ActivityNet1.3).
+pub fn tiou_thresholds(kind: DatasetKind) -> Vec<f64> {
+    match kind {
+        DatasetKind::ActivityNet13 => activitynet_tiou_thresholds(),
+        _ => thumos14_tiou_thresholds(),
+    }
+}
+
+/// Scores a detection file and video-level probabilities against the test split of `data`.
+pub fn score(data: &WtalDataset, dets: &DetectionFile, outputs: &[VideoOutput]) -> Result<EvalMetrics> {
+    let gt = data.test_ground_truth();
+    let labels = gt.labels();
+    let mut warnings = Vec::new();
+    let mut filtered = dets.clone();
+    let mut dropped = 0usize;
+    for list in filtered.results.values_mut() {
+        let before = list.len();
+        list.retain(|d| labels.contains(&d.label));
+        dropped += before - list.len();
+    }
+    if dropped > 0 {
+        warnings.push(format!(
+            "{dropped} detections of classes absent from the test ground truth were not scored"
+        ));
+    }
+    let tious = tiou_thresholds(data.kind);
+    let (map, average_map) = if filtered.num_detections() == 0 {
+        warnings.push("no detections: mAP is 0".into());
+        (vec![0.0; tious.len()], 0.0)
+    } else {
+        let report = detection_map(&gt, &filtered, &tious).map_err(|e| ModelError::Eval(e.to_string()))?;
+        warnings.extend(report.warnings);
+        (report.map, report.average_map)
+    };
+    let c = data.num_classes();
+    let mut scores = Vec::with_capacity(outputs.len() * c);
+    let mut multi_hot = Vec::with_capacity(outputs.len() * c);
+    for (o, v) in outputs.iter().zip(&data.test) {
+        scores.extend_from_slice(&o.video_probs);
+        multi_hot.extend(v.label_vector());
+    }
+    let classification_map = classification_map(&scores, &multi_hot, outputs.len(), c);
+    Ok(EvalMetrics {
+        iteration: 0,
+        tiou_thresholds: tious,
+        map,
+        average_map,
+        classification_map,
+        warnings,
+    })
+}
+
+/// Runs the models on every test video of `data`, localizes with the dataset's preset and
+/// scores the detections. Returns the metrics, the detections and the per-video outputs.
+pub fn evaluate<B: Backend>(
+    models: &[(StreamKind, &StreamModel<B>)],
+    data: &WtalDataset,
+    rgb_weight: f64,
+    device: &B::Device,
+) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
+    let outputs = run_videos(models, &data.test, rgb_weight, device)?;
+    let names = data.classes.names().to_vec();
+    let dets = detections(
+        &outputs,
+        &names,
+        data.timing.seconds_per_snippet(),
+        &localize_preset(data),
+    );
+    let metrics = score(data, &dets, &outputs)?;
+    Ok((metrics, dets, outputs))
+}
