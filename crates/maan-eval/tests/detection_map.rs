@@ -15,7 +15,10 @@ use proptest::prelude::*;
 
 const EPS: f64 = 1e-12;
 
-fn gt(videos: &[(&str, &[(&str, f64, f64)])]) -> GroundTruth {
+/// `(label, start, end)` of one instance.
+type Seg<'a> = (&'a str, f64, f64);
+
+fn gt(videos: &[(&str, &[Seg])]) -> GroundTruth {
     let mut g = GroundTruth::default();
     for (id, segs) in videos {
         g.videos.insert(
