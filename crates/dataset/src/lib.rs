@@ -9,6 +9,7 @@ pub mod layout;
 pub mod loader;
 pub mod npy;
 pub mod sampling;
+pub mod synth;
 pub mod timing;
 
 pub use batch::{stack, train_loader, video_batch, Batch, TrainDataset, TrainItem, WtalBatcher};

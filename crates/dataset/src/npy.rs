@@ -13,7 +13,10 @@ use npyz::{DType, Endianness, TypeChar, WriterBuilder};
 use crate::error::DatasetError;
 
 /// The element types `.npy` files may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum NpyDtype {
     /// IEEE half precision (`<f2`).
     F16,

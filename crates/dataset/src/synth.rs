@@ -1,0 +1,573 @@
+//! A synthetic benchmark shaped like THUMOS14 or ActivityNet1.3, written in layout A.
+//!
+//! See the crate documentation for the generative model; [`SynthParams`] holds its parameters.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use maan_eval::annotations::{ClassList, GroundTruth};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::DatasetError;
+use crate::layout::Split;
+use crate::npy::{write_features, NpyDtype};
+use crate::timing::SnippetTiming;
+
+const THUMOS_GT: &str = include_str!("../../../data/thumos14/gt.json");
+const THUMOS_SPLIT_TRAIN: &str = include_str!("../../../data/thumos14/split_train.txt");
+const THUMOS_SPLIT_TEST: &str = include_str!("../../../data/thumos14/split_test.txt");
+
+/// Which benchmark the synthetic data imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Like {
+    /// The real THUMOS14 annotations (`data/thumos14/gt.json` restricted to the 200 + 210 videos
+    /// of the split files): same videos, durations, classes, instances and splits.
+    Thumos14,
+    /// Videos drawn from ActivityNet1.3's statistics: 200 classes, one class per video, about 1.5
+    /// instances per video, instances covering much of the video.
+    ActivityNet,
+}
+
+impl std::fmt::Display for Like {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Like::Thumos14 => "thumos14",
+            Like::ActivityNet => "activitynet",
+        })
+    }
+}
+
+impl std::str::FromStr for Like {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "thumos14" | "thumos" => Ok(Like::Thumos14),
+            "activitynet" | "activitynet13" | "anet" => Ok(Like::ActivityNet),
+            other => Err(format!(
+                "unknown benchmark {other:?} (expected thumos14 or activitynet)"
+            )),
+        }
+    }
+}
+
+/// Amplitudes of one stream's patterns, in units of the background noise's standard deviation
+/// along the pattern's (unit) direction.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StreamParams {
+    /// Class-specific core pattern `m_c`, on the short core of each instance.
+    pub core: f32,
+    /// Class-specific weak pattern `w_c`, on the rest of each instance.
+    pub weak: f32,
+    /// Class-agnostic actionness pattern `a`, on every instance snippet.
+    pub actionness: f32,
+    /// Class context `u_c`, on every snippet of a video containing class `c` (background too).
+    pub context: f32,
+    /// Background distractor patterns `d_j`, on distractor events.
+    pub distractor: f32,
+    /// Actionness `a` added on distractor events (class-agnostic motion without an action).
+    pub distractor_actionness: f32,
+}
+
+/// Parameters of the generative model (see the crate documentation).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SynthParams {
+    /// Standard deviation of the i.i.d. Gaussian background noise (per coordinate).
+    pub noise_std: f32,
+    /// Fraction of each instance (in snippets, at least one) that is its discriminative core.
+    pub core_fraction: f64,
+    /// Cosine similarity between a class's weak pattern and its core pattern.
+    pub weak_core_similarity: f32,
+    /// Number of class-agnostic background distractor patterns.
+    pub num_distractors: usize,
+    /// Distractor events per 100 snippets of video (on average).
+    pub distractor_rate: f64,
+    /// Shortest and longest distractor event, in snippets.
+    pub distractor_len: (usize, usize),
+    /// Per-snippet relative jitter of every pattern amplitude (standard deviation).
+    pub amplitude_jitter: f32,
+    /// RGB stream amplitudes.
+    pub rgb: StreamParams,
+    /// Flow stream amplitudes.
+    pub flow: StreamParams,
+}
+
+impl Default for SynthParams {
+    fn default() -> Self {
+        SynthParams {
+            noise_std: 1.0,
+            core_fraction: 0.25,
+            weak_core_similarity: 0.5,
+            num_distractors: 4,
+            distractor_rate: 2.0,
+            distractor_len: (2, 12),
+            amplitude_jitter: 0.2,
+            rgb: StreamParams {
+                core: 4.0,
+                weak: 1.5,
+                actionness: 1.0,
+                context: 1.0,
+                distractor: 2.5,
+                distractor_actionness: 0.7,
+            },
+            flow: StreamParams {
+                core: 4.0,
+                weak: 1.8,
+                actionness: 1.8,
+                context: 0.3,
+                distractor: 2.0,
+                distractor_actionness: 1.2,
+            },
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SynthConfig {
+    /// The benchmark imitated.
+    pub like: Like,
+    /// Feature dimension per stream.
+    pub dim: usize,
+    /// Seed: the output is a function of the whole configuration.
+    pub seed: u64,
+    /// Element type of the npy files.
+    pub dtype: NpyDtype,
+    /// Snippet timing used to turn durations into snippet counts.
+    pub timing: SnippetTiming,
+    /// Videos for [`Like::ActivityNet`] (two thirds train, one third test); for
+    /// [`Like::Thumos14`], `Some(n)` keeps only the first `n` videos of each split.
+    pub num_videos: Option<usize>,
+    /// The generative model's parameters.
+    pub params: SynthParams,
+}
+
+/// Default feature dimension per stream: THUMOS14-like data at 256 dims is 133k snippets x 2
+/// streams x 256 x 4 bytes = 272 MB.
+pub const DEFAULT_DIM: usize = 256;
+
+/// Default number of ActivityNet-like videos.
+pub const DEFAULT_ACTIVITYNET_VIDEOS: usize = 1000;
+
+impl Default for SynthConfig {
+    fn default() -> Self {
+        SynthConfig {
+            like: Like::Thumos14,
+            dim: DEFAULT_DIM,
+            seed: 0,
+            dtype: NpyDtype::F32,
+            timing: SnippetTiming::default(),
+            num_videos: None,
+            params: SynthParams::default(),
+        }
+    }
+}
+
+/// What [`generate`] wrote.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SynthSummary {
+    /// The output directory.
+    pub out: PathBuf,
+    /// Training and test videos.
+    pub videos: (usize, usize),
+    /// Snippets per stream, all videos.
+    pub snippets: usize,
+    /// Annotated instances.
+    pub instances: usize,
+    /// Classes.
+    pub classes: usize,
+    /// Feature dimension per stream.
+    pub dim: usize,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// One video to synthesize.
+#[derive(Debug, Clone)]
+struct Plan {
+    id: String,
+    split: Split,
+    subset: &'static str,
+    duration: f64,
+    len: usize,
+    /// `(class, start, end)` in seconds.
+    segments: Vec<(usize, f64, f64)>,
+}
+
+fn unit(rng: &mut StdRng, dim: usize) -> Vec<f32> {
+    loop {
+        let v: Vec<f32> = (0..dim).map(|_| StandardNormal.sample(rng)).collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if n > 1e-6 {
+            return v.into_iter().map(|x| x / n).collect();
+        }
+    }
+}
+
+/// The fixed patterns of one stream.
+struct Patterns {
+    core: Vec<Vec<f32>>,
+    weak: Vec<Vec<f32>>,
+    context: Vec<Vec<f32>>,
+    actionness: Vec<f32>,
+    distractors: Vec<Vec<f32>>,
+}
+
+impl Patterns {
+    fn new(rng: &mut StdRng, classes: usize, dim: usize, p: &SynthParams) -> Patterns {
+        let core: Vec<Vec<f32>> = (0..classes).map(|_| unit(rng, dim)).collect();
+        let rho = p.weak_core_similarity.clamp(-1.0, 1.0);
+        let weak = core
+            .iter()
+            .map(|m| {
+                let n = unit(rng, dim);
+                let v: Vec<f32> = m
+                    .iter()
+                    .zip(&n)
+                    .map(|(a, b)| rho * a + (1.0 - rho * rho).sqrt() * b)
+                    .collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+                v.into_iter().map(|x| x / norm).collect()
+            })
+            .collect();
+        Patterns {
+            core,
+            weak,
+            context: (0..classes).map(|_| unit(rng, dim)).collect(),
+            actionness: unit(rng, dim),
+            distractors: (0..p.num_distractors).map(|_| unit(rng, dim)).collect(),
+        }
+    }
+}
+
+fn mix(seed: u64, a: u64, b: u64) -> u64 {
+    let mut z = seed ^ 0xD6E8_FEB8_6659_FD93;
+    for w in [a, b] {
+        z = z.wrapping_add(w.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
+fn thumos_plans(cfg: &SynthConfig, classes: &ClassList) -> Result<Vec<Plan>, DatasetError> {
+    let gt = GroundTruth::from_json_str(THUMOS_GT, "data/thumos14/gt.json")?;
+    let mut plans = Vec::new();
+    for (split, text, subset) in [
+        (Split::Train, THUMOS_SPLIT_TRAIN, "validation"),
+        (Split::Test, THUMOS_SPLIT_TEST, "test"),
+    ] {
+        let names: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let keep = cfg.num_videos.unwrap_or(names.len()).min(names.len());
+        for name in &names[..keep] {
+            let Some(v) = gt.videos.get(*name) else {
+                return Err(DatasetError::Config(format!(
+                    "built-in THUMOS14 annotations lack {name}"
+                )));
+            };
+            let duration = v.duration.unwrap_or(0.0);
+            let len = cfg.timing.snippets_in(duration).max(1);
+            let segments = v
+                .segments
+                .iter()
+                .filter_map(|s| {
+                    classes
+                        .index_of(&s.label)
+                        .map(|c| (c, s.start, s.end.min(duration)))
+                })
+                .filter(|(_, s, e)| e > s)
+                .collect();
+            plans.push(Plan {
+                id: name.to_string(),
+                split,
+                subset,
+                duration,
+                len,
+                segments,
+            });
+        }
+    }
+    Ok(plans)
+}
+
+fn activitynet_plans(cfg: &SynthConfig, classes: &ClassList) -> Vec<Plan> {
+    let n = cfg.num_videos.unwrap_or(DEFAULT_ACTIVITYNET_VIDEOS).max(2);
+    let n_train = (n * 2).div_ceil(3).min(n - 1);
+    let mut rng = StdRng::seed_from_u64(mix(cfg.seed, 0xA, 0));
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..n)
+        .map(|i| {
+            let id: String = (0..11)
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                .collect();
+            let id = format!("v_{id}");
+            let split = if i < n_train {
+                Split::Train
+            } else {
+                Split::Test
+            };
+            // Durations: uniform in [20, 220] s (mean 120 s, about ActivityNet's 117 s).
+            let duration = (rng.random_range(20.0..220.0f64) * 100.0).round() / 100.0;
+            let len = cfg.timing.snippets_in(duration).max(1);
+            let class = rng.random_range(0..classes.len());
+            // 1 instance w.p. 0.65, 2 w.p. 0.25, 3 w.p. 0.1: mean 1.45.
+            let u: f64 = rng.random();
+            let k = if u < 0.65 {
+                1
+            } else if u < 0.9 {
+                2
+            } else {
+                3
+            };
+            // Actions cover 30% to 90% of the video, split into k instances with gaps.
+            let cover = rng.random_range(0.3..0.9f64) * duration;
+            let gap_total = duration - cover;
+            let mut cuts: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+            let sum: f64 = cuts.iter().sum::<f64>().max(1e-9);
+            cuts.iter_mut().for_each(|c| *c *= cover / sum);
+            let mut gaps: Vec<f64> = (0..=k).map(|_| rng.random::<f64>()).collect();
+            let gsum: f64 = gaps.iter().sum::<f64>().max(1e-9);
+            gaps.iter_mut().for_each(|g| *g *= gap_total / gsum);
+            let mut t = 0.0;
+            let mut segments = Vec::with_capacity(k);
+            for j in 0..k {
+                t += gaps[j];
+                let s = (t * 100.0).round() / 100.0;
+                t += cuts[j];
+                let e = ((t * 100.0).round() / 100.0).min(duration);
+                if e > s {
+                    segments.push((class, s, e));
+                }
+            }
+            let subset = if split == Split::Train {
+                "training"
+            } else {
+                "validation"
+            };
+            Plan {
+                id,
+                split,
+                subset,
+                duration,
+                len,
+                segments,
+            }
+        })
+        .collect()
+}
+
+/// Writes one stream of one video, row-major `[len, dim]`.
+fn synth_stream(
+    plan: &Plan,
+    pat: &Patterns,
+    sp: &StreamParams,
+    cfg: &SynthConfig,
+    rng: &mut StdRng,
+) -> Vec<f32> {
+    let p = &cfg.params;
+    let (len, dim) = (plan.len, cfg.dim);
+    let mut x: Vec<f32> = (0..len * dim)
+        .map(|_| p.noise_std * Distribution::<f32>::sample(&StandardNormal, rng))
+        .collect();
+    let jitter = |rng: &mut StdRng| {
+        1.0 + p.amplitude_jitter * Distribution::<f32>::sample(&StandardNormal, rng)
+    };
+    let add = |x: &mut [f32], t: usize, v: &[f32], a: f32| {
+        for (xi, vi) in x[t * dim..(t + 1) * dim].iter_mut().zip(v) {
+            *xi += a * vi;
+        }
+    };
+    // Class context over the whole video.
+    let mut classes: Vec<usize> = plan.segments.iter().map(|s| s.0).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    for &c in &classes {
+        for t in 0..len {
+            let a = sp.context * jitter(rng);
+            add(&mut x, t, &pat.context[c], a);
+        }
+    }
+    // Instances: actionness everywhere, a short strong core, weak class-specific rest.
+    let spf = cfg.timing.seconds_per_snippet();
+    for &(c, s, e) in &plan.segments {
+        let first = ((s / spf).floor() as usize).min(len - 1);
+        let last = (((e / spf).ceil() as usize).max(first + 1)).min(len);
+        let n = last - first;
+        let core_len = ((n as f64 * p.core_fraction).round() as usize).clamp(1, n);
+        let core_start = first + rng.random_range(0..=n - core_len);
+        for t in first..last {
+            let a = sp.actionness * jitter(rng);
+            add(&mut x, t, &pat.actionness, a);
+            if (core_start..core_start + core_len).contains(&t) {
+                let a = sp.core * jitter(rng);
+                add(&mut x, t, &pat.core[c], a);
+            } else {
+                let a = sp.weak * jitter(rng);
+                add(&mut x, t, &pat.weak[c], a);
+            }
+        }
+    }
+    // Background distractor events (anywhere in the video).
+    if !pat.distractors.is_empty() && p.distractor_rate > 0.0 {
+        let expected = p.distractor_rate * len as f64 / 100.0;
+        let events =
+            expected.floor() as usize + usize::from(rng.random::<f64>() < expected.fract());
+        let (lo, hi) = (
+            p.distractor_len.0.max(1),
+            p.distractor_len.1.max(p.distractor_len.0.max(1)),
+        );
+        for _ in 0..events {
+            let j = rng.random_range(0..pat.distractors.len());
+            let l = rng.random_range(lo..=hi).min(len);
+            let start = rng.random_range(0..=len - l);
+            for t in start..start + l {
+                let a = sp.distractor * jitter(rng);
+                add(&mut x, t, &pat.distractors[j], a);
+                let a = sp.distractor_actionness * jitter(rng);
+                add(&mut x, t, &pat.actionness, a);
+            }
+        }
+    }
+    x
+}
+
+/// Writes a complete layout-A dataset to `out`: `gt.json` (float segments with `duration`;
+/// subsets `validation`/`test` for THUMOS14-like data, `training`/`validation` for
+/// ActivityNet-like data), `split_train.txt`, `split_test.txt`, `classes.txt`, `synth.json` (the
+/// configuration) and `features/{train,test}/{rgb,flow}/<video>.npy` `[T, dim]`.
+///
+/// Deterministic: the same configuration writes the same bytes, whatever the number of threads.
+pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetError> {
+    if cfg.dim == 0 {
+        return Err(DatasetError::Config("--dim must be at least 1".into()));
+    }
+    cfg.timing.validate()?;
+    let classes = match cfg.like {
+        Like::Thumos14 => ClassList::thumos14(),
+        Like::ActivityNet => ClassList::activitynet13(),
+    };
+    let plans = match cfg.like {
+        Like::Thumos14 => thumos_plans(cfg, &classes)?,
+        Like::ActivityNet => activitynet_plans(cfg, &classes),
+    };
+    let mut prng = StdRng::seed_from_u64(mix(cfg.seed, 0xB, 0));
+    let pat_rgb = Patterns::new(&mut prng, classes.len(), cfg.dim, &cfg.params);
+    let pat_flow = Patterns::new(&mut prng, classes.len(), cfg.dim, &cfg.params);
+
+    let mkdir = |p: &Path| fs::create_dir_all(p).map_err(|e| DatasetError::io(p, e));
+    for split in [Split::Train, Split::Test] {
+        for s in ["rgb", "flow"] {
+            mkdir(&out.join("features").join(split.name()).join(s))?;
+        }
+    }
+
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(plans.len().max(1));
+    let next = AtomicUsize::new(0);
+    let first_error: Mutex<Option<DatasetError>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= plans.len() {
+                    break;
+                }
+                let plan = &plans[i];
+                let mut rng = StdRng::seed_from_u64(mix(cfg.seed, 0xC, i as u64));
+                let rgb = synth_stream(plan, &pat_rgb, &cfg.params.rgb, cfg, &mut rng);
+                let flow = synth_stream(plan, &pat_flow, &cfg.params.flow, cfg, &mut rng);
+                let dir = out.join("features").join(plan.split.name());
+                for (stream, data) in [("rgb", rgb), ("flow", flow)] {
+                    let p = dir.join(stream).join(format!("{}.npy", plan.id));
+                    if let Err(e) = write_features(&p, &data, plan.len, cfg.dim, cfg.dtype) {
+                        if let Ok(mut fe) = first_error.lock() {
+                            fe.get_or_insert(e);
+                        }
+                        next.store(plans.len(), Ordering::Relaxed);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+
+    let mut db = serde_json::Map::new();
+    for p in &plans {
+        let ann: Vec<_> = p
+            .segments
+            .iter()
+            .map(|&(c, s, e)| serde_json::json!({"segment": [s, e], "label": classes.names()[c]}))
+            .collect();
+        db.insert(
+            p.id.clone(),
+            serde_json::json!({"subset": p.subset, "duration": p.duration, "annotations": ann}),
+        );
+    }
+    let gt = serde_json::json!({
+        "version": format!("synthetic {} (maan-rs dataset::synth, seed {})", cfg.like, cfg.seed),
+        "taxonomy": [],
+        "database": db,
+    });
+    let write = |name: &str, text: String| {
+        let p = out.join(name);
+        fs::write(&p, text).map_err(|e| DatasetError::io(&p, e))
+    };
+    write(
+        "gt.json",
+        serde_json::to_string(&gt).map_err(|e| DatasetError::Config(e.to_string()))?,
+    )?;
+    for split in [Split::Train, Split::Test] {
+        let names: Vec<&str> = plans
+            .iter()
+            .filter(|p| p.split == split)
+            .map(|p| p.id.as_str())
+            .collect();
+        write(
+            &format!("split_{}.txt", split.name()),
+            names.join("\n") + "\n",
+        )?;
+    }
+    write("classes.txt", classes.names().join("\n") + "\n")?;
+    write(
+        "synth.json",
+        serde_json::to_string_pretty(cfg).map_err(|e| DatasetError::Config(e.to_string()))?,
+    )?;
+
+    let snippets: usize = plans.iter().map(|p| p.len).sum();
+    let bytes = plans
+        .iter()
+        .map(|p| {
+            let f = out
+                .join("features")
+                .join(p.split.name())
+                .join("rgb")
+                .join(format!("{}.npy", p.id));
+            fs::metadata(&f).map(|m| m.len() * 2).unwrap_or(0)
+        })
+        .sum();
+    Ok(SynthSummary {
+        out: out.into(),
+        videos: (
+            plans.iter().filter(|p| p.split == Split::Train).count(),
+            plans.iter().filter(|p| p.split == Split::Test).count(),
+        ),
+        snippets,
+        instances: plans.iter().map(|p| p.segments.len()).sum(),
+        classes: classes.len(),
+        dim: cfg.dim,
+        bytes,
+    })
+}

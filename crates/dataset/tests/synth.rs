@@ -1,0 +1,208 @@
+//! The synthetic benchmark loads through the real loader, is deterministic, and has its signal.
+
+use std::fs;
+use std::path::Path;
+
+use dataset::synth::{generate, Like, SynthConfig};
+use dataset::{DatasetKind, Layout, LoadOptions, NpyDtype, WtalDataset};
+use maan_eval::annotations::GroundTruth;
+
+fn tiny(like: Like, seed: u64) -> SynthConfig {
+    SynthConfig {
+        like,
+        dim: 8,
+        seed,
+        num_videos: Some(if like == Like::Thumos14 { 4 } else { 12 }),
+        ..Default::default()
+    }
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn thumos_like_loads_through_the_real_loader() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(dir.path(), &tiny(Like::Thumos14, 1)).unwrap();
+    assert_eq!(summary.videos, (4, 4));
+    let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(ds.layout, Layout::A);
+    assert_eq!(ds.kind, DatasetKind::Thumos14);
+    assert_eq!((ds.train.len(), ds.test.len()), (4, 4));
+    assert!(ds.warnings.is_empty(), "{:?}", ds.warnings);
+    assert_eq!(ds.rgb_dim(), 8);
+    assert_eq!(ds.flow_dim(), 8);
+    // Same videos, durations and instances as the real annotations.
+    let real = GroundTruth::from_path(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/thumos14/gt.json"
+    )))
+    .unwrap();
+    let split = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/thumos14/split_train.txt"
+    ))
+    .unwrap();
+    let first: Vec<&str> = split.lines().take(4).collect();
+    for (v, name) in ds.train.iter().zip(first) {
+        assert_eq!(v.id, name);
+        let r = &real.videos[name];
+        assert_eq!(v.duration, r.duration.unwrap());
+        assert_eq!(v.len, (r.duration.unwrap() * 25.0 / 16.0).floor() as usize);
+        assert_eq!(v.segments.len(), r.segments.len());
+        for (a, b) in v.segments.iter().zip(&r.segments) {
+            assert_eq!((&a.label, a.start, a.end), (&b.label, b.start, b.end));
+        }
+    }
+    assert_eq!(
+        summary.snippets,
+        ds.train
+            .iter()
+            .chain(&ds.test)
+            .map(|v| v.len)
+            .sum::<usize>()
+    );
+}
+
+#[test]
+fn activitynet_like_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(dir.path(), &tiny(Like::ActivityNet, 2)).unwrap();
+    assert_eq!(summary.videos, (8, 4));
+    assert_eq!(summary.classes, 200);
+    let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(ds.kind, DatasetKind::ActivityNet13);
+    assert_eq!((ds.train.len(), ds.test.len()), (8, 4));
+    for v in ds.train.iter().chain(&ds.test) {
+        assert!(v.id.starts_with("v_") && v.id.len() == 13);
+        assert!(!v.segments.is_empty() && v.segments.len() <= 3);
+        assert_eq!(v.labels.len(), 1);
+        let covered: f64 = v.segments.iter().map(|s| s.end - s.start).sum();
+        assert!(
+            covered / v.duration > 0.25,
+            "{} covers {}",
+            v.id,
+            covered / v.duration
+        );
+    }
+}
+
+#[test]
+fn deterministic_for_a_seed() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    generate(a.path(), &tiny(Like::Thumos14, 7)).unwrap();
+    generate(b.path(), &tiny(Like::Thumos14, 7)).unwrap();
+    generate(c.path(), &tiny(Like::Thumos14, 8)).unwrap();
+    let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
+    assert_eq!(fa, fb);
+    assert_eq!(fa.len(), fc.len());
+    assert_ne!(fa, fc);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    generate(a.path(), &tiny(Like::ActivityNet, 3)).unwrap();
+    generate(b.path(), &tiny(Like::ActivityNet, 3)).unwrap();
+    assert_eq!(files(a.path()), files(b.path()));
+}
+
+#[test]
+fn f16_output_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig {
+        dtype: NpyDtype::F16,
+        ..tiny(Like::Thumos14, 1)
+    };
+    let s = generate(dir.path(), &cfg).unwrap();
+    let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(ds.train.len(), 4);
+    // Half the bytes of f32 (up to headers).
+    assert_eq!(s.bytes, (s.snippets * 8 * 2 * 2 + 16 * 128) as u64);
+}
+
+#[test]
+fn zero_dim_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig {
+        dim: 0,
+        ..tiny(Like::Thumos14, 1)
+    };
+    assert!(generate(dir.path(), &cfg)
+        .unwrap_err()
+        .to_string()
+        .contains("--dim"));
+}
+
+/// The generative model's structure is visible in the data: per class, the core snippets are
+/// closest to the class's mean core, weak snippets still lean towards it, background does not.
+#[test]
+fn instances_carry_a_core_and_weaker_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig {
+        dim: 64,
+        num_videos: Some(40),
+        ..tiny(Like::Thumos14, 5)
+    };
+    generate(dir.path(), &cfg).unwrap();
+    let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+    let spf = ds.timing.seconds_per_snippet();
+    let d = 64;
+    // Squared norm of flow snippets inside instances vs outside: signal adds energy.
+    let (mut inside, mut n_in, mut outside, mut n_out) = (0.0f64, 0usize, 0.0f64, 0usize);
+    let mut peak_ratio = Vec::new();
+    for v in ds.train.iter() {
+        let flow = v.flow.as_ref().unwrap();
+        let energy: Vec<f64> = (0..v.len)
+            .map(|t| {
+                flow[t * d..(t + 1) * d]
+                    .iter()
+                    .map(|x| (x * x) as f64)
+                    .sum()
+            })
+            .collect();
+        let mut is_in = vec![false; v.len];
+        for s in &v.segments {
+            let a = ((s.start / spf).floor() as usize).min(v.len - 1);
+            let b = ((s.end / spf).ceil() as usize).clamp(a + 1, v.len);
+            is_in[a..b].iter_mut().for_each(|x| *x = true);
+            let seg = &energy[a..b];
+            if seg.len() >= 4 {
+                let max = seg.iter().cloned().fold(0.0, f64::max);
+                let mean = seg.iter().sum::<f64>() / seg.len() as f64;
+                peak_ratio.push(max / mean);
+            }
+        }
+        for t in 0..v.len {
+            if is_in[t] {
+                inside += energy[t];
+                n_in += 1;
+            } else {
+                outside += energy[t];
+                n_out += 1;
+            }
+        }
+    }
+    let (inside, outside) = (inside / n_in as f64, outside / n_out as f64);
+    assert!(inside > outside * 1.1, "inside {inside} outside {outside}");
+    // Each long instance has a peak well above its mean (the short core).
+    let mean_peak = peak_ratio.iter().sum::<f64>() / peak_ratio.len() as f64;
+    assert!(mean_peak > 1.1, "peak/mean {mean_peak}");
+}
