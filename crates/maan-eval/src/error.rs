@@ -111,6 +111,9 @@ pub enum EvalError {
     /// Arrays whose shapes do not agree were passed to a function of this crate.
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// A numeric input is out of its domain (NaN in a CAS, a non-positive snippet duration, ...).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
 }
 
 /// Result alias of this crate.

@@ -1,11 +1,62 @@
-//! maan-eval (work in progress): see the module docs.
+//! # maan-eval
+//!
+//! Burn-free post-processing and evaluation for weakly-supervised temporal action localization
+//! (WTAL): from a class activation sequence to detections, and the ActivityNet evaluation
+//! protocol. It depends on serde only, so anyone can score a detections file with it.
+//!
+//! ## Pipeline
+//!
+//! ```text
+//!  CAS [T, C] + video scores [C]  (one per stream)
+//!        |  localize::fuse                      two streams, 0.5 / 0.5
+//!        |  localize::reject_classes            video score < 0.1 -> class dropped
+//!        |  localize::upsample_linear           optional
+//!        |  localize::threshold_values          0.2 x max (THUMOS14), {0.2,0.15,0.1,0.05} x max (ANet)
+//!        |  localize::connected_components      1-D runs, pooled over thresholds
+//!        |  ProposalScore                       mean CAS, or outer-inner contrast
+//!        |  localize::nms                       per class, no "+1" by default
+//!        v  localize::snippets_to_seconds
+//!  ClassDetection -> Detection -> DetectionFile (ActivityNet result JSON)
+//!        |
+//!        v  eval::detection_map(GroundTruth, DetectionFile, tIoU thresholds)
+//!  DetectionReport {tiou_thresholds, mAP, average_mAP, per_class_AP}
+//! ```
+//!
+//! - [`annotations`]: ground truth in every JSON form the public code bases ship
+//!   ([`GroundTruth`]) and class lists ([`ClassList`]);
+//! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
+//! - [`localize`]: the test-time localization steps, each a public, tested function;
+//! - [`eval`]: detection mAP exactly as ActivityNet's `eval_detection.py` computes it (with
+//!   deterministic tie-breaking), and classification mAP.
+//!
+//! Scoring a file:
+//!
+//! ```no_run
+//! use maan_eval::{detection_map, eval::thumos14_tiou_thresholds, DetectionFile, GroundTruth};
+//! # fn main() -> maan_eval::Result<()> {
+//! let gt = GroundTruth::from_path("data/thumos14/gt.json".as_ref())?.subset("test");
+//! let det = DetectionFile::from_path("detections.json".as_ref())?;
+//! let report = detection_map(&gt, &det, &thumos14_tiou_thresholds())?;
+//! println!("mAP@0.5 = {:.4}", report.map[4]);
+//! # Ok(()) }
+//! ```
+//!
+//! The library never prints and never panics on user input: every error is an [`EvalError`]
+//! naming the file (or source) and the video.
 
 pub mod annotations;
 pub mod detections;
 pub mod error;
 pub mod eval;
+pub mod localize;
 
 pub use annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 pub use detections::{Detection, DetectionFile};
 pub use error::{EvalError, Result};
 pub use eval::{classification_map, detection_map, parse_tiou_range, DetectionReport};
+pub use localize::{localize, ClassDetection, LocalizeConfig, ProposalScore, Thresholds};
+
+/// `maan_eval::metrics` is an alias of [`eval`], for callers that prefer that name.
+pub mod metrics {
+    pub use crate::eval::*;
+}

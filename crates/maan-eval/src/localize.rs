@@ -1,0 +1,773 @@
+//! From a class activation sequence (CAS) to detections: the MAAN test-time pipeline.
+//!
+//! Per video, with the CAS `[T, C]` (row-major), the video-level class scores `[C]` and the
+//! duration of one snippet in seconds, [`localize`] runs these steps, each a public function:
+//!
+//! 1. **class rejection** ([`reject_classes`]): classes whose video-level score is below
+//!    [`LocalizeConfig::class_threshold`] (0.1, MAAN section 3.1) are dropped;
+//! 2. optional **linear upsampling** of each kept class's CAS column ([`upsample_linear`], as
+//!    scipy's `interp1d(..., fill_value="extrapolate")` on `arange(0, T, 1/factor)`);
+//! 3. **thresholds** ([`threshold_values`]): relative to the maximum of the class's column
+//!    (0.2 × max for THUMOS14; {0.2, 0.15, 0.1, 0.05} × max for ActivityNet1.3) or absolute;
+//!    a snippet is active when its value is `>=` the threshold;
+//! 4. **1-D connected components** ([`connected_components`]) of the active snippets, for every
+//!    threshold, all pooled;
+//! 5. **proposal score** ([`ProposalScore`]): the mean of the class's CAS over the segment
+//!    (default) or the outer-inner contrast of BaSNet/UM/CoLA ([`outer_inner_score`]);
+//! 6. **per-class NMS** ([`nms`]), greedy, dropping a proposal whose tIoU with a kept one is
+//!    `>=` [`LocalizeConfig::nms_iou`]; the tIoU uses lengths `end - start` with **no "+1"** by
+//!    default ([`LocalizeConfig::nms_plus_one`] switches to the BaSNet convention);
+//! 7. **snippet indices to seconds** ([`snippets_to_seconds`]): a run of snippets
+//!    `[first, last]` becomes `[first · d, (last + 1) · d]` with `d` the (upsampled) snippet
+//!    duration, as BaSNet/UM/CoLA do.
+//!
+//! Two-stream models are combined by [`fuse`] (late fusion of the CAS and of the video scores,
+//! 0.5 / 0.5 by default, MAAN section 3.1) before these steps: see [`localize_two_stream`].
+//!
+//! The paper fixes neither the proposal score nor the NMS threshold. Defaults chosen here:
+//! the mean CAS (the STPN reproduction's score, closest to MAAN's pipeline) and an NMS tIoU of
+//! 0.5 for THUMOS14 (STPN: 0.5, TensorFlow NMS, no "+1"; with a single threshold the components
+//! never overlap, so NMS only matters with upsampling off and several thresholds) and 0.9 for
+//! ActivityNet1.3 (ACM-Net and ASM-Loc use 0.90 there: nested proposals from the four thresholds
+//! are kept as separate hypotheses, which long ActivityNet actions need).
+
+use crate::annotations::ClassList;
+use crate::detections::Detection;
+use crate::error::{EvalError, Result};
+
+/// How proposals are cut out of a class's CAS column.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Thresholds {
+    /// Fractions of the column's maximum (per class and video); proposals of every fraction
+    /// are pooled. A column whose maximum is `<= 0` yields no proposal.
+    RelativeToMax(Vec<f32>),
+    /// Absolute values; proposals of every value are pooled.
+    Absolute(Vec<f32>),
+}
+
+/// How a proposal is scored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum ProposalScore {
+    /// Mean of the class's CAS over the proposal (default).
+    Mean,
+    /// Outer-inner contrast (BaSNet, UM, CoLA): `mean(inner) − mean(outer) + gamma · p_c`, with
+    /// the outer region `lambda × length` on each side (see [`outer_inner_score`]).
+    OuterInner {
+        /// Width of the outer region on each side, relative to the proposal length (0.25).
+        lambda: f32,
+        /// Weight of the video-level class score (0.2).
+        gamma: f32,
+    },
+}
+
+impl ProposalScore {
+    /// The outer-inner contrast with the published values λ = 0.25, γ = 0.2.
+    pub fn outer_inner() -> Self {
+        ProposalScore::OuterInner {
+            lambda: 0.25,
+            gamma: 0.2,
+        }
+    }
+}
+
+/// Every setting of the localization pipeline. Use a preset and change fields as needed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LocalizeConfig {
+    /// Classes whose video-level score is below this are rejected (0.1, paper section 3.1).
+    pub class_threshold: f32,
+    /// Thresholds that cut proposals out of the CAS.
+    pub thresholds: Thresholds,
+    /// Linear upsampling factor of the CAS along time (1 = none; the STPN reproduction uses 24).
+    pub upsample: usize,
+    /// Proposal score.
+    pub score: ProposalScore,
+    /// Per-class NMS drops a proposal whose tIoU with a kept one is `>=` this. A value above 1
+    /// disables NMS.
+    pub nms_iou: f64,
+    /// Compute the NMS tIoU with the "+1" convention on lengths (BaSNet/UM/CoLA) instead of the
+    /// continuous one (default `false`).
+    pub nms_plus_one: bool,
+    /// Runs shorter than this many (upsampled) snippets are dropped (1 keeps all; CoLA/ACM-Net
+    /// skip runs shorter than 2).
+    pub min_length: usize,
+    /// Weights of the first (RGB) and second (flow) stream in [`localize_two_stream`]
+    /// (0.5 / 0.5, paper section 3.1).
+    pub fusion_weights: [f32; 2],
+}
+
+impl LocalizeConfig {
+    /// THUMOS14: class threshold 0.1, 0.2 × max, no upsampling, mean score, NMS tIoU 0.5 without
+    /// "+1", fusion 0.5 / 0.5.
+    pub fn thumos14() -> Self {
+        LocalizeConfig {
+            class_threshold: 0.1,
+            thresholds: Thresholds::RelativeToMax(vec![0.2]),
+            upsample: 1,
+            score: ProposalScore::Mean,
+            nms_iou: 0.5,
+            nms_plus_one: false,
+            min_length: 1,
+            fusion_weights: [0.5, 0.5],
+        }
+    }
+
+    /// ActivityNet1.3: as [`LocalizeConfig::thumos14`] but thresholds {0.2, 0.15, 0.1, 0.05} ×
+    /// max, pooled, and NMS tIoU 0.9.
+    pub fn activitynet() -> Self {
+        LocalizeConfig {
+            thresholds: Thresholds::RelativeToMax(vec![0.2, 0.15, 0.1, 0.05]),
+            nms_iou: 0.9,
+            ..Self::thumos14()
+        }
+    }
+}
+
+impl Default for LocalizeConfig {
+    fn default() -> Self {
+        Self::thumos14()
+    }
+}
+
+/// A detection of class `class` (an index into the class list), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassDetection {
+    /// Class index.
+    pub class: usize,
+    /// Proposal score (higher is more confident).
+    pub score: f64,
+    /// Start in seconds.
+    pub start: f64,
+    /// End in seconds.
+    pub end: f64,
+}
+
+/// Indices of the classes whose score is `>= threshold` (a class is rejected when its score is
+/// below the threshold), in increasing order. NaN scores are rejected.
+pub fn reject_classes(video_scores: &[f32], threshold: f32) -> Vec<usize> {
+    video_scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s >= threshold)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// Column `class` of a row-major `[num_snippets, num_classes]` CAS.
+///
+/// # Panics
+/// If `cas` is shorter than `num_snippets * num_classes` or `class >= num_classes`.
+pub fn class_column(
+    cas: &[f32],
+    num_snippets: usize,
+    num_classes: usize,
+    class: usize,
+) -> Vec<f32> {
+    assert!(
+        class < num_classes,
+        "class {class} out of range ({num_classes} classes)"
+    );
+    (0..num_snippets)
+        .map(|t| cas[t * num_classes + class])
+        .collect()
+}
+
+/// Linear upsampling by an integer `factor`: `T · factor` values at positions `j / factor`,
+/// `j = 0..T·factor`, linearly interpolated between snippets and linearly *extrapolated* past
+/// the last one from the last two (scipy `interp1d(arange(T), x, fill_value="extrapolate")`
+/// evaluated on `arange(0, T, 1/factor)`). A single snippet is repeated. `factor <= 1` returns
+/// the input.
+pub fn upsample_linear(signal: &[f32], factor: usize) -> Vec<f32> {
+    let n = signal.len();
+    if factor <= 1 || n == 0 {
+        return signal.to_vec();
+    }
+    if n == 1 {
+        return vec![signal[0]; factor];
+    }
+    let mut out = Vec::with_capacity(n * factor);
+    for j in 0..n * factor {
+        let pos = j as f64 / factor as f64;
+        let i = (pos.floor() as usize).min(n - 2);
+        let frac = pos - i as f64;
+        let (a, b) = (signal[i] as f64, signal[i + 1] as f64);
+        out.push((a + frac * (b - a)) as f32);
+    }
+    out
+}
+
+/// The threshold values for one class column: each fraction times the column's maximum
+/// (empty when the maximum is not positive), or the absolute values as given.
+pub fn threshold_values(signal: &[f32], thresholds: &Thresholds) -> Vec<f32> {
+    match thresholds {
+        Thresholds::Absolute(v) => v.clone(),
+        Thresholds::RelativeToMax(fracs) => {
+            let max = signal.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if max > 0.0 {
+                fracs.iter().map(|f| f * max).collect()
+            } else {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Maximal runs of `true` in `mask`, as half-open index ranges `(start, end)`, in order.
+pub fn connected_components(mask: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &m) in mask.iter().enumerate() {
+        match (m, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, mask.len()));
+    }
+    out
+}
+
+/// Runs of `signal >= threshold`, as half-open ranges.
+pub fn components_above(signal: &[f32], threshold: f32) -> Vec<(usize, usize)> {
+    let mask: Vec<bool> = signal.iter().map(|v| *v >= threshold).collect();
+    connected_components(&mask)
+}
+
+/// Mean of `signal[start..end]` (0 for an empty range).
+pub fn mean_score(signal: &[f32], start: usize, end: usize) -> f64 {
+    let end = end.min(signal.len());
+    if end <= start {
+        return 0.0;
+    }
+    signal[start..end].iter().map(|v| *v as f64).sum::<f64>() / (end - start) as f64
+}
+
+/// Outer-inner contrast of the run `[start, end)` (BaSNet `utils.get_proposal_oic`):
+/// `mean(inner) − mean(outer) + gamma · class_score`, where with `n = end − start`,
+/// `last = end − 1` and `N = signal.len()` the outer region is
+/// `[max(0, int(start − λn)), start) ∪ [end, min(N − 1, int(last + λn))]` (`int` truncates
+/// toward zero, as Python's does); an empty outer region has mean 0.
+pub fn outer_inner_score(
+    signal: &[f32],
+    start: usize,
+    end: usize,
+    lambda: f32,
+    gamma: f32,
+    class_score: f32,
+) -> f64 {
+    let n_sig = signal.len();
+    if end <= start || end > n_sig {
+        return 0.0;
+    }
+    let inner = mean_score(signal, start, end);
+    let len = (end - start) as f64;
+    let lambda = lambda as f64;
+    let outer_s = ((start as f64 - lambda * len) as i64).max(0) as usize;
+    let outer_e = (((end - 1) as f64 + lambda * len) as i64).min(n_sig as i64 - 1) as usize;
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for t in outer_s..start {
+        sum += signal[t] as f64;
+        count += 1;
+    }
+    if outer_e >= end {
+        for t in end..=outer_e {
+            sum += signal[t] as f64;
+            count += 1;
+        }
+    }
+    let outer = if count == 0 { 0.0 } else { sum / count as f64 };
+    inner - outer + gamma as f64 * class_score as f64
+}
+
+/// Temporal IoU of two segments. With `plus_one`, lengths are `end − start + 1` and the
+/// intersection `min_end − max_start + 1` (BaSNet's NMS on seconds); otherwise continuous
+/// (ActivityNet's tIoU). Returns 0 when the union is not positive.
+pub fn temporal_iou(a: [f64; 2], b: [f64; 2], plus_one: bool) -> f64 {
+    let one = if plus_one { 1.0 } else { 0.0 };
+    let inter = (a[1].min(b[1]) - a[0].max(b[0]) + one).max(0.0);
+    let union = (a[1] - a[0] + one) + (b[1] - b[0] + one) - inter;
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
+}
+
+/// Greedy non-maximum suppression of the detections of **one** class: visit by descending
+/// score (ties: earlier start, then earlier end first), keep a detection unless its tIoU
+/// ([`temporal_iou`]) with an already kept one is `>= iou_threshold`. Returns the kept ones by
+/// descending score.
+pub fn nms(dets: &[ClassDetection], iou_threshold: f64, plus_one: bool) -> Vec<ClassDetection> {
+    let mut sorted = dets.to_vec();
+    sorted.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.start.total_cmp(&b.start))
+            .then(a.end.total_cmp(&b.end))
+    });
+    let mut kept: Vec<ClassDetection> = Vec::with_capacity(sorted.len());
+    for d in sorted {
+        let suppressed = kept
+            .iter()
+            .any(|k| temporal_iou([k.start, k.end], [d.start, d.end], plus_one) >= iou_threshold);
+        if !suppressed {
+            kept.push(d);
+        }
+    }
+    kept
+}
+
+/// Weighted sum `w_a · a + w_b · b`, element by element: the late fusion of two streams' CAS
+/// (or of their video-level scores).
+///
+/// # Panics
+/// If the slices differ in length (the two streams of one video must have the same shape).
+pub fn fuse(cas_a: &[f32], cas_b: &[f32], w_a: f32, w_b: f32) -> Vec<f32> {
+    assert_eq!(
+        cas_a.len(),
+        cas_b.len(),
+        "fuse: the two streams have different lengths"
+    );
+    cas_a
+        .iter()
+        .zip(cas_b)
+        .map(|(a, b)| w_a * a + w_b * b)
+        .collect()
+}
+
+/// A half-open run `[start, end)` of (upsampled) snippets in seconds:
+/// `(start · d, end · d)` with `d = seconds_per_snippet / upsample`.
+pub fn snippets_to_seconds(
+    start: usize,
+    end: usize,
+    seconds_per_snippet: f64,
+    upsample: usize,
+) -> (f64, f64) {
+    let d = seconds_per_snippet / upsample.max(1) as f64;
+    (start as f64 * d, end as f64 * d)
+}
+
+/// [`localize`] with its inputs checked.
+///
+/// # Errors
+/// [`EvalError::Shape`] if `cas.len() != num_snippets * num_classes` or
+/// `video_scores.len() != num_classes`; [`EvalError::InvalidInput`] for NaN in the CAS or the
+/// scores, a `seconds_per_snippet` that is not finite and positive, or `upsample == 0`.
+pub fn try_localize(
+    cas: &[f32],
+    num_snippets: usize,
+    num_classes: usize,
+    video_scores: &[f32],
+    seconds_per_snippet: f64,
+    cfg: &LocalizeConfig,
+) -> Result<Vec<ClassDetection>> {
+    if cas.len() != num_snippets * num_classes {
+        return Err(EvalError::Shape(format!(
+            "CAS has {} values, expected {num_snippets} snippets x {num_classes} classes",
+            cas.len()
+        )));
+    }
+    if video_scores.len() != num_classes {
+        return Err(EvalError::Shape(format!(
+            "{} video scores for {num_classes} classes",
+            video_scores.len()
+        )));
+    }
+    if cas.iter().chain(video_scores).any(|v| v.is_nan()) {
+        return Err(EvalError::InvalidInput(
+            "NaN in the CAS or the video scores".into(),
+        ));
+    }
+    if !(seconds_per_snippet.is_finite() && seconds_per_snippet > 0.0) {
+        return Err(EvalError::InvalidInput(format!(
+            "seconds per snippet {seconds_per_snippet} is not a positive number"
+        )));
+    }
+    if cfg.upsample == 0 {
+        return Err(EvalError::InvalidInput(
+            "upsample factor 0 (use 1 for none)".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for c in reject_classes(video_scores, cfg.class_threshold) {
+        let column = upsample_linear(
+            &class_column(cas, num_snippets, num_classes, c),
+            cfg.upsample,
+        );
+        let mut proposals = Vec::new();
+        for thr in threshold_values(&column, &cfg.thresholds) {
+            for (s, e) in components_above(&column, thr) {
+                if e - s < cfg.min_length {
+                    continue;
+                }
+                let score = match cfg.score {
+                    ProposalScore::Mean => mean_score(&column, s, e),
+                    ProposalScore::OuterInner { lambda, gamma } => {
+                        outer_inner_score(&column, s, e, lambda, gamma, video_scores[c])
+                    }
+                };
+                let (start, end) = snippets_to_seconds(s, e, seconds_per_snippet, cfg.upsample);
+                proposals.push(ClassDetection {
+                    class: c,
+                    score,
+                    start,
+                    end,
+                });
+            }
+        }
+        out.extend(nms(&proposals, cfg.nms_iou, cfg.nms_plus_one));
+    }
+    Ok(out)
+}
+
+/// Detections of one video from its CAS (row-major `[num_snippets, num_classes]`), its
+/// video-level class scores `[num_classes]` and the duration of one snippet in seconds, by the
+/// pipeline of the module docs. The result is ordered by class, then by descending score.
+///
+/// # Panics
+/// On inputs [`try_localize`] rejects (shape mismatch, NaN, non-positive snippet duration,
+/// `upsample == 0`): these are programming errors here; call [`try_localize`] to get an error
+/// instead.
+pub fn localize(
+    cas: &[f32],
+    num_snippets: usize,
+    num_classes: usize,
+    video_scores: &[f32],
+    seconds_per_snippet: f64,
+    cfg: &LocalizeConfig,
+) -> Vec<ClassDetection> {
+    match try_localize(
+        cas,
+        num_snippets,
+        num_classes,
+        video_scores,
+        seconds_per_snippet,
+        cfg,
+    ) {
+        Ok(d) => d,
+        Err(e) => panic!("localize: {e}"),
+    }
+}
+
+/// Two-stream localization: the CAS and the video scores of both streams are fused with
+/// [`LocalizeConfig::fusion_weights`] ([`fuse`]), then [`try_localize`] runs on the result.
+///
+/// # Errors
+/// As [`try_localize`], plus [`EvalError::Shape`] if the two streams differ in shape.
+pub fn localize_two_stream(
+    cas_rgb: &[f32],
+    cas_flow: &[f32],
+    num_snippets: usize,
+    num_classes: usize,
+    scores_rgb: &[f32],
+    scores_flow: &[f32],
+    seconds_per_snippet: f64,
+    cfg: &LocalizeConfig,
+) -> Result<Vec<ClassDetection>> {
+    if cas_rgb.len() != cas_flow.len() || scores_rgb.len() != scores_flow.len() {
+        return Err(EvalError::Shape(format!(
+            "streams differ: CAS {} vs {} values, scores {} vs {}",
+            cas_rgb.len(),
+            cas_flow.len(),
+            scores_rgb.len(),
+            scores_flow.len()
+        )));
+    }
+    let [wa, wb] = cfg.fusion_weights;
+    let cas = fuse(cas_rgb, cas_flow, wa, wb);
+    let scores = fuse(scores_rgb, scores_flow, wa, wb);
+    try_localize(
+        &cas,
+        num_snippets,
+        num_classes,
+        &scores,
+        seconds_per_snippet,
+        cfg,
+    )
+}
+
+/// Converts class-indexed detections to labelled [`Detection`]s for a result file. Detections
+/// whose class index is out of range for `classes` are skipped.
+pub fn to_detections(dets: &[ClassDetection], classes: &ClassList) -> Vec<Detection> {
+    dets.iter()
+        .filter_map(|d| {
+            classes.name(d.class).map(|label| Detection {
+                label: label.to_string(),
+                score: d.score,
+                segment: [d.start, d.end],
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EPS: f64 = 1e-9;
+
+    fn det(class: usize, score: f64, start: f64, end: f64) -> ClassDetection {
+        ClassDetection {
+            class,
+            score,
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn class_rejection() {
+        assert_eq!(
+            reject_classes(&[0.05, 0.1, 0.5, f32::NAN, 0.09], 0.1),
+            vec![1, 2]
+        );
+        assert!(reject_classes(&[], 0.1).is_empty());
+    }
+
+    #[test]
+    fn components() {
+        assert_eq!(connected_components(&[]), vec![]);
+        assert_eq!(connected_components(&[false, false]), vec![]);
+        assert_eq!(connected_components(&[true]), vec![(0, 1)]);
+        assert_eq!(
+            connected_components(&[true, true, false, true, false, false, true, true]),
+            vec![(0, 2), (3, 4), (6, 8)]
+        );
+        assert_eq!(
+            components_above(&[0.1, 0.5, 0.5, 0.2, 0.9], 0.5),
+            vec![(1, 3), (4, 5)]
+        );
+    }
+
+    #[test]
+    fn thresholds() {
+        let s = [0.0, 1.0, 2.0];
+        assert_eq!(
+            threshold_values(&s, &Thresholds::RelativeToMax(vec![0.2, 0.05])),
+            vec![0.4, 0.1]
+        );
+        assert_eq!(
+            threshold_values(&s, &Thresholds::Absolute(vec![0.05])),
+            vec![0.05]
+        );
+        assert!(threshold_values(&[0.0, 0.0], &Thresholds::RelativeToMax(vec![0.2])).is_empty());
+        assert!(threshold_values(&[], &Thresholds::RelativeToMax(vec![0.2])).is_empty());
+    }
+
+    #[test]
+    fn upsampling() {
+        assert_eq!(upsample_linear(&[1.0, 2.0], 1), vec![1.0, 2.0]);
+        // Positions 0, .5, 1, 1.5 -> 1, 2, 3, then extrapolated 4.
+        assert_eq!(upsample_linear(&[1.0, 3.0], 2), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            upsample_linear(&[0.0, 4.0, 0.0], 4),
+            vec![0.0, 1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0, 0.0, -1.0, -2.0, -3.0]
+        );
+        assert_eq!(upsample_linear(&[7.0], 3), vec![7.0; 3]);
+        assert!(upsample_linear(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn proposal_scores() {
+        let s = [0.0, 0.2, 1.0, 0.8, 0.0, 0.0, 0.0, 0.0];
+        assert!((mean_score(&s, 2, 4) - 0.9).abs() < 1e-6);
+        assert_eq!(mean_score(&s, 3, 3), 0.0);
+        // Run [2, 4): n = 2, outer = [int(2 - 0.5), 2) ∪ [4, int(3 + 0.5)] = [1, 2) ∪ [] : mean 0.2.
+        let oic = outer_inner_score(&s, 2, 4, 0.25, 0.2, 0.5);
+        assert!((oic - (0.9 - 0.2 + 0.1)).abs() < 1e-6, "{oic}");
+        // Run [1, 5) (n = 4): outer = [0, 1) ∪ [5, 5]: mean (0 + 0) / 2 = 0.
+        let oic = outer_inner_score(&s, 1, 5, 0.25, 0.2, 0.0);
+        assert!((oic - 0.5).abs() < 1e-6, "{oic}");
+        // Whole signal: the outer region is empty, mean 0.
+        let oic = outer_inner_score(&s, 0, 8, 0.25, 0.0, 0.0);
+        assert!((oic - mean_score(&s, 0, 8)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn iou_conventions() {
+        assert_eq!(temporal_iou([0.0, 10.0], [5.0, 15.0], false), 5.0 / 15.0);
+        assert_eq!(temporal_iou([0.0, 10.0], [5.0, 15.0], true), 6.0 / 16.0);
+        assert_eq!(temporal_iou([0.0, 1.0], [2.0, 3.0], false), 0.0);
+        assert_eq!(temporal_iou([1.0, 1.0], [1.0, 1.0], false), 0.0);
+        assert_eq!(temporal_iou([1.0, 1.0], [1.0, 1.0], true), 1.0);
+    }
+
+    #[test]
+    fn nms_suppresses_overlaps_at_or_above_the_threshold() {
+        let d = [
+            det(0, 0.9, 0.0, 10.0),
+            det(0, 0.8, 0.0, 5.0), // tIoU 0.5 with the first: dropped at 0.5
+            det(0, 0.7, 20.0, 30.0),
+            det(0, 0.95, 40.0, 41.0),
+        ];
+        let kept = nms(&d, 0.5, false);
+        assert_eq!(kept, vec![d[3], d[0], d[2]], "kept by descending score");
+        // At 0.6 the 0.5-overlap survives.
+        assert_eq!(nms(&d, 0.6, false).len(), 4);
+        // With "+1": tIoU = 6/11 < 0.6, kept too; at 0.5 it is dropped.
+        assert_eq!(nms(&d, 0.6, true).len(), 4);
+        assert_eq!(nms(&d, 0.5, true).len(), 3);
+        assert!(nms(&[], 0.5, false).is_empty());
+        // Above 1 disables NMS, even for exact duplicates.
+        assert_eq!(nms(&[d[0], d[0]], 1.01, false).len(), 2);
+        assert_eq!(nms(&[d[0], d[0]], 1.0, false).len(), 1);
+    }
+
+    #[test]
+    fn fusion_and_seconds() {
+        assert_eq!(fuse(&[1.0, 2.0], &[3.0, 4.0], 0.5, 0.5), vec![2.0, 3.0]);
+        assert_eq!(fuse(&[1.0], &[3.0], 1.0, 0.0), vec![1.0]);
+        assert_eq!(snippets_to_seconds(2, 5, 0.64, 1), (1.28, 3.2));
+        let (s, e) = snippets_to_seconds(24, 48, 0.64, 24);
+        assert!((s - 0.64).abs() < EPS && (e - 1.28).abs() < EPS);
+    }
+
+    #[test]
+    #[should_panic(expected = "different lengths")]
+    fn fusion_checks_lengths() {
+        fuse(&[1.0], &[1.0, 2.0], 0.5, 0.5);
+    }
+
+    /// CAS [T=8, C=3], row-major.
+    fn toy_cas() -> (Vec<f32>, Vec<f32>) {
+        let col0 = [0.0, 0.1, 0.9, 1.0, 0.05, 0.0, 0.5, 0.6];
+        let col1 = [0.3; 8];
+        let col2 = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.8];
+        let mut cas = Vec::new();
+        for t in 0..8 {
+            cas.extend([col0[t], col1[t], col2[t]]);
+        }
+        (cas, vec![0.9, 0.05, 0.5])
+    }
+
+    #[test]
+    fn thumos_pipeline_by_hand() {
+        let (cas, scores) = toy_cas();
+        let d = localize(&cas, 8, 3, &scores, 0.64, &LocalizeConfig::thumos14());
+        // Class 1 is rejected (0.05 < 0.1). Class 0: threshold 0.2 x 1.0 = 0.2: runs [2, 4) and
+        // [6, 8), scores 0.95 and 0.55. Class 2: threshold 0.16: run [7, 8), score 0.8.
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].class, 0);
+        assert!((d[0].score - 0.95).abs() < 1e-6);
+        assert!((d[0].start - 1.28).abs() < EPS && (d[0].end - 2.56).abs() < EPS);
+        assert!((d[1].score - 0.55).abs() < 1e-6);
+        assert!((d[1].start - 3.84).abs() < EPS && (d[1].end - 5.12).abs() < EPS);
+        assert_eq!(d[2].class, 2);
+        assert!((d[2].start - 4.48).abs() < EPS && (d[2].end - 5.12).abs() < EPS);
+    }
+
+    #[test]
+    fn activitynet_pools_thresholds_then_nms() {
+        let (cas, scores) = toy_cas();
+        let mut cfg = LocalizeConfig::activitynet();
+        cfg.nms_iou = 1.01; // NMS off: every pooled proposal survives
+        let d = try_localize(&cas, 8, 3, &scores, 1.0, &cfg).unwrap();
+        let c0: Vec<(f64, f64)> = d
+            .iter()
+            .filter(|d| d.class == 0)
+            .map(|d| (d.start, d.end))
+            .collect();
+        // 0.2 and 0.15 x max: [2,4), [6,8); 0.1: [1,4), [6,8); 0.05: [1,5), [6,8).
+        assert_eq!(c0.len(), 8);
+        assert!(c0.contains(&(1.0, 5.0)) && c0.contains(&(1.0, 4.0)));
+        // With the preset NMS (0.9), exact duplicates collapse: [2,4), [6,8), [1,4), [1,5)
+        // ([1,4) vs [1,5): tIoU 0.75 < 0.9 is kept).
+        let d = try_localize(&cas, 8, 3, &scores, 1.0, &LocalizeConfig::activitynet()).unwrap();
+        assert_eq!(d.iter().filter(|d| d.class == 0).count(), 4);
+        // Scores descend within a class.
+        for w in d.windows(2) {
+            if w[0].class == w[1].class {
+                assert!(w[0].score >= w[1].score);
+            }
+        }
+    }
+
+    #[test]
+    fn options_change_the_output() {
+        let (cas, scores) = toy_cas();
+        let mut cfg = LocalizeConfig::thumos14();
+        cfg.min_length = 2;
+        let d = try_localize(&cas, 8, 3, &scores, 1.0, &cfg).unwrap();
+        assert_eq!(d.len(), 2, "the one-snippet run of class 2 is dropped");
+        cfg.min_length = 1;
+        cfg.thresholds = Thresholds::Absolute(vec![0.25]);
+        cfg.class_threshold = 0.0;
+        let d = try_localize(&cas, 8, 3, &scores, 1.0, &cfg).unwrap();
+        // Class 1 (0.3 everywhere) is now one run over the whole video.
+        assert!(d
+            .iter()
+            .any(|d| d.class == 1 && d.start == 0.0 && d.end == 8.0));
+        cfg.score = ProposalScore::outer_inner();
+        let d = try_localize(&cas, 8, 3, &scores, 1.0, &cfg).unwrap();
+        let whole = d.iter().find(|d| d.class == 1).unwrap();
+        // Inner 0.3, empty outer, + 0.2 x 0.05.
+        assert!((whole.score - (0.3 + 0.01)).abs() < 1e-6, "{}", whole.score);
+        cfg.upsample = 4;
+        let d = try_localize(&cas, 8, 3, &scores, 1.0, &cfg).unwrap();
+        assert!(d.iter().all(|d| d.end <= 8.0 + EPS));
+    }
+
+    #[test]
+    fn two_stream_fusion() {
+        let (cas, scores) = toy_cas();
+        let zeros = vec![0.0; cas.len()];
+        let zs = vec![0.0; 3];
+        let mut cfg = LocalizeConfig::thumos14();
+        let both = localize_two_stream(&cas, &cas, 8, 3, &scores, &scores, 0.64, &cfg).unwrap();
+        assert_eq!(both, localize(&cas, 8, 3, &scores, 0.64, &cfg));
+        // With weights 0.5/0.5 and a silent second stream, scores halve: class 2 (0.25) stays,
+        // class 0 (0.45) stays, and the mean scores are halved.
+        let half = localize_two_stream(&cas, &zeros, 8, 3, &scores, &zs, 0.64, &cfg).unwrap();
+        assert_eq!(half.len(), 3);
+        assert!((half[0].score - 0.475).abs() < 1e-6);
+        cfg.fusion_weights = [0.0, 1.0];
+        assert!(
+            localize_two_stream(&cas, &zeros, 8, 3, &scores, &zs, 0.64, &cfg)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(localize_two_stream(&cas, &zeros[1..], 8, 3, &scores, &zs, 0.64, &cfg).is_err());
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let (cas, scores) = toy_cas();
+        let cfg = LocalizeConfig::thumos14();
+        assert!(matches!(
+            try_localize(&cas, 7, 3, &scores, 0.64, &cfg),
+            Err(EvalError::Shape(_))
+        ));
+        assert!(try_localize(&cas, 8, 3, &scores[..2], 0.64, &cfg).is_err());
+        assert!(try_localize(&cas, 8, 3, &scores, 0.0, &cfg).is_err());
+        let mut nan = cas.clone();
+        nan[4] = f32::NAN;
+        assert!(matches!(
+            try_localize(&nan, 8, 3, &scores, 0.64, &cfg),
+            Err(EvalError::InvalidInput(_))
+        ));
+        let mut c = cfg.clone();
+        c.upsample = 0;
+        assert!(try_localize(&cas, 8, 3, &scores, 0.64, &c).is_err());
+        assert!(try_localize(&[], 0, 3, &scores, 0.64, &cfg)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn config_serde_round_trip_and_labels() {
+        for cfg in [LocalizeConfig::thumos14(), LocalizeConfig::activitynet()] {
+            let text = serde_json::to_string(&cfg).unwrap();
+            let back: LocalizeConfig = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, cfg);
+        }
+        let classes = ClassList::thumos14();
+        let d = to_detections(&[det(4, 0.5, 1.0, 2.0), det(99, 0.5, 1.0, 2.0)], &classes);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].label, "CliffDiving");
+        assert_eq!(d[0].segment, [1.0, 2.0]);
+    }
+}
