@@ -25,7 +25,7 @@
 //! - [`annotations`]: ground truth in every JSON form the public code bases ship
 //!   ([`GroundTruth`]) and class lists ([`ClassList`]);
 //! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
-//! - [`localize`]: the test-time localization steps, each a public, tested function;
+//! - [`localize`](mod@localize): the test-time localization steps, each a public, tested function;
 //! - [`eval`]: detection mAP exactly as ActivityNet's `eval_detection.py` computes it (with
 //!   deterministic tie-breaking), and classification mAP.
 //!
