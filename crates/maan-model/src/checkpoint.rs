@@ -67,14 +67,21 @@ pub fn record_to_bytes<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
 }
 
 /// Deserializes a record written by [`record_to_bytes`].
-pub fn record_from_bytes<B: Backend, R: Record<B>>(bytes: Vec<u8>, device: &B::Device) -> Result<R> {
+pub fn record_from_bytes<B: Backend, R: Record<B>>(
+    bytes: Vec<u8>,
+    device: &B::Device,
+) -> Result<R> {
     CheckpointRecorder::default()
         .load(bytes, device)
         .map_err(|e| ModelError::Record(e.to_string()))
 }
 
 /// Reads a module file written by [`CheckpointWriter::module`] into `module`.
-pub fn load_module<B: Backend, M: Module<B>>(module: M, path: &Path, device: &B::Device) -> Result<M> {
+pub fn load_module<B: Backend, M: Module<B>>(
+    module: M,
+    path: &Path,
+    device: &B::Device,
+) -> Result<M> {
     let bytes = fs::read(path).map_err(|e| ModelError::io(path, e))?;
     let record = record_from_bytes::<B, M::Record>(bytes, device)
         .map_err(|e| ModelError::Checkpoint(format!("{}: {e}", path.display())))?;
@@ -93,7 +100,8 @@ pub fn checkpoint_dir(run_dir: &Path, name: &str) -> Option<PathBuf> {
 pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     let path = dir.join(STATE_FILE);
     let text = fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| ModelError::Checkpoint(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text)
+        .map_err(|e| ModelError::Checkpoint(format!("{}: {e}", path.display())))
 }
 
 /// Writes one checkpoint directory atomically (see the module docs).
@@ -133,7 +141,8 @@ impl CheckpointWriter {
 
     /// Writes the state, then moves the checkpoint into place.
     pub fn finish(self, state: &CheckpointState) -> Result<PathBuf> {
-        let json = serde_json::to_vec_pretty(state).map_err(|e| ModelError::Checkpoint(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(state).map_err(|e| ModelError::Checkpoint(e.to_string()))?;
         self.bytes(STATE_FILE, &json)?;
         let old = self.final_dir.with_extension("old");
         if old.exists() {

@@ -51,7 +51,11 @@ pub fn tiou_thresholds(kind: DatasetKind) -> Vec<f64> {
 }
 
 /// Scores a detection file and video-level probabilities against the test split of `data`.
-pub fn score(data: &WtalDataset, dets: &DetectionFile, outputs: &[VideoOutput]) -> Result<EvalMetrics> {
+pub fn score(
+    data: &WtalDataset,
+    dets: &DetectionFile,
+    outputs: &[VideoOutput],
+) -> Result<EvalMetrics> {
     let gt = data.test_ground_truth();
     let labels = gt.labels();
     let mut warnings = Vec::new();
@@ -72,7 +76,8 @@ pub fn score(data: &WtalDataset, dets: &DetectionFile, outputs: &[VideoOutput]) 
         warnings.push("no detections: mAP is 0".into());
         (vec![0.0; tious.len()], 0.0)
     } else {
-        let report = detection_map(&gt, &filtered, &tious).map_err(|e| ModelError::Eval(e.to_string()))?;
+        let report =
+            detection_map(&gt, &filtered, &tious).map_err(|e| ModelError::Eval(e.to_string()))?;
         warnings.extend(report.warnings);
         (report.map, report.average_map)
     };

@@ -12,12 +12,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
-use npyz::WriterBuilder;
 use burn::tensor::{Tensor, TensorData};
 use dataset::{Video, WtalDataset};
 use maan_eval::detections::{Detection, DetectionFile};
-use shim::{localize, LocalizeConfig};
+use npyz::WriterBuilder;
 use serde::{Deserialize, Serialize};
+use shim::{localize, LocalizeConfig};
 
 use crate::error::{ModelError, Result};
 use crate::model::StreamModel;
@@ -80,7 +80,12 @@ pub fn predict_video<B: Backend>(
 ) -> (Vec<f32>, Vec<f32>) {
     let x = Tensor::<B, 3>::from_data(TensorData::new(features.to_vec(), [1, len, dim]), device);
     let pred = model.predict(x, None);
-    let cas = pred.cas.into_data().convert::<f32>().to_vec::<f32>().unwrap_or_default();
+    let cas = pred
+        .cas
+        .into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .unwrap_or_default();
     let probs = pred
         .video_probs
         .into_data()
@@ -125,9 +130,20 @@ pub fn run_videos<B: Backend>(
         }
         let num_classes = parts[0].2.len();
         let (cas, probs) = if parts.len() == 2 {
-            let w = |k: StreamKind| if k == StreamKind::Rgb { rgb_weight } else { 1.0 - rgb_weight };
+            let w = |k: StreamKind| {
+                if k == StreamKind::Rgb {
+                    rgb_weight
+                } else {
+                    1.0 - rgb_weight
+                }
+            };
             let (w0, w1) = (w(parts[0].0) as f32, w(parts[1].0) as f32);
-            let mix = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| w0 * x + w1 * y).collect::<Vec<f32>>();
+            let mix = |a: &[f32], b: &[f32]| {
+                a.iter()
+                    .zip(b)
+                    .map(|(x, y)| w0 * x + w1 * y)
+                    .collect::<Vec<f32>>()
+            };
             (mix(&parts[0].1, &parts[1].1), mix(&parts[0].2, &parts[1].2))
         } else {
             let (_, cas, probs) = parts.pop().expect("one part");
@@ -182,11 +198,16 @@ pub fn detections(
 pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     for o in outputs {
-        let safe: String = o
-            .id
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-            .collect();
+        let safe: String =
+            o.id.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
         let path = dir.join(format!("{safe}.npy"));
         let io = |e: std::io::Error| ModelError::io(&path, e);
         let file = fs::File::create(&path).map_err(io)?;
@@ -220,10 +241,16 @@ pub mod shim {
     }
     impl LocalizeConfig {
         pub fn thumos14() -> Self {
-            LocalizeConfig { class_threshold: 0.1, cas_thresholds: vec![0.2] }
+            LocalizeConfig {
+                class_threshold: 0.1,
+                cas_thresholds: vec![0.2],
+            }
         }
         pub fn activitynet() -> Self {
-            LocalizeConfig { class_threshold: 0.1, cas_thresholds: vec![0.2, 0.15, 0.1, 0.05] }
+            LocalizeConfig {
+                class_threshold: 0.1,
+                cas_thresholds: vec![0.2, 0.15, 0.1, 0.05],
+            }
         }
     }
     #[derive(Debug, Clone)]
@@ -258,7 +285,12 @@ pub mod shim {
                             i += 1;
                         }
                         let mean = col[s..i].iter().sum::<f32>() / (i - s) as f32;
-                        out.push(ClassDetection { class: k, score: mean as f64, start: s as f64 * sps, end: i as f64 * sps });
+                        out.push(ClassDetection {
+                            class: k,
+                            score: mean as f64,
+                            start: s as f64 * sps,
+                            end: i as f64 * sps,
+                        });
                     } else {
                         i += 1;
                     }

@@ -13,17 +13,18 @@ pub mod error;
 pub mod evaluate;
 pub mod infer;
 pub mod model;
+pub mod toy;
 pub mod train;
 
 pub use error::{ModelError, Result};
 pub use evaluate::{evaluate, EvalMetrics};
 pub use infer::{StreamKind, VideoOutput};
+pub use model::{
+    bce_with_logits, CasWeighting, StreamModel, StreamModelConfig, StreamOutput, VideoPrediction,
+};
 pub use train::{
     fit_config, load_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver,
     TrainSummary, Trainer,
-};
-pub use model::{
-    bce_with_logits, CasWeighting, StreamModel, StreamModelConfig, StreamOutput, VideoPrediction,
 };
 
 /// Backend of the unit tests: ndarray, or wgpu with the `test-wgpu` feature.

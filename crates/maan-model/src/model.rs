@@ -186,9 +186,7 @@ impl<B: Backend> StreamModel<B> {
         training: bool,
     ) -> StreamOutput<B> {
         let attention = self.attention(features.clone(), mask.clone());
-        let weights = self
-            .aggregator
-            .weights(attention.clone(), mask, training);
+        let weights = self.aggregator.weights(attention.clone(), mask, training);
         let aggregated = maa_core::weighted_sum(weights.clone(), features);
         let logits = self.classifier.forward(aggregated.clone());
         StreamOutput {

@@ -150,6 +150,9 @@ pub struct TrainSummary {
     pub best: Option<(f64, usize)>,
 }
 
+/// Trained models with their stream, as [`load_models`] returns them.
+pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
+
 type Optim<B> = OptimizerAdaptor<Adam, StreamModel<B>, B>;
 
 /// One stream being trained.
@@ -185,10 +188,14 @@ impl<B: AutodiffBackend> std::fmt::Debug for Trainer<B> {
 pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<TrainConfig> {
     let mut config = config.clone();
     if data.train.is_empty() {
-        return Err(ModelError::Config("the training split has no videos".into()));
+        return Err(ModelError::Config(
+            "the training split has no videos".into(),
+        ));
     }
     if config.batch_size == 0 || config.num_segments == 0 {
-        return Err(ModelError::Config("batch size and T must be positive".into()));
+        return Err(ModelError::Config(
+            "batch size and T must be positive".into(),
+        ));
     }
     let kinds = config.streams.kinds();
     let has_flow = data.flow_dim() > 0;
@@ -237,7 +244,13 @@ impl<B: AutodiffBackend> Trainer<B> {
                 let dim = stream_dim(kind, data.rgb_dim(), data.flow_dim());
                 StreamState {
                     kind,
-                    model: Some(config.model.clone().with_feature_dim(dim).init::<B>(&device)),
+                    model: Some(
+                        config
+                            .model
+                            .clone()
+                            .with_feature_dim(dim)
+                            .init::<B>(&device),
+                    ),
                     optim: AdamConfig::new().init(),
                 }
             })
@@ -280,10 +293,17 @@ impl<B: AutodiffBackend> Trainer<B> {
         for s in &mut trainer.streams {
             let name = s.kind.name();
             if !state.streams.iter().any(|n| n == name) {
-                return Err(ModelError::Checkpoint(format!("{} has no {name} stream", dir.display())));
+                return Err(ModelError::Checkpoint(format!(
+                    "{} has no {name} stream",
+                    dir.display()
+                )));
             }
             let model = s.model.take().expect("model present");
-            s.model = Some(load_module(model, &dir.join(format!("{name}.mpk")), &trainer.device)?);
+            s.model = Some(load_module(
+                model,
+                &dir.join(format!("{name}.mpk")),
+                &trainer.device,
+            )?);
             let path = dir.join(format!("{name}-optim.mpk"));
             let bytes = fs::read(&path).map_err(|e| ModelError::io(&path, e))?;
             let record = record_from_bytes::<B, <Optim<B> as Optimizer<StreamModel<B>, B>>::Record>(
@@ -327,7 +347,10 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// One training iteration on a batch already gathered: forward, backward and Adam step
     /// per stream. Returns the losses as tensors (`[1]` each, not read back).
     pub fn step(&mut self, batch: &HostBatch) -> Vec<Tensor<B, 1>> {
-        B::seed(&self.device, mix(self.config.seed, self.iteration as u64, 0xD0));
+        B::seed(
+            &self.device,
+            mix(self.config.seed, self.iteration as u64, 0xD0),
+        );
         let [b, t] = [batch.batch, batch.time];
         let labels = Tensor::<B, 2>::from_data(
             TensorData::new(batch.labels.clone(), [b, batch.num_classes]),
@@ -348,7 +371,10 @@ impl<B: AutodiffBackend> Trainer<B> {
                 StreamKind::Rgb => (&batch.rgb, batch.rgb_dim),
                 StreamKind::Flow => (&batch.flow, batch.flow_dim),
             };
-            let x = Tensor::<B, 3>::from_data(TensorData::new(feats.clone(), [b, t, dim]), &self.device);
+            let x = Tensor::<B, 3>::from_data(
+                TensorData::new(feats.clone(), [b, t, dim]),
+                &self.device,
+            );
             let model = s.model.take().expect("model present");
             let loss = model.forward_loss(x, labels.clone(), mask.clone());
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -362,7 +388,11 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// Trains until `config.iterations` (or until the observer stops it), evaluating every
     /// `eval_every` iterations on `data`'s test split and saving checkpoints in the run
     /// directory.
-    pub fn run(&mut self, data: &WtalDataset, observer: &mut dyn TrainObserver) -> ModelResult<TrainSummary> {
+    pub fn run(
+        &mut self,
+        data: &WtalDataset,
+        observer: &mut dyn TrainObserver,
+    ) -> ModelResult<TrainSummary> {
         let total = self.config.iterations;
         observer.on_start(self.iteration, total);
         let sampler = Sampler::new(&self.config, data.train.clone());
@@ -385,9 +415,13 @@ impl<B: AutodiffBackend> Trainer<B> {
             let Ok(batch) = rx.recv() else { break };
             let losses = self.step(&batch);
             let it = self.iteration;
-            let log = self.config.log_every > 0 && it % self.config.log_every == 0 || it == total;
+            let log = self.config.log_every > 0 && it.is_multiple_of(self.config.log_every)
+                || it == total;
             if log {
-                last_losses = losses.into_iter().map(|l| l.into_scalar().elem::<f32>()).collect();
+                last_losses = losses
+                    .into_iter()
+                    .map(|l| l.into_scalar().elem::<f32>())
+                    .collect();
                 self.log_metrics(&serde_json::json!({
                     "iteration": it,
                     "loss": last_losses,
@@ -396,10 +430,13 @@ impl<B: AutodiffBackend> Trainer<B> {
             } else {
                 observer.on_iteration(it, &[]);
             }
-            let eval_now = it == total || (self.config.eval_every > 0 && it % self.config.eval_every == 0);
+            let eval_now = it == total
+                || (self.config.eval_every > 0 && it.is_multiple_of(self.config.eval_every));
             if eval_now && !data.test.is_empty() {
                 let metrics = self.evaluate(data)?;
-                self.log_metrics(&serde_json::to_value(&metrics).map_err(|e| ModelError::Eval(e.to_string()))?)?;
+                self.log_metrics(
+                    &serde_json::to_value(&metrics).map_err(|e| ModelError::Eval(e.to_string()))?,
+                )?;
                 observer.on_eval(&metrics);
                 if self.best.is_none_or(|(b, _)| metrics.average_map > b) {
                     self.best = Some((metrics.average_map, it));
@@ -409,7 +446,9 @@ impl<B: AutodiffBackend> Trainer<B> {
                 }
                 last_eval = Some(metrics);
             }
-            let ckpt = it == total || (self.config.checkpoint_every > 0 && it % self.config.checkpoint_every == 0);
+            let ckpt = it == total
+                || (self.config.checkpoint_every > 0
+                    && it.is_multiple_of(self.config.checkpoint_every));
             if observer.should_stop() {
                 stopped = it < total;
                 if let Some(dir) = self.save(LAST)? {
@@ -465,7 +504,11 @@ impl<B: AutodiffBackend> Trainer<B> {
             iteration: self.iteration,
             best_metric: self.best.map(|b| b.0),
             best_iteration: self.best.map(|b| b.1),
-            streams: self.streams.iter().map(|s| s.kind.name().to_string()).collect(),
+            streams: self
+                .streams
+                .iter()
+                .map(|s| s.kind.name().to_string())
+                .collect(),
         };
         w.finish(&state).map(Some)
     }
@@ -498,10 +541,16 @@ pub fn load_models<B: Backend>(
     name: &str,
     data_dims: (usize, usize),
     device: &B::Device,
-) -> ModelResult<(TrainConfig, Vec<(StreamKind, StreamModel<B>)>)> {
+) -> ModelResult<(TrainConfig, StreamModels<B>)> {
     let config = load_config(run_dir)?;
     let dir = checkpoint_dir(run_dir, name)
-        .or_else(|| if name == BEST { checkpoint_dir(run_dir, LAST) } else { None })
+        .or_else(|| {
+            if name == BEST {
+                checkpoint_dir(run_dir, LAST)
+            } else {
+                None
+            }
+        })
         .ok_or_else(|| ModelError::Checkpoint(format!("no checkpoint in {}", run_dir.display())))?;
     let state = read_state(&dir)?;
     let mut models = Vec::new();
@@ -515,7 +564,10 @@ pub fn load_models<B: Backend>(
         models.push((kind, model));
     }
     if models.is_empty() {
-        return Err(ModelError::Checkpoint(format!("{} holds no model", dir.display())));
+        return Err(ModelError::Checkpoint(format!(
+            "{} holds no model",
+            dir.display()
+        )));
     }
     Ok((config, models))
 }
@@ -565,7 +617,9 @@ impl HostBatch {
         for (k, item) in items.iter().enumerate() {
             out.rgb[k * t * rd..k * t * rd + item.rgb.len()].copy_from_slice(&item.rgb);
             out.flow[k * t * fd..k * t * fd + item.flow.len()].copy_from_slice(&item.flow);
-            out.mask[k * t..k * t + item.len].iter_mut().for_each(|m| *m = true);
+            out.mask[k * t..k * t + item.len]
+                .iter_mut()
+                .for_each(|m| *m = true);
             out.labels[k * c..(k + 1) * c].copy_from_slice(&item.labels[..c]);
         }
         out

@@ -18,11 +18,16 @@ fn config(aggregator: Aggregator) -> StreamModelConfig {
 
 fn features(batch: usize, time: usize, dim: usize) -> Tensor<B, 3> {
     <B as burn::tensor::backend::Backend>::seed(&Default::default(), 7);
-    Tensor::random([batch, time, dim], Distribution::Normal(0.0, 1.0), &Default::default())
+    Tensor::random(
+        [batch, time, dim],
+        Distribution::Normal(0.0, 1.0),
+        &Default::default(),
+    )
 }
 
 #[test]
 fn shapes_of_forward_and_predict() {
+    let _rng = super::rng_lock();
     let device = Default::default();
     for agg in Aggregator::ALL {
         let model = config(agg).init::<B>(&device);
@@ -43,6 +48,7 @@ fn shapes_of_forward_and_predict() {
 /// A padded batch gives each video exactly what it gets alone, and zero CAS on padding.
 #[test]
 fn padded_batch_equals_each_video_alone() {
+    let _rng = super::rng_lock();
     let device = Default::default();
     let lengths = [7usize, 4, 1];
     for agg in [
@@ -61,9 +67,12 @@ fn padded_batch_equals_each_video_alone() {
             batched
                 .video_probs
                 .clone()
-                .slice([b..b + 1])
+                .slice(b..b + 1)
                 .into_data()
-                .assert_approx_eq::<f32>(&alone.video_probs.into_data(), Tolerance::rel_abs(1e-5, 1e-6));
+                .assert_approx_eq::<f32>(
+                    &alone.video_probs.into_data(),
+                    Tolerance::rel_abs(1e-5, 1e-6),
+                );
             batched
                 .cas
                 .clone()
@@ -88,6 +97,7 @@ fn padded_batch_equals_each_video_alone() {
 /// over snippets of `λ_t (w_c · x_t)` (plus the bias, which is not weighted).
 #[test]
 fn proposition_1_video_score_from_snippet_terms() {
+    let _rng = super::rng_lock();
     let device = Default::default();
     for agg in [Aggregator::Maa, Aggregator::WeightedSum, Aggregator::Norm] {
         let model = config(agg).init::<B>(&device);
@@ -115,9 +125,14 @@ fn proposition_1_video_score_from_snippet_terms() {
 
 #[test]
 fn cas_uses_attention_for_maan_and_lambda_for_stpn() {
+    let _rng = super::rng_lock();
     let device = Default::default();
     let x = features(1, 6, 12);
-    for (agg, uses_p) in [(Aggregator::Maa, true), (Aggregator::WeightedSum, false), (Aggregator::Norm, false)] {
+    for (agg, uses_p) in [
+        (Aggregator::Maa, true),
+        (Aggregator::WeightedSum, false),
+        (Aggregator::Norm, false),
+    ] {
         let model = config(agg).init::<B>(&device);
         assert_eq!(model.uses_attention_for_cas(), uses_p);
         let out = model.forward(x.clone(), None, false);
@@ -132,8 +147,10 @@ fn cas_uses_attention_for_maan_and_lambda_for_stpn() {
 
 #[test]
 fn bce_matches_the_definition() {
+    let _rng = super::rng_lock();
     let device = Default::default();
-    let logits = Tensor::<B, 2>::from_data(TensorData::from([[2.0f32, -1.0], [0.5, 30.0]]), &device);
+    let logits =
+        Tensor::<B, 2>::from_data(TensorData::from([[2.0f32, -1.0], [0.5, 30.0]]), &device);
     let labels = Tensor::<B, 2>::from_data(TensorData::from([[1.0f32, 0.0], [0.0, 1.0]]), &device);
     let got = bce_with_logits(logits, labels).into_scalar();
     let s = |z: f64| 1.0 / (1.0 + (-z).exp());
@@ -143,12 +160,18 @@ fn bce_matches_the_definition() {
 
 #[test]
 fn sparsity_only_for_stpn() {
-    assert_eq!(config(Aggregator::WeightedSum).effective_sparsity_weight(), 1e-4);
+    let _rng = super::rng_lock();
+    assert_eq!(
+        config(Aggregator::WeightedSum).effective_sparsity_weight(),
+        1e-4
+    );
     assert_eq!(config(Aggregator::Maa).effective_sparsity_weight(), 0.0);
     let device = Default::default();
     let x = features(2, 5, 12);
     let labels = Tensor::<B, 2>::zeros([2, 5], &device);
-    let model = config(Aggregator::WeightedSum).with_sparsity_weight(10.0).init::<B>(&device);
+    let model = config(Aggregator::WeightedSum)
+        .with_sparsity_weight(10.0)
+        .init::<B>(&device);
     let out = model.forward(x, None, true);
     let with = model.loss(&out, labels.clone(), None).into_scalar();
     let bce = bce_with_logits(out.logits.clone(), labels).into_scalar();
@@ -159,6 +182,7 @@ fn sparsity_only_for_stpn() {
 /// Gradients reach every parameter and an Adam step lowers the loss on a fixed batch.
 #[test]
 fn adam_step_lowers_the_loss() {
+    let _rng = super::rng_lock();
     use burn::optim::{AdamConfig, GradientsParams, Optimizer};
     type AD = TestAutodiffBackend;
     let device = Default::default();
