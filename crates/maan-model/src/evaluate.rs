@@ -114,7 +114,7 @@ pub fn evaluate<B: Backend>(
         &names,
         data.timing.seconds_per_snippet(),
         &localize_preset(data),
-    );
+    )?;
     let metrics = score(data, &dets, &outputs)?;
     Ok((metrics, dets, outputs))
 }

@@ -15,9 +15,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use dataset::{Video, WtalDataset};
 use maan_eval::detections::{Detection, DetectionFile};
+use maan_eval::localize::{fuse, try_localize, LocalizeConfig};
 use npyz::WriterBuilder;
 use serde::{Deserialize, Serialize};
-use shim::{localize, LocalizeConfig};
 
 use crate::error::{ModelError, Result};
 use crate::model::StreamModel;
@@ -138,13 +138,10 @@ pub fn run_videos<B: Backend>(
                 }
             };
             let (w0, w1) = (w(parts[0].0) as f32, w(parts[1].0) as f32);
-            let mix = |a: &[f32], b: &[f32]| {
-                a.iter()
-                    .zip(b)
-                    .map(|(x, y)| w0 * x + w1 * y)
-                    .collect::<Vec<f32>>()
-            };
-            (mix(&parts[0].1, &parts[1].1), mix(&parts[0].2, &parts[1].2))
+            (
+                fuse(&parts[0].1, &parts[1].1, w0, w1),
+                fuse(&parts[0].2, &parts[1].2, w0, w1),
+            )
         } else {
             let (_, cas, probs) = parts.pop().expect("one part");
             (cas, probs)
@@ -168,17 +165,18 @@ pub fn detections(
     class_names: &[String],
     seconds_per_snippet: f64,
     cfg: &LocalizeConfig,
-) -> DetectionFile {
+) -> Result<DetectionFile> {
     let mut file = DetectionFile::default();
     for o in outputs {
-        let dets = localize(
+        let dets = try_localize(
             &o.cas,
             o.num_snippets,
             o.num_classes,
             &o.video_probs,
             seconds_per_snippet,
             cfg,
-        );
+        )
+        .map_err(|e| ModelError::Eval(format!("video {}: {e}", o.id)))?;
         let list = dets
             .into_iter()
             .filter_map(|d| {
@@ -191,7 +189,7 @@ pub fn detections(
             .collect();
         file.results.insert(o.id.clone(), list);
     }
-    file
+    Ok(file)
 }
 
 /// Writes the CAS of each video as `DIR/<id>.npy` (float32, shape `[T, C]`).
@@ -228,75 +226,5 @@ pub fn localize_preset(data: &WtalDataset) -> LocalizeConfig {
     match data.kind {
         dataset::DatasetKind::ActivityNet13 => LocalizeConfig::activitynet(),
         _ => LocalizeConfig::thumos14(),
-    }
-}
-
-/// TEMPORARY stand-in for `maan_eval::localize` until it lands (same signature).
-#[allow(missing_docs)]
-pub mod shim {
-    #[derive(Debug, Clone)]
-    pub struct LocalizeConfig {
-        pub class_threshold: f64,
-        pub cas_thresholds: Vec<f64>,
-    }
-    impl LocalizeConfig {
-        pub fn thumos14() -> Self {
-            LocalizeConfig {
-                class_threshold: 0.1,
-                cas_thresholds: vec![0.2],
-            }
-        }
-        pub fn activitynet() -> Self {
-            LocalizeConfig {
-                class_threshold: 0.1,
-                cas_thresholds: vec![0.2, 0.15, 0.1, 0.05],
-            }
-        }
-    }
-    #[derive(Debug, Clone)]
-    pub struct ClassDetection {
-        pub class: usize,
-        pub score: f64,
-        pub start: f64,
-        pub end: f64,
-    }
-    pub fn localize(
-        cas: &[f32],
-        t: usize,
-        c: usize,
-        video_scores: &[f32],
-        sps: f64,
-        cfg: &LocalizeConfig,
-    ) -> Vec<ClassDetection> {
-        let mut out = Vec::new();
-        for k in 0..c {
-            if (video_scores[k] as f64) < cfg.class_threshold {
-                continue;
-            }
-            let col: Vec<f32> = (0..t).map(|i| cas[i * c + k]).collect();
-            let max = col.iter().cloned().fold(0.0f32, f32::max);
-            for &th in &cfg.cas_thresholds {
-                let thr = th as f32 * max;
-                let mut i = 0;
-                while i < t {
-                    if col[i] > thr && col[i] > 0.0 {
-                        let s = i;
-                        while i < t && col[i] > thr {
-                            i += 1;
-                        }
-                        let mean = col[s..i].iter().sum::<f32>() / (i - s) as f32;
-                        out.push(ClassDetection {
-                            class: k,
-                            score: mean as f64,
-                            start: s as f64 * sps,
-                            end: i as f64 * sps,
-                        });
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-        }
-        out
     }
 }
