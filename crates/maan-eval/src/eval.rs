@@ -165,6 +165,17 @@ pub struct DetectionReport {
 }
 
 impl DetectionReport {
+    /// Writes the report as pretty JSON (`{"tiou_thresholds", "mAP", "average_mAP",
+    /// "per_class_AP"}`), atomically: temporary file, then rename.
+    ///
+    /// # Errors
+    /// [`EvalError::Io`] naming the path.
+    pub fn to_path(&self, path: &std::path::Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| EvalError::json(&path.display().to_string(), &e))?;
+        crate::detections::write_atomic(path, text.as_bytes())
+    }
+
     /// Mean of the mAP over the thresholds within `[lo, hi]` (1e-9 tolerance), or `None` if no
     /// threshold is in that range. THUMOS14 papers report `average_over(0.1, 0.7)`.
     pub fn average_over(&self, lo: f64, hi: f64) -> Option<f64> {

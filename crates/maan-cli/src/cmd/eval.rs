@@ -1,10 +1,206 @@
-//! `maan eval` (not implemented yet).
+//! `maan eval`: score a detections JSON against a ground-truth JSON with the ActivityNet
+//! detection protocol (see `maan_eval::eval`).
+//!
+//! ```text
+//! maan eval --ground-truth data/thumos14/gt.json --detections det.json [--subset test]
+//!           [--tiou 0.1:0.9:0.1] [--json report.json] [--per-class]
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use maan_eval::eval::{
+    activitynet_tiou_thresholds, thumos14_tiou_thresholds, THUMOS14_REPORTED_AVERAGE,
+};
+use maan_eval::{
+    detection_map, parse_tiou_range, ClassList, DetectionFile, DetectionReport, GroundTruth,
+};
+
+/// Which benchmark the files belong to; sets the default subset and tIoU thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalDataset {
+    /// THUMOS14: subset `test`, tIoU 0.1:0.9:0.1, and the 0.1:0.7 average papers report.
+    Thumos14,
+    /// ActivityNet1.3: subset `validation`, tIoU 0.5:0.95:0.05.
+    Activitynet,
+}
 
 /// Arguments of `maan eval`.
 #[derive(Debug, clap::Args)]
-pub struct EvalArgs {}
+pub struct EvalArgs {
+    /// Ground-truth JSON: ActivityNet-style `database` (THUMOS14 gt.json with float or string
+    /// segments, or the official ActivityNet1.3 file).
+    #[arg(long, value_name = "GT.json")]
+    pub ground_truth: PathBuf,
+
+    /// Detections JSON in the ActivityNet result format:
+    /// `{"version", "results": {video: [{"label", "score", "segment": [start, end]}]}, "external_data"}`.
+    #[arg(long, value_name = "DET.json")]
+    pub detections: PathBuf,
+
+    /// Dataset, which sets the defaults of --subset and --tiou
+    /// [default: inferred: thumos14 if every ground-truth label is a THUMOS14 class, else activitynet].
+    #[arg(long, value_enum)]
+    pub dataset: Option<EvalDataset>,
+
+    /// Ground-truth subset to evaluate on [default: `test` for thumos14, `validation` for activitynet].
+    #[arg(long)]
+    pub subset: Option<String>,
+
+    /// tIoU thresholds: `start:stop:step` (stop included), a comma list, or one value
+    /// [default: 0.1:0.9:0.1 for thumos14, 0.5:0.95:0.05 for activitynet].
+    #[arg(long, value_name = "RANGE")]
+    pub tiou: Option<String>,
+
+    /// Also write `{"tiou_thresholds", "mAP", "average_mAP", "per_class_AP"}` (fractions in [0, 1]) here.
+    #[arg(long, value_name = "OUT.json")]
+    pub json: Option<PathBuf>,
+
+    /// Print the AP of every class at every threshold.
+    #[arg(long, default_value_t = false)]
+    pub per_class: bool,
+}
 
 /// Runs `maan eval`.
-pub fn run(_args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`maan eval` is not implemented yet")
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let gt_name = args.ground_truth.display().to_string();
+    let det_name = args.detections.display().to_string();
+    let gt_all = GroundTruth::from_path(&args.ground_truth)
+        .with_context(|| format!("reading the ground truth {gt_name}"))?;
+    let dataset = args.dataset.unwrap_or_else(|| infer_dataset(&gt_all));
+    let subset = args.subset.clone().unwrap_or_else(|| {
+        match dataset {
+            EvalDataset::Thumos14 => "test",
+            EvalDataset::Activitynet => "validation",
+        }
+        .to_string()
+    });
+    let gt = gt_all.subset(&subset);
+    if gt.num_segments() == 0 {
+        let present: Vec<String> = gt_all
+            .subsets()
+            .iter()
+            .map(|(k, v)| format!("{k:?} ({v} videos)"))
+            .collect();
+        bail!(
+            "{gt_name}: subset {subset:?} has {} videos and no annotated segment; subsets present: {}. \
+             Choose one with --subset.",
+            gt.videos.len(),
+            if present.is_empty() { "none".to_string() } else { present.join(", ") }
+        );
+    }
+    let thresholds = match &args.tiou {
+        Some(spec) => parse_tiou_range(spec).context("parsing --tiou")?,
+        None => match dataset {
+            EvalDataset::Thumos14 => thumos14_tiou_thresholds(),
+            EvalDataset::Activitynet => activitynet_tiou_thresholds(),
+        },
+    };
+    let det = DetectionFile::from_path(&args.detections)
+        .with_context(|| format!("reading the detections {det_name}"))?;
+    let report = detection_map(&gt, &det, &thresholds)
+        .with_context(|| format!("scoring {det_name} against {gt_name} (subset {subset:?})"))?;
+
+    println!(
+        "ground truth: {gt_name}, subset {subset:?}: {} videos, {} instances, {} classes",
+        gt.videos.len(),
+        gt.num_segments(),
+        report.per_class_ap.len()
+    );
+    println!(
+        "detections:   {det_name}: {} detections in {} videos",
+        det.num_detections(),
+        det.results.len()
+    );
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!();
+    print!("{}", summary_table(&report, dataset));
+    if args.per_class {
+        println!();
+        print!("{}", per_class_table(&report));
+    }
+    if let Some(out) = &args.json {
+        report
+            .to_path(out)
+            .with_context(|| format!("writing the report {}", out.display()))?;
+        println!("\nwrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// THUMOS14 when every label of the ground truth is a THUMOS14 class, ActivityNet otherwise.
+fn infer_dataset(gt: &GroundTruth) -> EvalDataset {
+    let thumos = ClassList::thumos14();
+    let labels = gt.labels();
+    if !labels.is_empty() && labels.iter().all(|l| thumos.index_of(l).is_some()) {
+        EvalDataset::Thumos14
+    } else {
+        EvalDataset::Activitynet
+    }
+}
+
+/// tIoU / mAP table with the averages, mAP in percent.
+fn summary_table(report: &DetectionReport, dataset: EvalDataset) -> String {
+    let mut rows: Vec<(String, f64)> = report
+        .tiou_thresholds
+        .iter()
+        .zip(&report.map)
+        .map(|(t, m)| (format!("{t:.2}"), *m))
+        .collect();
+    let (first, last) = (
+        report.tiou_thresholds.first().copied().unwrap_or(0.0),
+        report.tiou_thresholds.last().copied().unwrap_or(0.0),
+    );
+    rows.push((format!("avg {first:.2}:{last:.2}"), report.average_map));
+    if dataset == EvalDataset::Thumos14 {
+        let (lo, hi) = THUMOS14_REPORTED_AVERAGE;
+        // Only when it differs from the full average and spans several thresholds.
+        let inside = report
+            .tiou_thresholds
+            .iter()
+            .filter(|t| **t >= lo - 1e-9 && **t <= hi + 1e-9)
+            .count();
+        if inside >= 2 && inside < report.tiou_thresholds.len() {
+            if let Some(avg) = report.average_over(lo, hi) {
+                rows.push((format!("avg {lo:.2}:{hi:.2}"), avg));
+            }
+        }
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);
+    let mut s = format!("{:<width$}  {:>7}\n", "tIoU", "mAP(%)");
+    for (i, (name, m)) in rows.iter().enumerate() {
+        if i == report.map.len() {
+            s.push_str(&format!("{}\n", "-".repeat(width + 9)));
+        }
+        s.push_str(&format!("{name:<width$}  {:>7.2}\n", m * 100.0));
+    }
+    s
+}
+
+/// Class x tIoU table of AP in percent.
+fn per_class_table(report: &DetectionReport) -> String {
+    let width = report
+        .per_class_ap
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = format!("{:<width$}", "class");
+    for t in &report.tiou_thresholds {
+        s.push_str(&format!("  {t:>6.2}"));
+    }
+    s.push('\n');
+    for (name, aps) in &report.per_class_ap {
+        let pad = width - name.chars().count();
+        s.push_str(name);
+        s.push_str(&" ".repeat(pad));
+        for ap in aps {
+            s.push_str(&format!("  {:>6.2}", ap * 100.0));
+        }
+        s.push('\n');
+    }
+    s
 }
