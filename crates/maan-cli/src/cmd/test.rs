@@ -1,10 +1,131 @@
-//! `maan test` (not implemented yet).
+//! `maan test`: load a trained run, run every test video, write the detections (ActivityNet
+//! result format) and optionally each video's CAS (npy), and print the mAP table when the
+//! ground truth is present.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::backend::AutodiffBackend;
+use dataset::WtalDataset;
+use maan_model::checkpoint::{BEST, LAST};
+use maan_model::evaluate::score;
+use maan_model::infer::{detections, localize_preset, run_videos, write_cas_npy};
+use maan_model::load_models;
+
+use super::train::{load_data, print_metrics, DatasetArg};
+use crate::backend::{run_on, BackendArg, BackendJob};
+
+/// Which checkpoint of the run to test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhichArg {
+    /// The best evaluation so far (falls back to last if the run never evaluated).
+    Best,
+    /// The latest.
+    Last,
+}
 
 /// Arguments of `maan test`.
 #[derive(Debug, clap::Args)]
-pub struct TestArgs {}
+pub struct TestArgs {
+    /// Dataset directory. Without it, the built-in synthetic dataset data/synthetic/<dataset>
+    /// (generated on first use).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Benchmark the data follows.
+    #[arg(long, value_enum, default_value = "thumos14")]
+    pub dataset: DatasetArg,
+    /// Run directory written by `maan train --output`.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Which checkpoint of the run.
+    #[arg(long, value_enum, default_value = "best")]
+    pub which: WhichArg,
+    /// Output detections JSON (ActivityNet result format).
+    #[arg(long)]
+    pub detections: PathBuf,
+    /// Also write each video's fused CAS as DIR/<video>.npy ([T, C] float32).
+    #[arg(long)]
+    pub cas_dir: Option<PathBuf>,
+    /// Burn backend.
+    #[arg(long, value_enum, default_value = "ndarray")]
+    pub backend: BackendArg,
+    /// GPU number for wgpu / cuda.
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
+}
+
+struct TestJob {
+    args: TestArgs,
+    data: WtalDataset,
+}
 
 /// Runs `maan test`.
-pub fn run(_args: TestArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`maan test` is not implemented yet")
+pub fn run(args: TestArgs) -> Result<()> {
+    if !args.checkpoint.join(maan_model::checkpoint::CONFIG_FILE).is_file() {
+        bail!(
+            "{} is not a run directory (no config.json); pass the --output of `maan train`",
+            args.checkpoint.display()
+        );
+    }
+    let data = load_data(args.data_dir.as_deref(), args.dataset)?;
+    if data.test.is_empty() {
+        bail!("{}: the test split has no videos", data.dir.display());
+    }
+    run_on(args.backend, args.device, TestJob { args, data })
+}
+
+impl BackendJob for TestJob {
+    type Output = ();
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, _backend: BackendArg) -> Result<()> {
+        let TestJob { args, data } = self;
+        let which = match args.which {
+            WhichArg::Best => BEST,
+            WhichArg::Last => LAST,
+        };
+        let (config, models) = load_models::<B::InnerBackend>(
+            &args.checkpoint,
+            which,
+            (data.rgb_dim(), data.flow_dim()),
+            &device,
+        )?;
+        if config.model.num_classes != data.num_classes() {
+            bail!(
+                "the run was trained for {} classes, the dataset has {}",
+                config.model.num_classes,
+                data.num_classes()
+            );
+        }
+        let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
+        let start = Instant::now();
+        let outputs = run_videos(&refs, &data.test, config.rgb_weight, &device)?;
+        let secs = start.elapsed().as_secs_f64();
+        let dets = detections(
+            &outputs,
+            data.classes.names(),
+            data.timing.seconds_per_snippet(),
+            &localize_preset(&data),
+        )?;
+        dets.to_path(&args.detections)
+            .with_context(|| format!("writing {}", args.detections.display()))?;
+        eprintln!(
+            "{} test videos in {secs:.2} s: {} detections -> {}",
+            outputs.len(),
+            dets.num_detections(),
+            args.detections.display()
+        );
+        if let Some(dir) = &args.cas_dir {
+            write_cas_npy(&outputs, dir)?;
+            eprintln!("CAS of each video -> {}/<video>.npy", dir.display());
+        }
+        let gt = data.test_ground_truth();
+        if gt.num_segments() > 0 {
+            let metrics = score(&data, &dets, &outputs)?;
+            print_metrics(&metrics);
+        } else {
+            eprintln!("no ground-truth segments in the test split: mAP not computed");
+        }
+        Ok(())
+    }
 }

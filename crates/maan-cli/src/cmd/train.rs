@@ -1,10 +1,363 @@
-//! `maan train` (not implemented yet).
+//! `maan train`: train MAAN (or a Table 1 baseline) on I3D features, with evaluation on the
+//! test split, checkpoints (`last/`, `best/`), `--resume` and Ctrl-C handling.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::backend::AutodiffBackend;
+use dataset::synth::{generate, Like, SynthConfig};
+use dataset::{DatasetKind, LoadOptions, WtalDataset};
+use indicatif::{ProgressBar, ProgressStyle};
+use maa_core::Aggregator;
+use maan_model::checkpoint::{checkpoint_dir, LAST};
+use maan_model::{
+    fit_config, EvalMetrics, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
+};
+
+use crate::backend::{run_on, BackendArg, BackendJob};
+
+/// Benchmark imitated by the data (picks the loader's class list, the localization preset
+/// and the built-in synthetic dataset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatasetArg {
+    /// THUMOS14 (20 classes; tIoU 0.1:0.1:0.9).
+    Thumos14,
+    /// ActivityNet1.3 (200 classes; tIoU 0.5:0.05:0.95).
+    Activitynet,
+}
+
+/// Which streams to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StreamsArg {
+    /// RGB and flow, fused 0.5 / 0.5 at test time (the paper).
+    Both,
+    /// RGB only.
+    Rgb,
+    /// Flow only.
+    Flow,
+}
 
 /// Arguments of `maan train`.
 #[derive(Debug, clap::Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    /// Dataset directory (layout A, B or ActivityNet). Without it, the built-in synthetic
+    /// dataset data/synthetic/<dataset> is used, generated on first use.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Benchmark the data follows.
+    #[arg(long, value_enum, default_value = "thumos14")]
+    pub dataset: DatasetArg,
+    /// Burn backend.
+    #[arg(long, value_enum, default_value = "ndarray")]
+    pub backend: BackendArg,
+    /// GPU number for wgpu / cuda.
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
+    /// Feature aggregator: maa (MAAN) or a Table 1 baseline.
+    #[arg(long, default_value = "maa")]
+    pub aggregator: Aggregator,
+    /// Streams to train (both: two models, fused 0.5 / 0.5 at test time).
+    #[arg(long, value_enum, default_value = "both")]
+    pub streams: StreamsArg,
+    /// Training iterations (the paper does not state it).
+    #[arg(long, default_value_t = 5000)]
+    pub iterations: usize,
+    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA).
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Snippets sampled per video (the paper's T).
+    #[arg(long, default_value_t = 20)]
+    pub segments: usize,
+    /// Adam learning rate (the paper's 5e-4).
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Seed of initialisation, sampling and dropout.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only).
+    #[arg(long, default_value_t = 1e-4)]
+    pub sparsity: f64,
+    /// Evaluate on the test split every N iterations (0: at the end only).
+    #[arg(long, default_value_t = 500)]
+    pub eval_every: usize,
+    /// Save the `last` checkpoint every N iterations (0: at the end only).
+    #[arg(long, default_value_t = 500)]
+    pub checkpoint_every: usize,
+    /// Run directory: config.json, metrics.jsonl, last/, best/. [default: runs/<aggregator>-<unix time>]
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Continue the run in --output from its last checkpoint (model, Adam state, iteration).
+    #[arg(long)]
+    pub resume: bool,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Loads `--data-dir`, or the built-in synthetic dataset (generated on first use).
+pub fn load_data(data_dir: Option<&Path>, dataset: DatasetArg) -> Result<WtalDataset> {
+    let kind = match dataset {
+        DatasetArg::Thumos14 => DatasetKind::Thumos14,
+        DatasetArg::Activitynet => DatasetKind::ActivityNet13,
+    };
+    let dir = match data_dir {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let (dir, like) = match dataset {
+                DatasetArg::Thumos14 => (PathBuf::from(super::DEFAULT_DATA_DIR), Like::Thumos14),
+                DatasetArg::Activitynet => {
+                    (PathBuf::from("data/synthetic/activitynet"), Like::ActivityNet)
+                }
+            };
+            if !dir.join("gt.json").is_file() {
+                eprintln!(
+                    "no --data-dir: generating the synthetic {like} dataset in {} (first use)...",
+                    dir.display()
+                );
+                let cfg = SynthConfig {
+                    like,
+                    ..SynthConfig::default()
+                };
+                generate(&dir, &cfg).with_context(|| {
+                    format!("generating the synthetic dataset in {}", dir.display())
+                })?;
+            }
+            dir
+        }
+    };
+    let opts = LoadOptions {
+        kind: Some(kind),
+        ..LoadOptions::default()
+    };
+    let data = WtalDataset::load(&dir, &opts)
+        .with_context(|| format!("loading the dataset in {}", dir.display()))?;
+    if data.train.is_empty() {
+        bail!("{}: the training split has no videos", dir.display());
+    }
+    Ok(data)
+}
+
+struct TrainJob {
+    args: TrainArgs,
+    data: WtalDataset,
+    run_dir: PathBuf,
+}
 
 /// Runs `maan train`.
-pub fn run(_args: TrainArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`maan train` is not implemented yet")
+pub fn run(args: TrainArgs) -> Result<()> {
+    if args.iterations == 0 {
+        bail!("--iterations must be at least 1");
+    }
+    if args.batch_size == 0 || args.segments == 0 {
+        bail!("--batch-size and --segments must be at least 1");
+    }
+    let run_dir = match &args.output {
+        Some(d) => d.clone(),
+        None => {
+            if args.resume {
+                bail!("--resume needs --output RUN_DIR (the run to continue)");
+            }
+            let secs = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            PathBuf::from(format!("runs/{}-{secs}", args.aggregator.name()))
+        }
+    };
+    if args.resume && checkpoint_dir(&run_dir, LAST).is_none() {
+        bail!(
+            "--resume: {} holds no checkpoint (expected {}/last/state.json)",
+            run_dir.display(),
+            run_dir.display()
+        );
+    }
+    if !args.resume && checkpoint_dir(&run_dir, LAST).is_some() {
+        bail!(
+            "{} already holds a run; pass --resume to continue it, or choose another --output",
+            run_dir.display()
+        );
+    }
+    let data = load_data(args.data_dir.as_deref(), args.dataset)?;
+    let (backend, device) = (args.backend, args.device);
+    run_on(
+        backend,
+        device,
+        TrainJob {
+            args,
+            data,
+            run_dir,
+        },
+    )
+}
+
+impl BackendJob for TrainJob {
+    type Output = ();
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<()> {
+        let TrainJob {
+            args,
+            data,
+            run_dir,
+        } = self;
+        let mut trainer = if args.resume {
+            Trainer::<B>::resume(&run_dir, &data, Some(args.iterations), device)?
+        } else {
+            let model = StreamModelConfig::new()
+                .with_aggregator(args.aggregator)
+                .with_sparsity_weight(args.sparsity);
+            let streams = match args.streams {
+                StreamsArg::Both => Streams::Both,
+                StreamsArg::Rgb => Streams::Rgb,
+                StreamsArg::Flow => Streams::Flow,
+            };
+            let config = TrainConfig::new(model)
+                .with_streams(streams)
+                .with_iterations(args.iterations)
+                .with_batch_size(args.batch_size)
+                .with_num_segments(args.segments)
+                .with_learning_rate(args.lr)
+                .with_seed(args.seed)
+                .with_eval_every(args.eval_every)
+                .with_checkpoint_every(args.checkpoint_every);
+            let config = fit_config(&config, &data)?;
+            Trainer::<B>::new(config, &data, Some(&run_dir), device)?
+        };
+        let c = trainer.config();
+        eprintln!(
+            "training {} ({}) on {} [{} train / {} test videos, D = {}, C = {}], backend {backend}, \
+             batch {}, T = {}, {} iterations -> {}",
+            c.model.aggregator.paper_name(),
+            c.streams.kinds().iter().map(|k| k.name()).collect::<Vec<_>>().join(" + "),
+            data.dir.display(),
+            data.train.len(),
+            data.test.len(),
+            data.rgb_dim(),
+            data.num_classes(),
+            c.batch_size,
+            c.num_segments,
+            c.iterations,
+            run_dir.display()
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let stop = stop.clone();
+            // Only one handler per process; a second `set_handler` fails, which is harmless.
+            let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+        }
+        let mut observer = Progress::new(stop, args.quiet);
+        let summary = trainer.run(&data, &mut observer)?;
+        observer.finish();
+        if summary.stopped {
+            eprintln!(
+                "interrupted at iteration {}: saved {}/last; continue with --resume --output {}",
+                summary.iteration,
+                run_dir.display(),
+                run_dir.display()
+            );
+        } else {
+            eprintln!("done: {} iterations in {}", summary.iteration, run_dir.display());
+        }
+        if let Some(m) = &summary.last_eval {
+            print_metrics(m);
+        }
+        if let Some((best, it)) = summary.best {
+            eprintln!("best average mAP {:.2}% at iteration {it} ({}/best)", best * 100.0, run_dir.display());
+        }
+        Ok(())
+    }
+}
+
+/// Prints the mAP table of an evaluation.
+pub fn print_metrics(m: &EvalMetrics) {
+    let head: Vec<String> = m.tiou_thresholds.iter().map(|t| format!("{t:>6.2}")).collect();
+    let vals: Vec<String> = m.map.iter().map(|v| format!("{:>6.2}", v * 100.0)).collect();
+    println!("tIoU    {}    avg   cls-mAP", head.join(""));
+    println!(
+        "mAP (%) {}  {:>6.2}  {:>6.2}",
+        vals.join(""),
+        m.average_map * 100.0,
+        m.classification_map * 100.0
+    );
+    for w in &m.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// The indicatif progress bar, Ctrl-C flag and metrics of a run.
+struct Progress {
+    bar: ProgressBar,
+    stop: Arc<AtomicBool>,
+    loss: String,
+    map: String,
+    started: Instant,
+    first: usize,
+}
+
+impl Progress {
+    fn new(stop: Arc<AtomicBool>, quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} [{elapsed_precise} < {eta_precise}] {per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Progress {
+            bar,
+            stop,
+            loss: String::new(),
+            map: String::new(),
+            started: Instant::now(),
+            first: 0,
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    fn update_msg(&self) {
+        self.bar.set_message(format!("{} {}", self.loss, self.map));
+    }
+}
+
+impl TrainObserver for Progress {
+    fn on_start(&mut self, iteration: usize, total: usize) {
+        self.bar.set_length(total as u64);
+        self.bar.set_position(iteration as u64);
+        self.bar.reset_elapsed();
+        self.first = iteration;
+        self.started = Instant::now();
+    }
+
+    fn on_iteration(&mut self, iteration: usize, losses: &[f32]) {
+        self.bar.set_position(iteration as u64);
+        if !losses.is_empty() {
+            let l: Vec<String> = losses.iter().map(|l| format!("{l:.4}")).collect();
+            let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+            self.loss = format!(
+                "{:.1} it/s loss {}",
+                (iteration - self.first) as f64 / secs,
+                l.join("/")
+            );
+            self.update_msg();
+        }
+    }
+
+    fn on_eval(&mut self, m: &EvalMetrics) {
+        let at5 = m.map_at(0.5).map(|v| format!("mAP@0.5 {:.1}% ", v * 100.0)).unwrap_or_default();
+        self.map = format!("| {at5}avg {:.1}% cls {:.1}%", m.average_map * 100.0, m.classification_map * 100.0);
+        self.update_msg();
+    }
+
+    fn should_stop(&mut self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
 }
