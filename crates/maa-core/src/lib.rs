@@ -95,3 +95,8 @@ pub type TestBackend = burn::backend::Cuda;
     not(any(feature = "test-wgpu", feature = "test-cuda"))
 ))]
 pub type TestBackend = burn::backend::Flex;
+
+/// The Rust examples of the repository's README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

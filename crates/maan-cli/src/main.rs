@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod backend;
 mod cmd;
+mod figure;
 
 /// Weakly-supervised temporal action localization with MAAN (ICLR 2019) on Burn.
 #[derive(Debug, Parser)]

@@ -9,3 +9,6 @@ pub mod plot;
 pub mod synth;
 pub mod test;
 pub mod train;
+
+/// The built-in synthetic THUMOS14-shaped dataset, generated on first use.
+pub const DEFAULT_DATA_DIR: &str = "data/synthetic/thumos14";

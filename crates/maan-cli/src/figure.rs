@@ -1,0 +1,188 @@
+//! The paper's Figure 5: ground-truth segments above the class activation sequence (CAS) of
+//! one class in one video, one row per model. Written as SVG (vector) and PNG (bitmap).
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One model's CAS of the plotted class.
+#[derive(Debug, Clone)]
+pub struct CasRow {
+    /// Row label (the model's name).
+    pub label: String,
+    /// The CAS of the class, one value per snippet (or per upsampled step).
+    pub values: Vec<f32>,
+}
+
+/// Everything one figure shows.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Title: video and class.
+    pub title: String,
+    /// Length of the video in seconds (the horizontal axis).
+    pub duration: f64,
+    /// Ground-truth segments of the class, in seconds.
+    pub segments: Vec<(f64, f64)>,
+    /// One CAS per model.
+    pub rows: Vec<CasRow>,
+}
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font shipped with the crate.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+const WIDTH: u32 = 1000;
+const ROW_HEIGHT: u32 = 150;
+const GT_HEIGHT: u32 = 60;
+const TITLE_HEIGHT: u32 = 40;
+
+/// Writes the figure to `stem.svg` and `stem.png`; returns both paths.
+pub fn render(fig: &Figure, stem: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    if fig.rows.is_empty() {
+        bail!("nothing to plot: no CAS given");
+    }
+    if let Some(parent) = stem.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the plot folder {}", parent.display()))?;
+    }
+    register_font();
+    let height = TITLE_HEIGHT + (GT_HEIGHT + ROW_HEIGHT) * fig.rows.len() as u32;
+    let svg = stem.with_extension("svg");
+    let png = stem.with_extension("png");
+    {
+        let root = SVGBackend::new(&svg, (WIDTH, height)).into_drawing_area();
+        draw(fig, &root).with_context(|| format!("cannot draw {}", svg.display()))?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", svg.display()))?;
+    }
+    {
+        let root = BitMapBackend::new(&png, (WIDTH, height)).into_drawing_area();
+        draw(fig, &root).with_context(|| format!("cannot draw {}", png.display()))?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", png.display()))?;
+    }
+    Ok((svg, png))
+}
+
+fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(TITLE_HEIGHT);
+    title
+        .titled(&fig.title, ("sans-serif", 22))
+        .map_err(err)?;
+    let duration = fig.duration.max(1e-6);
+    let areas = body.split_evenly((fig.rows.len(), 1));
+    for (row, area) in fig.rows.iter().zip(areas) {
+        let (gt_area, cas_area) = area.split_vertically(GT_HEIGHT);
+        // Ground truth: filled bars on a thin axis.
+        let mut gt = ChartBuilder::on(&gt_area)
+            .margin_left(10)
+            .margin_right(20)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..duration, 0.0..1.0)
+            .map_err(err)?;
+        gt.configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(0)
+            .y_desc("ground truth")
+            .draw()
+            .map_err(err)?;
+        gt.draw_series(fig.segments.iter().map(|&(s, e)| {
+            Rectangle::new([(s, 0.15), (e, 0.85)], RGBColor(46, 139, 87).filled())
+        }))
+        .map_err(err)?;
+        // CAS: a filled curve over time.
+        let n = row.values.len().max(1);
+        let ymax = row
+            .values
+            .iter()
+            .copied()
+            .fold(0.0f32, f32::max)
+            .max(1e-6) as f64;
+        let mut chart = ChartBuilder::on(&cas_area)
+            .margin_left(10)
+            .margin_right(20)
+            .margin_bottom(5)
+            .x_label_area_size(30)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..duration, 0.0..ymax * 1.05)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("time (s)")
+            .y_desc(row.label.as_str())
+            .y_labels(3)
+            .draw()
+            .map_err(err)?;
+        let step = duration / n as f64;
+        let points = row
+            .values
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &v)| [(i as f64 * step, v as f64), ((i + 1) as f64 * step, v as f64)]);
+        chart
+            .draw_series(AreaSeries::new(points, 0.0, RGBColor(70, 110, 200).mix(0.5)).border_style(RGBColor(30, 60, 160)))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Reads a float32 `[T, C]` CAS written by `maan test` (`RUN/cas/<video>.npy`); returns the
+/// values row-major and `(T, C)`.
+pub fn read_cas(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the CAS file {}", path.display()))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    let shape = npy.shape().to_vec();
+    if shape.len() != 2 {
+        bail!("{}: expected a [T, C] array, found shape {shape:?}", path.display());
+    }
+    let (t, c) = (shape[0] as usize, shape[1] as usize);
+    let values: Vec<f32> = npy
+        .into_vec::<f32>()
+        .with_context(|| format!("{}: expected float32 values", path.display()))?;
+    if values.len() != t * c {
+        bail!("{}: truncated: {} values for shape [{t}, {c}]", path.display(), values.len());
+    }
+    Ok((values, t, c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_svg_and_png_with_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let fig = Figure {
+            title: "video_test_0000001 — HammerThrow".into(),
+            duration: 10.0,
+            segments: vec![(2.0, 4.0), (6.5, 8.0)],
+            rows: vec![
+                CasRow { label: "MAAN".into(), values: vec![0.0, 0.1, 0.8, 0.9, 0.2, 0.0, 0.1, 0.7, 0.6, 0.0] },
+                CasRow { label: "STPN".into(), values: vec![0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0, 0.8, 0.0, 0.0] },
+            ],
+        };
+        let (svg, png) = render(&fig, &dir.path().join("fig")).unwrap();
+        let svg_text = std::fs::read_to_string(&svg).unwrap();
+        assert!(svg_text.contains("HammerThrow") && svg_text.contains("MAAN") && svg_text.contains("STPN"));
+        let png_bytes = std::fs::read(&png).unwrap();
+        assert_eq!(&png_bytes[1..4], b"PNG");
+        assert!(render(&Figure { rows: vec![], ..fig }, &dir.path().join("x")).is_err());
+    }
+}
