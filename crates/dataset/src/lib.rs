@@ -1,6 +1,114 @@
-//! I3D feature datasets for weakly-supervised temporal action localization (WTAL).
+//! I3D feature datasets for weakly-supervised temporal action localization (WTAL): THUMOS14 and
+//! ActivityNet1.3 laid out as the public code lays them out, validation of every file, snippet
+//! timing, the paper's training-time sampling, Burn batches and data loaders, and a synthetic
+//! benchmark shaped like the real ones.
 //!
-//! TODO: full docs.
+//! # Reading a dataset
+//!
+//! ```no_run
+//! use dataset::{LoadOptions, WtalDataset};
+//! let ds = WtalDataset::load("data/synthetic/thumos14".as_ref(), &LoadOptions::default())?;
+//! println!("{} train / {} test videos, {} classes", ds.train.len(), ds.test.len(), ds.num_classes());
+//! # Ok::<(), dataset::DatasetError>(())
+//! ```
+//!
+//! Layouts ([`Layout`], detected by [`detect_layout`] or given):
+//!
+//! - **A** (BaSNet, UM, CoLA): `gt.json`, `split_train.txt`, `split_test.txt`,
+//!   `features/{train,test}/{rgb,flow}/<video>.npy`, each `[T, 1024]`;
+//! - **B** (ACM-Net, ASM-Loc; also ACM-Net's ActivityNet13 with subsets `train`/`val`):
+//!   `gt.json`, split files, `{train,test}/<video>.npy`, one `[T, 2048]` array, rgb then flow;
+//! - **ActivityNet**: the official `activity_net.v1-3.min.json` (subsets `training`,
+//!   `validation`, `testing`; keys are YouTube ids) with features `v_<id>.npy` stored as in A or
+//!   B. Without split files, training videos are those of the training subsets (`train`,
+//!   `training`; for THUMOS14 also `validation`) and test videos those of the test subsets
+//!   (`test`; for ActivityNet `val`, `validation`) that have feature files.
+//!
+//! Feature files are `.npy` of f16, f32 or f64 (either byte order), C order, read once into
+//! memory as f32 ([`Video`] holds them in `Arc<[f32]>`; batches copy rows from there, nothing is
+//! re-read or re-parsed during training). Annotations are parsed by
+//! [`maan_eval::annotations::GroundTruth`] (segments as strings or numbers, `duration`
+//! optional: when absent, the duration is `T * seconds_per_snippet`). Labels are mapped by name
+//! through the class list: `--classes`, else `classes.txt` in the directory, else the built-in
+//! THUMOS14 (20, public-code order) or ActivityNet1.3 (200) list. Videos may have several labels.
+//!
+//! **One stream.** The loaders always read both streams. A [`Video`] built by hand may have
+//! `flow: None` and `flow_dim == 0`; its batches then carry `flow` equal to `rgb`.
+//!
+//! # Validation
+//!
+//! [`WtalDataset::load`] fails on the first error (counting the others);
+//! [`inspect`] reads everything and collects every [`Problem`]. Errors, each naming the file and
+//! the video: missing feature file; truncated or corrupt npy; wrong dtype or rank; feature
+//! dimension differing from the rest of the dataset; rgb and flow of different lengths (unless
+//! [`LoadOptions::crop_to_shorter`], then a warning); NaN or infinite values (with the snippet
+//! and column); zero-length video; a video in a split file but not in the annotations; a label
+//! not in the class list; a segment whose end precedes its start; invalid JSON (with line and
+//! column). Warnings: a video annotated in a train/test subset but without features; a segment
+//! reaching beyond the video (clipped to `[0, duration]`, dropped if it starts after the end;
+//! when the duration is derived from the features, overshoots under one snippet are clipped
+//! silently); a video listed twice in a split file.
+//!
+//! # Timing and sampling
+//!
+//! [`SnippetTiming`]: 16 frames per snippet at 25 fps (0.64 s) by default;
+//! `seconds_to_snippet(s) = round(s * fps / frames)`, `snippet_to_seconds(i) = i * frames / fps`.
+//! Training samples `T` snippets per video with [`sampling::random_perturb`] (the paper's
+//! "divide the video uniformly into T segments and sample one random snippet from each", with
+//! the public code's inclusive bound and repeats for videos shorter than T); test time uses
+//! every snippet ([`video_batch`]).
+//!
+//! # Batches
+//!
+//! [`Batch`] `{ rgb, flow: [B, T, D], mask: [B, T], labels: [B, C], ids }` is built by
+//! [`WtalBatcher`] (a Burn `Batcher`) from [`TrainItem`]s of a [`TrainDataset`] (a Burn
+//! `Dataset` sampling deterministically from seed, epoch and index); [`train_loader`] wires
+//! them into Burn's shuffling, multi-threaded `DataLoader`.
+//!
+//! # The synthetic benchmark
+//!
+//! [`synth::generate`] writes a layout-A dataset that loads through the same code as real data.
+//! `Like::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json` restricted to
+//! the 200 + 210 videos of the split files: 132,887 snippets per stream at 0.64 s);
+//! `Like::ActivityNet` draws videos (default 1000, two thirds train) with durations uniform in
+//! 20–220 s, one of the 200 classes each, 1, 2 or 3 instances with probabilities 0.65 / 0.25 /
+//! 0.10 (mean 1.45) covering together 30–90 % of the video.
+//!
+//! **Generative model.** Per stream (rgb, flow) and seed, draw random unit directions in
+//! `R^dim`: for each class `c` a core pattern `m_c`, a weak pattern `w_c` with cosine
+//! `rho` to `m_c`, and a context pattern `u_c`; one class-agnostic actionness pattern `a`; and
+//! `K` class-agnostic distractor patterns `d_j`. Snippet `t` of a video is
+//!
+//! ```text
+//! x_t = sigma * eps_t                                      eps_t ~ N(0, I), background
+//!     + sum_{c in labels}  A_ctx  * u_c                    class context, whole video
+//!     + sum_{instances k of class c covering t}
+//!           A_act * a + (t in core_k ? A_core * m_c : A_weak * w_c)
+//!     + sum_{distractor events e covering t}  A_dis * d_j(e) + A_dis_act * a
+//! ```
+//!
+//! where every amplitude is multiplied by `1 + jitter * N(0,1)` per snippet. The core of an
+//! instance of `n` snippets is `max(1, round(core_fraction * n))` consecutive snippets at a
+//! uniform position inside it; distractor events (`distractor_rate` per 100 snippets, lengths
+//! uniform in `distractor_len`) fall anywhere in the video. Defaults ([`synth::SynthParams`]):
+//!
+//! | parameter | value | | parameter | rgb | flow |
+//! |---|---|---|---|---|---|
+//! | `sigma` (`noise_std`) | 1.0 | | `A_core` | 4.0 | 4.0 |
+//! | `core_fraction` | 0.25 | | `A_weak` | 1.5 | 1.8 |
+//! | `rho` (`weak_core_similarity`) | 0.5 | | `A_act` | 1.0 | 1.8 |
+//! | `K` (`num_distractors`) | 4 | | `A_ctx` | 1.0 | 0.3 |
+//! | `distractor_rate` | 2.0 | | `A_dis` | 2.5 | 2.0 |
+//! | `distractor_len` | 2–12 | | `A_dis_act` | 0.7 | 1.2 |
+//! | `amplitude_jitter` | 0.2 | | | | |
+//!
+//! Amplitudes are in units of the noise's standard deviation along the pattern's direction. The
+//! short, strong core is what a weighted-sum aggregator (STPN) can latch onto alone, so its
+//! attention covers a fraction of each instance; the weak parts are still class-specific, which
+//! a model attending to all of an instance (MAAN) can use; the class context makes background
+//! snippets of a video weakly class-like, and the distractors plus actionness make background
+//! events look like actions to a class-agnostic attention. Default size: `dim` 256, f32, 272 MB
+//! for THUMOS14-like data. The whole configuration is saved as `synth.json` next to the data.
 
 pub mod batch;
 pub mod error;
