@@ -1,10 +1,320 @@
-//! `maan experiment` (not implemented yet).
+//! `maan experiment table1`: the paper's Table 1 on the synthetic THUMOS14-shaped benchmark.
+//!
+//! Trains MAAN and the four baseline aggregators (STPN, Dropout, Norm, SoftMaxNorm) with
+//! identical settings (data, iterations, batch, T, learning rate, seeds), both streams fused
+//! 0.5 / 0.5, and reports AP at tIoU 0.1 to 0.9 and the classification mAP as mean ± standard
+//! deviation over seeds, in the layout of the paper's Table 1, as Markdown and JSON.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::tensor::backend::AutodiffBackend;
+use dataset::WtalDataset;
+use indicatif::{ProgressBar, ProgressStyle};
+use maa_core::Aggregator;
+use maan_model::{fit_config, EvalMetrics, StreamModelConfig, TrainConfig, TrainObserver, Trainer};
+use serde::Serialize;
+
+use crate::backend::{run_on, BackendArg, BackendJob};
+use crate::cmd::train::{load_data, DatasetArg};
+
+/// The experiment to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExperimentName {
+    /// Table 1: MAAN against four feature aggregators (STPN, Dropout, Norm, SoftMaxNorm).
+    Table1,
+}
 
 /// Arguments of `maan experiment`.
 #[derive(Debug, clap::Args)]
-pub struct ExperimentArgs {}
+pub struct ExperimentArgs {
+    /// Which experiment.
+    #[arg(value_enum, default_value = "table1")]
+    pub name: ExperimentName,
+    /// Number of seeds per model (0, 1, ... n-1).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Training iterations per model and stream.
+    #[arg(long, default_value_t = 1500)]
+    pub iterations: usize,
+    /// Videos per batch.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Dataset directory (default: the built-in synthetic THUMOS14-shaped dataset).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Benchmark the data follows.
+    #[arg(long, value_enum, default_value = "thumos14")]
+    pub dataset: DatasetArg,
+    /// Burn backend.
+    #[arg(long, value_enum, default_value = "ndarray")]
+    pub backend: BackendArg,
+    /// GPU number for wgpu / cuda.
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
+    /// Folder for table1.md and table1.json.
+    #[arg(long, default_value = "runs/table1")]
+    pub out: PathBuf,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The aggregators of Table 1, in the paper's row order.
+pub const TABLE1_ROWS: [Aggregator; 5] = [
+    Aggregator::WeightedSum,
+    Aggregator::Dropout,
+    Aggregator::Norm,
+    Aggregator::SoftmaxNorm,
+    Aggregator::Maa,
+];
+
+/// One model's results over seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The paper's name of the model.
+    pub method: String,
+    /// The `--aggregator` name.
+    pub aggregator: String,
+    /// tIoU thresholds.
+    pub tiou_thresholds: Vec<f64>,
+    /// AP (fraction) at each threshold, one vector per seed.
+    pub map_per_seed: Vec<Vec<f64>>,
+    /// Classification mAP (fraction) per seed.
+    pub cls_map_per_seed: Vec<f64>,
+    /// Mean over seeds at each threshold.
+    pub map_mean: Vec<f64>,
+    /// Sample standard deviation over seeds at each threshold (0 for one seed).
+    pub map_std: Vec<f64>,
+    /// Mean classification mAP.
+    pub cls_map_mean: f64,
+    /// Standard deviation of the classification mAP.
+    pub cls_map_std: f64,
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    let var = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+impl Row {
+    fn new(agg: Aggregator, runs: &[EvalMetrics]) -> Row {
+        let tious = runs.first().map(|m| m.tiou_thresholds.clone()).unwrap_or_default();
+        let map_per_seed: Vec<Vec<f64>> = runs.iter().map(|m| m.map.clone()).collect();
+        let cls: Vec<f64> = runs.iter().map(|m| m.classification_map).collect();
+        let (map_mean, map_std) = (0..tious.len())
+            .map(|i| mean_std(&map_per_seed.iter().map(|m| m[i]).collect::<Vec<_>>()))
+            .unzip();
+        let (cls_map_mean, cls_map_std) = mean_std(&cls);
+        Row {
+            method: agg.paper_name().to_string(),
+            aggregator: agg.name().to_string(),
+            tiou_thresholds: tious,
+            map_per_seed,
+            cls_map_per_seed: cls,
+            map_mean,
+            map_std,
+            cls_map_mean,
+            cls_map_std,
+        }
+    }
+}
+
+/// The whole table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table1 {
+    /// Dataset folder.
+    pub data_dir: String,
+    /// Backend used.
+    pub backend: String,
+    /// Seeds per model.
+    pub seeds: u64,
+    /// Iterations per model and stream.
+    pub iterations: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// One row per model, in the paper's order.
+    pub rows: Vec<Row>,
+}
+
+/// Renders the table as Markdown: AP (%) at each tIoU and Cls mAP (%), mean ± std.
+pub fn markdown(table: &Table1) -> String {
+    let mut s = String::new();
+    let tious = table.rows.first().map(|r| r.tiou_thresholds.clone()).unwrap_or_default();
+    let _ = write!(s, "| Method |");
+    for t in &tious {
+        let _ = write!(s, " AP@{t:.1} |");
+    }
+    let _ = writeln!(s, " Cls mAP |");
+    let _ = write!(s, "|---|");
+    for _ in &tious {
+        let _ = write!(s, "---|");
+    }
+    let _ = writeln!(s, "---|");
+    for r in &table.rows {
+        let _ = write!(s, "| {} |", r.method);
+        for (m, sd) in r.map_mean.iter().zip(&r.map_std) {
+            let _ = write!(s, " {:.1} ± {:.1} |", m * 100.0, sd * 100.0);
+        }
+        let _ = writeln!(s, " {:.1} ± {:.1} |", r.cls_map_mean * 100.0, r.cls_map_std * 100.0);
+    }
+    s
+}
+
+struct Bar {
+    bar: ProgressBar,
+}
+
+impl TrainObserver for Bar {
+    fn on_iteration(&mut self, _iteration: usize, _losses: &[f32]) {
+        self.bar.inc(1);
+    }
+}
+
+struct Table1Job {
+    args: ExperimentArgs,
+    data: WtalDataset,
+}
+
+impl BackendJob for Table1Job {
+    type Output = Table1;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<Table1> {
+        let Table1Job { args, data } = self;
+        let total = TABLE1_ROWS.len() as u64 * args.seeds * args.iterations as u64;
+        let bar = if args.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(total)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12} [{bar:30}] {pos}/{len} it ({per_sec}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        let mut rows = Vec::new();
+        for agg in TABLE1_ROWS {
+            let mut runs = Vec::new();
+            for seed in 0..args.seeds {
+                bar.set_prefix(agg.paper_name());
+                bar.set_message(format!("seed {seed}"));
+                let model = StreamModelConfig::new().with_aggregator(agg);
+                let config = TrainConfig::new(model)
+                    .with_iterations(args.iterations)
+                    .with_batch_size(args.batch_size)
+                    .with_seed(seed)
+                    .with_eval_every(0)
+                    .with_checkpoint_every(0);
+                let config = fit_config(&config, &data)?;
+                let mut trainer = Trainer::<B>::new(config, &data, None, device.clone())?;
+                let mut observer = Bar { bar: bar.clone() };
+                let summary = trainer.run(&data, &mut observer)?;
+                let metrics = match summary.last_eval {
+                    Some(m) => m,
+                    None => trainer.evaluate(&data)?,
+                };
+                bar.println(format!(
+                    "{:>12} seed {seed}: mAP@0.5 {:.1}%, avg mAP {:.1}%, cls mAP {:.1}%",
+                    agg.paper_name(),
+                    metrics.map_at(0.5).unwrap_or(f64::NAN) * 100.0,
+                    metrics.average_map * 100.0,
+                    metrics.classification_map * 100.0
+                ));
+                runs.push(metrics);
+            }
+            rows.push(Row::new(agg, &runs));
+        }
+        bar.finish_and_clear();
+        Ok(Table1 {
+            data_dir: data.dir.display().to_string(),
+            backend: backend.to_string(),
+            seeds: args.seeds,
+            iterations: args.iterations,
+            batch_size: args.batch_size,
+            rows,
+        })
+    }
+}
 
 /// Runs `maan experiment`.
-pub fn run(_args: ExperimentArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`maan experiment` is not implemented yet")
+pub fn run(args: ExperimentArgs) -> Result<()> {
+    if args.seeds == 0 || args.iterations == 0 {
+        anyhow::bail!("--seeds and --iterations must be at least 1");
+    }
+    let data = load_data(args.data_dir.as_deref(), args.dataset)?;
+    let out = args.out.clone();
+    let (backend, device) = (args.backend, args.device);
+    eprintln!(
+        "Table 1: {} models x {} seeds x {} iterations (both streams) on {}, backend {backend}",
+        TABLE1_ROWS.len(),
+        args.seeds,
+        args.iterations,
+        data.dir.display()
+    );
+    let table = run_on(backend, device, Table1Job { args, data })?;
+    let md = markdown(&table);
+    println!("{md}");
+    write_outputs(&table, &md, &out)?;
+    Ok(())
+}
+
+fn write_outputs(table: &Table1, md: &str, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let json = serde_json::to_string_pretty(table)?;
+    let json_path = out.join("table1.json");
+    let md_path = out.join("table1.md");
+    std::fs::write(&json_path, json).with_context(|| format!("cannot write {}", json_path.display()))?;
+    std::fs::write(&md_path, md).with_context(|| format!("cannot write {}", md_path.display()))?;
+    eprintln!("wrote {} and {}", md_path.display(), json_path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_sample_std() {
+        let (m, s) = mean_std(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((m - 2.5).abs() < 1e-12);
+        assert!((s - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(mean_std(&[0.7]), (0.7, 0.0));
+    }
+
+    #[test]
+    fn markdown_has_one_row_per_model_in_percent() {
+        let m = |v: f64| EvalMetrics {
+            iteration: 0,
+            tiou_thresholds: vec![0.1, 0.5],
+            map: vec![v, v / 2.0],
+            average_map: 0.75 * v,
+            classification_map: 0.9,
+            warnings: vec![],
+        };
+        let rows = vec![Row::new(Aggregator::Maa, &[m(0.6), m(0.4)])];
+        let table = Table1 {
+            data_dir: "d".into(),
+            backend: "ndarray".into(),
+            seeds: 2,
+            iterations: 1,
+            batch_size: 16,
+            rows,
+        };
+        let md = markdown(&table);
+        assert!(md.contains("| MAAN | 50.0 ± 14.1 | 25.0 ± 7.1 | 90.0 ± 0.0 |"), "{md}");
+        assert!(md.starts_with("| Method | AP@0.1 | AP@0.5 | Cls mAP |"));
+    }
 }
