@@ -41,12 +41,25 @@ fn bench(c: &mut Criterion) {
     let device = Default::default();
     for workers in [0usize, 2] {
         let loader = train_loader::<B>(ds.train.clone(), 20, 16, 0, workers);
-        g.bench_function(format!("train_epoch_200_videos_T20_B16_workers{workers}"), |b| {
-            b.iter(|| loader.iter().map(|batch| batch.rgb.dims()[0]).sum::<usize>())
-        });
+        g.bench_function(
+            format!("train_epoch_200_videos_T20_B16_workers{workers}"),
+            |b| {
+                b.iter(|| {
+                    loader
+                        .iter()
+                        .map(|batch| batch.rgb.dims()[0])
+                        .sum::<usize>()
+                })
+            },
+        );
     }
     g.bench_function("test_epoch_210_whole_videos", |b| {
-        b.iter(|| ds.test.iter().map(|v| video_batch::<B>(v, &device).rgb.dims()[1]).sum::<usize>())
+        b.iter(|| {
+            ds.test
+                .iter()
+                .map(|v| video_batch::<B>(v, &device).rgb.dims()[1])
+                .sum::<usize>()
+        })
     });
     g.bench_function("load_then_train_epoch", |b| {
         b.iter(|| {

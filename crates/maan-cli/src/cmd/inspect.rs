@@ -1,10 +1,140 @@
-//! `maan inspect` (not implemented yet).
+//! `maan inspect`: read and validate every file of a feature dataset, print a summary and every
+//! problem found; exit non-zero when any error was found.
+
+use std::path::PathBuf;
+
+use dataset::{inspect, DatasetKind, Layout, LengthStats, LoadOptions, SnippetTiming};
 
 /// Arguments of `maan inspect`.
 #[derive(Debug, clap::Args)]
-pub struct InspectArgs {}
+pub struct InspectArgs {
+    /// Dataset directory (layout A, layout B or ActivityNet; see WTAL_SPEC.md section 1).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Layout: A (features/{train,test}/{rgb,flow}/<video>.npy), B ({train,test}/<video>.npy,
+    /// rgb then flow) or activitynet (activity_net.v1-3.min.json). [default: detected]
+    #[arg(long)]
+    pub layout: Option<Layout>,
+    /// Benchmark: thumos14 or activitynet13. [default: inferred from the layout and labels]
+    #[arg(long)]
+    pub kind: Option<DatasetKind>,
+    /// Annotation file. [default: DIR/gt.json, or DIR/activity_net.v1-3.min.json]
+    #[arg(long)]
+    pub annotations: Option<PathBuf>,
+    /// Class list, one name per line. [default: DIR/classes.txt if present, else built in]
+    #[arg(long)]
+    pub classes: Option<PathBuf>,
+    /// Crop rgb and flow to the shorter stream when their lengths differ (a warning) instead of
+    /// reporting an error.
+    #[arg(long)]
+    pub crop_to_shorter: bool,
+    /// Frames per feature snippet.
+    #[arg(long, default_value_t = 16.0)]
+    pub frames_per_snippet: f64,
+    /// Frame rate the features were extracted at.
+    #[arg(long, default_value_t = 25.0)]
+    pub fps: f64,
+    /// Threads reading feature files (0: one per CPU).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+fn stats_row(name: &str, listed: usize, loaded: usize, s: Option<LengthStats>) -> String {
+    match s {
+        Some(s) => format!(
+            "{name:<6} {listed:>7} {loaded:>7} {:>9} {:>6} {:>7} {:>8.1} {:>6}",
+            s.total, s.min, s.median, s.mean, s.max
+        ),
+        None => format!(
+            "{name:<6} {listed:>7} {loaded:>7} {:>9} {:>6} {:>7} {:>8} {:>6}",
+            0, "-", "-", "-", "-"
+        ),
+    }
+}
 
 /// Runs `maan inspect`.
-pub fn run(_args: InspectArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`maan inspect` is not implemented yet")
+pub fn run(args: InspectArgs) -> anyhow::Result<()> {
+    let timing = SnippetTiming {
+        frames_per_snippet: args.frames_per_snippet,
+        fps: args.fps,
+    };
+    let opts = LoadOptions {
+        layout: args.layout,
+        kind: args.kind,
+        timing,
+        crop_to_shorter: args.crop_to_shorter,
+        annotations: args.annotations,
+        classes: args.classes,
+        num_threads: args.threads,
+    };
+    let r = inspect(&args.data_dir, &opts);
+    println!("dataset   {}", r.dir.display());
+    println!(
+        "layout    {}   kind {}   classes {}   timing {} frames @ {} fps = {:.3} s/snippet",
+        r.layout.map_or("?".to_string(), |l| l.to_string()),
+        r.kind.map_or("?".to_string(), |k| k.to_string()),
+        r.classes.len(),
+        timing.frames_per_snippet,
+        timing.fps,
+        timing.seconds_per_snippet()
+    );
+    if r.layout.is_some() && r.kind.is_some() {
+        println!();
+        println!(
+            "{:<6} {:>7} {:>7} {:>9} {:>6} {:>7} {:>8} {:>6}",
+            "split", "listed", "loaded", "snippets", "min", "median", "mean", "max"
+        );
+        println!(
+            "{}",
+            stats_row("train", r.listed.0, r.videos.0, r.snippets[0])
+        );
+        println!(
+            "{}",
+            stats_row("test", r.listed.1, r.videos.1, r.snippets[1])
+        );
+        println!();
+        let dtypes: Vec<String> = r.dtypes.iter().map(|(k, v)| format!("{k} x {v}")).collect();
+        println!(
+            "features  rgb {} dims, flow {} dims   files: {}",
+            r.dims.0,
+            r.dims.1,
+            if dtypes.is_empty() {
+                "none read".to_string()
+            } else {
+                dtypes.join(", ")
+            }
+        );
+        if !r.classes.is_empty() {
+            let w = r.classes.iter().map(|c| c.len()).max().unwrap_or(5).max(5);
+            println!();
+            println!("{:>3}  {:<w$}  {:>6}  {:>6}", "#", "class", "train", "test");
+            let (mut a, mut b) = (0, 0);
+            for (i, (name, (tr, te))) in r.classes.iter().zip(&r.instances).enumerate() {
+                println!("{i:>3}  {name:<w$}  {tr:>6}  {te:>6}");
+                a += tr;
+                b += te;
+            }
+            println!("{:>3}  {:<w$}  {a:>6}  {b:>6}", "", "instances");
+        }
+    }
+    println!();
+    println!(
+        "problems  {} errors, {} warnings",
+        r.num_errors(),
+        r.num_warnings()
+    );
+    let mut problems = r.problems.clone();
+    problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
+    for p in &problems {
+        println!("  {p}");
+    }
+    if r.has_errors() {
+        anyhow::bail!(
+            "{} error{} in {} (listed above)",
+            r.num_errors(),
+            if r.num_errors() == 1 { "" } else { "s" },
+            args.data_dir.display()
+        );
+    }
+    Ok(())
 }

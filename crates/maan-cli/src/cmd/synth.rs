@@ -1,10 +1,73 @@
-//! `maan synth` (not implemented yet).
+//! `maan synth`: write a synthetic layout-A dataset shaped like THUMOS14 or ActivityNet1.3.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use dataset::synth::{generate, Like, SynthConfig, DEFAULT_DIM};
+use dataset::{NpyDtype, SnippetTiming};
 
 /// Arguments of `maan synth`.
 #[derive(Debug, clap::Args)]
-pub struct SynthArgs {}
+pub struct SynthArgs {
+    /// Output directory (created; files in it are overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Benchmark to imitate: thumos14 (the real annotations: same videos, durations, classes,
+    /// instances, splits) or activitynet (videos drawn from ActivityNet1.3's statistics).
+    #[arg(long, default_value = "thumos14")]
+    pub like: Like,
+    /// Feature dimension per stream.
+    #[arg(long, default_value_t = DEFAULT_DIM)]
+    pub dim: usize,
+    /// Random seed; the output is a function of all the arguments.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Element type of the npy files: f32, f16 or f64.
+    #[arg(long, default_value = "f32")]
+    pub dtype: NpyDtype,
+    /// Number of videos: for activitynet, all videos (2/3 train, 1/3 test); for thumos14, the
+    /// first N of each split. [default: activitynet 1000, thumos14 all 200 + 210]
+    #[arg(long)]
+    pub videos: Option<usize>,
+    /// Frames per feature snippet.
+    #[arg(long, default_value_t = 16.0)]
+    pub frames_per_snippet: f64,
+    /// Frame rate of the features.
+    #[arg(long, default_value_t = 25.0)]
+    pub fps: f64,
+}
 
 /// Runs `maan synth`.
-pub fn run(_args: SynthArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`maan synth` is not implemented yet")
+pub fn run(args: SynthArgs) -> anyhow::Result<()> {
+    let cfg = SynthConfig {
+        like: args.like,
+        dim: args.dim,
+        seed: args.seed,
+        dtype: args.dtype,
+        timing: SnippetTiming {
+            frames_per_snippet: args.frames_per_snippet,
+            fps: args.fps,
+        },
+        num_videos: args.videos,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let s = generate(&args.out, &cfg)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!("wrote     {}", s.out.display());
+    println!(
+        "like      {}   seed {}   dim {}   dtype {}",
+        cfg.like, cfg.seed, s.dim, cfg.dtype
+    );
+    println!("videos    {} train, {} test", s.videos.0, s.videos.1);
+    println!(
+        "classes   {}   instances {}   snippets {} per stream",
+        s.classes, s.instances, s.snippets
+    );
+    println!(
+        "size      {:.1} MB   time {secs:.1} s",
+        s.bytes as f64 / 1e6
+    );
+    println!("check it  maan inspect --data-dir {}", s.out.display());
+    Ok(())
 }

@@ -1,0 +1,294 @@
+//! `maan inspect` and `maan synth` on tiny fixtures written in the real formats.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use dataset::fixtures::{fixture_features, write_fixture};
+use dataset::{Layout, NpyDtype};
+
+fn maan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args(args)
+        .output()
+        .expect("run maan")
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+fn inspect(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["inspect", "--data-dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    maan(&args)
+}
+
+fn fixture(layout: Layout) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(dir.path(), layout, 4, NpyDtype::F32).unwrap();
+    dir
+}
+
+/// Non-zero exit, no panic, and the output names every needle.
+fn assert_fails(o: &Output, needles: &[&str]) {
+    let t = text(o);
+    assert!(!o.status.success(), "expected failure:\n{t}");
+    assert!(
+        !t.contains("panicked") && !t.contains("RUST_BACKTRACE"),
+        "{t}"
+    );
+    for n in needles {
+        assert!(t.contains(n), "output does not mention {n:?}:\n{t}");
+    }
+}
+
+#[test]
+fn inspect_good_datasets() {
+    for (layout, flag) in [
+        (Layout::A, "A"),
+        (Layout::B, "B"),
+        (Layout::ActivityNet, "activitynet"),
+    ] {
+        let dir = fixture(layout);
+        for extra in [&[][..], &["--layout", flag][..]] {
+            let o = inspect(dir.path(), extra);
+            let t = text(&o);
+            assert!(o.status.success(), "{t}");
+            assert!(t.contains("0 errors, 0 warnings"), "{t}");
+            assert!(t.contains("rgb 4 dims, flow 4 dims"), "{t}");
+            assert!(t.contains("train") && t.contains("test"), "{t}");
+        }
+    }
+    let dir = fixture(Layout::A);
+    let t = text(&inspect(dir.path(), &[]));
+    assert!(
+        t.contains("BaseballPitch") && t.contains("kind thumos14"),
+        "{t}"
+    );
+}
+
+#[test]
+fn inspect_help_shows_defaults() {
+    let t = text(&maan(&["inspect", "--help"]));
+    assert!(
+        t.contains("[default: 25]")
+            && t.contains("[default: 16]")
+            && t.contains("[default: detected]"),
+        "{t}"
+    );
+    let t = text(&maan(&["synth", "--help"]));
+    assert!(
+        t.contains("[default: 256]")
+            && t.contains("[default: thumos14]")
+            && t.contains("[default: f32]"),
+        "{t}"
+    );
+}
+
+const RGB: &str = "features/train/rgb/video_validation_0000001.npy";
+const FLOW: &str = "features/train/flow/video_validation_0000001.npy";
+const V1: &str = "video_validation_0000001";
+
+#[test]
+fn inspect_missing_feature_file() {
+    let dir = fixture(Layout::A);
+    fs::remove_file(dir.path().join(FLOW)).unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["missing feature file", FLOW, V1],
+    );
+}
+
+#[test]
+fn inspect_truncated_and_corrupt() {
+    let dir = fixture(Layout::A);
+    let p = dir.path().join(RGB);
+    let b = fs::read(&p).unwrap();
+    fs::write(&p, &b[..b.len() - 7]).unwrap();
+    assert_fails(&inspect(dir.path(), &[]), &["truncated", RGB, V1]);
+    fs::write(&p, b"not numpy").unwrap();
+    assert_fails(&inspect(dir.path(), &[]), &["corrupt", RGB, V1]);
+}
+
+#[test]
+fn inspect_wrong_dtype_and_rank() {
+    let dir = fixture(Layout::A);
+    dataset::npy::write_raw(&dir.path().join(RGB), &[30, 4], &[3u8; 120]).unwrap();
+    assert_fails(&inspect(dir.path(), &[]), &["unsupported dtype", RGB, V1]);
+    dataset::npy::write_raw(&dir.path().join(RGB), &[120], &[0f32; 120]).unwrap();
+    assert_fails(&inspect(dir.path(), &[]), &["2-D", RGB, V1]);
+}
+
+#[test]
+fn inspect_stream_lengths_and_crop_flag() {
+    let dir = fixture(Layout::A);
+    dataset::write_features(
+        &dir.path().join(FLOW),
+        &fixture_features(0, 1, 29, 4),
+        29,
+        4,
+        NpyDtype::F32,
+    )
+    .unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["rgb has 30 snippets but flow has 29", FLOW, V1],
+    );
+    let o = inspect(dir.path(), &["--crop-to-shorter"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("0 errors, 1 warnings") && t.contains("cropped to 29"),
+        "{t}"
+    );
+}
+
+#[test]
+fn inspect_nan_and_zero_length() {
+    let dir = fixture(Layout::A);
+    let mut d = fixture_features(0, 0, 30, 4);
+    d[9] = f32::NAN;
+    dataset::write_features(&dir.path().join(RGB), &d, 30, 4, NpyDtype::F32).unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["NaN", "snippet 2, column 1", RGB, V1],
+    );
+    let dir = fixture(Layout::B);
+    let p = "test/video_test_0000002.npy";
+    dataset::write_features(&dir.path().join(p), &[], 0, 8, NpyDtype::F32).unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["zero-length", p, "video_test_0000002"],
+    );
+}
+
+#[test]
+fn inspect_annotation_problems() {
+    let dir = fixture(Layout::A);
+    let gt = dir.path().join("gt.json");
+    let orig = fs::read_to_string(&gt).unwrap();
+    fs::write(&gt, orig.replacen("\"Billiards\"", "\"Snooker\"", 1)).unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["Snooker", "gt.json", "video_test_0000003"],
+    );
+    fs::write(&gt, orig.replacen("\"8\"", "\"1\"", 1)).unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["ends before it starts", "gt.json", "video_test_0000003"],
+    );
+    fs::write(&gt, &orig[..orig.len() / 2]).unwrap();
+    assert_fails(&inspect(dir.path(), &[]), &["gt.json", "line", "column"]);
+    fs::write(&gt, &orig).unwrap();
+    let split = dir.path().join("split_train.txt");
+    fs::write(
+        &split,
+        fs::read_to_string(&split).unwrap() + "video_validation_0099999\n",
+    )
+    .unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["split_train.txt", "video_validation_0099999"],
+    );
+}
+
+#[test]
+fn inspect_warnings_do_not_fail() {
+    let dir = fixture(Layout::B);
+    let gt = dir.path().join("gt.json");
+    fs::write(
+        &gt,
+        fs::read_to_string(&gt).unwrap().replacen("8.0", "99.0", 1),
+    )
+    .unwrap();
+    let split = dir.path().join("split_test.txt");
+    fs::write(
+        &split,
+        fs::read_to_string(&split)
+            .unwrap()
+            .replace("video_test_0000001\n", ""),
+    )
+    .unwrap();
+    let o = inspect(dir.path(), &[]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("0 errors, 2 warnings"), "{t}");
+    assert!(
+        t.contains("beyond the video") && t.contains("video_test_0000003"),
+        "{t}"
+    );
+    assert!(
+        t.contains("no features") && t.contains("video_test_0000001"),
+        "{t}"
+    );
+}
+
+#[test]
+fn inspect_bad_directory_and_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_fails(
+        &inspect(dir.path(), &[]),
+        &["cannot detect the dataset layout"],
+    );
+    assert_fails(&inspect(&dir.path().join("missing"), &[]), &["not found"]);
+    let o = maan(&[
+        "inspect",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--layout",
+        "C",
+    ]);
+    assert_fails(&o, &["unknown layout"]);
+}
+
+#[test]
+fn synth_then_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("th");
+    let o = maan(&[
+        "synth",
+        "--out",
+        out.to_str().unwrap(),
+        "--dim",
+        "8",
+        "--videos",
+        "3",
+        "--seed",
+        "4",
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("3 train, 3 test"), "{t}");
+    let o = inspect(&out, &[]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("0 errors, 0 warnings") && t.contains("rgb 8 dims"),
+        "{t}"
+    );
+    let out = dir.path().join("an");
+    let o = maan(&[
+        "synth",
+        "--out",
+        out.to_str().unwrap(),
+        "--like",
+        "activitynet",
+        "--dim",
+        "4",
+        "--videos",
+        "9",
+        "--dtype",
+        "f16",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&inspect(&out, &[]));
+    assert!(
+        t.contains("kind activitynet13") && t.contains("f16 x 18"),
+        "{t}"
+    );
+    assert_fails(
+        &maan(&["synth", "--out", out.to_str().unwrap(), "--dim", "0"]),
+        &["--dim"],
+    );
+}
