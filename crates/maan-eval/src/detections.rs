@@ -8,6 +8,12 @@
 //!
 //! Segments are `[start, end]` in seconds, JSON numbers. `version` and `external_data` may be
 //! missing when reading (they default to `""` and `null`); they are always written.
+//!
+//! Numbers are read by serde_json's default parser (its `float_roundtrip` feature is off): it
+//! computes `significand as f64` then one multiplication or division by an exact power of ten,
+//! so a number with at most 15 significant digits and a decimal exponent within ±22 (every
+//! THUMOS14 or ActivityNet time, and scores as usually written) is read exactly as Python reads
+//! it; a 17-digit number may come out one ulp off.
 
 use std::collections::BTreeMap;
 use std::io::Write;

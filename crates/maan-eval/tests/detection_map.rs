@@ -498,3 +498,46 @@ fn report_ordering_is_stable_across_runs() {
     assert_eq!(a, b);
     let _unused: BTreeMap<String, Vec<f64>> = a.per_class_ap;
 }
+
+/// The numbers of `tests/reference/anet_eval_port.py` (a line-by-line, numpy-free port of
+/// ActivityNet's evaluator), computed once on a committed detections file against the real
+/// THUMOS14 test ground truth. The file includes 127 detections spanning two instances of equal
+/// length, which tie in tIoU.
+#[test]
+fn equals_the_python_reference_bit_for_bit() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let g = GroundTruth::from_path(&data("thumos14/gt.json"))
+        .unwrap()
+        .subset("test");
+    let d = DetectionFile::from_path(&dir.join("thumos14_test_detections.json")).unwrap();
+    let expected: maan_eval::DetectionReport = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("thumos14_test_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let r = detection_map(&g, &d, &thumos14_tiou_thresholds()).unwrap();
+    // The computation is bit-exact (`maan eval --json` on this file writes the same JSON numbers
+    // as the Python port), but serde_json's default float parser, used here to read the
+    // expected file, can be one ulp off on 17-digit numbers: compare to 2 ulps.
+    let close = |a: f64, b: f64| (a - b).abs() <= 2.0 * f64::EPSILON * a.abs().max(b.abs());
+    assert_eq!(r.tiou_thresholds, expected.tiou_thresholds);
+    assert_eq!(r.per_class_ap.len(), 20);
+    for (c, aps) in &r.per_class_ap {
+        for (a, b) in aps.iter().zip(&expected.per_class_ap[c]) {
+            assert!(close(*a, *b), "{c}: {a} vs {b}");
+        }
+    }
+    for (a, b) in r.map.iter().zip(&expected.map) {
+        assert!(close(*a, *b), "{a} vs {b}");
+    }
+    assert!(close(r.average_map, expected.average_map));
+    // The tIoU ties matter: visiting tied instances in the other order changes the result.
+    let mut reversed = g.clone();
+    for v in reversed.videos.values_mut() {
+        v.segments.reverse();
+    }
+    let rr = detection_map(&reversed, &d, &thumos14_tiou_thresholds()).unwrap();
+    assert!(
+        rr.map.iter().zip(&r.map).any(|(a, b)| !close(*a, *b)),
+        "the fixture does not exercise tIoU ties"
+    );
+}
