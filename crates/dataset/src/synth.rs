@@ -275,15 +275,13 @@ fn thumos_plans(cfg: &SynthConfig, classes: &ClassList) -> Result<Vec<Plan>, Dat
             };
             let duration = v.duration.unwrap_or(0.0);
             let len = cfg.timing.snippets_in(duration).max(1);
+            // Kept verbatim: 67 instances of the real file start after the video's duration;
+            // the loader warns about them as it would with the real features. Only the part of
+            // an instance inside the video gets a signal.
             let segments = v
                 .segments
                 .iter()
-                .filter_map(|s| {
-                    classes
-                        .index_of(&s.label)
-                        .map(|c| (c, s.start, s.end.min(duration)))
-                })
-                .filter(|(_, s, e)| e > s)
+                .filter_map(|s| classes.index_of(&s.label).map(|c| (c, s.start, s.end)))
                 .collect();
             plans.push(Plan {
                 id: name.to_string(),
@@ -398,6 +396,9 @@ fn synth_stream(
     // Instances: actionness everywhere, a short strong core, weak class-specific rest.
     let spf = cfg.timing.seconds_per_snippet();
     for &(c, s, e) in &plan.segments {
+        if e <= s || s / spf >= len as f64 {
+            continue;
+        }
         let first = ((s / spf).floor() as usize).min(len - 1);
         let last = (((e / spf).ceil() as usize).max(first + 1)).min(len);
         let n = last - first;

@@ -206,3 +206,37 @@ fn instances_carry_a_core_and_weaker_parts() {
     let mean_peak = peak_ratio.iter().sum::<f64>() / peak_ratio.len() as f64;
     assert!(mean_peak > 1.1, "peak/mean {mean_peak}");
 }
+
+/// The full THUMOS14-like set has exactly the real annotations of the 410 split videos; the 67
+/// real instances that start after their video's end are warned about, as with real features.
+#[test]
+fn full_thumos_like_keeps_every_real_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig {
+        dim: 1,
+        ..Default::default()
+    };
+    let s = generate(dir.path(), &cfg).unwrap();
+    assert_eq!(s.videos, (200, 210));
+    assert_eq!(s.snippets, 132_887);
+    let synth = GroundTruth::from_path(&dir.path().join("gt.json")).unwrap();
+    let real = GroundTruth::from_path(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/thumos14/gt.json"
+    )))
+    .unwrap();
+    assert_eq!(synth.videos.len(), 410);
+    for (id, v) in &synth.videos {
+        let r = &real.videos[id];
+        assert_eq!(v.duration, r.duration);
+        assert_eq!(v.segments, r.segments, "{id}");
+    }
+    assert_eq!(synth.num_segments(), 6318);
+    let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+    let dropped = ds
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("dropped"))
+        .count();
+    assert_eq!(dropped, 67);
+}
