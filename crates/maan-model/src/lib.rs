@@ -2,11 +2,26 @@
 //!
 //! MAAN (Marginalized Average Attentional Network, ICLR 2019) and its Table 1 baselines
 //! (STPN, Dropout, Norm, SoftMaxNorm) for weakly-supervised temporal action localization,
-//! generic over any Burn backend: the model of one stream ([`StreamModel`]), its loss and its
-//! class activation sequence (CAS).
+//! generic over any Burn backend.
+//!
+//! - [`model`]: one stream ([`StreamModel`]): attention module (FC D×256, LeakyReLU, FC 256×1,
+//!   sigmoid) giving `p` `[batch, time]`, the aggregator of `maa_core` giving `x̄`
+//!   `[batch, dim]`, the classifier FC D×C, the BCE loss of eq. 10 (plus STPN's sparsity term),
+//!   and the CAS `s[t, c] = p_t σ(w_c·x_t + b_c)` (eq. 14; `λ_t` for the baselines, eq. 12).
+//! - [`train`]: the training loop ([`Trainer`], generic over `B: AutodiffBackend`): two
+//!   streams as two models with their own Adam, sampling that is a pure function of
+//!   `(seed, iteration)`, evaluation every N iterations, metrics as JSON lines, checkpoints.
+//! - [`checkpoint`]: atomic `last/` and `best/` checkpoints (model + Adam state + JSON state).
+//! - [`infer`] and [`evaluate`]: whole-video inference, 0.5 / 0.5 fusion, localization and the
+//!   ActivityNet-protocol mAP through `maan-eval`; CAS as npy.
+//! - [`toy`]: a tiny in-memory WTAL problem for tests and benchmarks.
 //!
 //! The paper's sections 2.4 and 3.1 are the specification; see [`model`] for the choices the
-//! paper leaves open (LeakyReLU slope, loss reduction, CAS of the baselines).
+//! paper leaves open (LeakyReLU slope, loss reduction, CAS of the baselines), [`train`] for the
+//! batch size (16, not given by the paper) and [`infer`] for the fusion point.
+//!
+//! From the command line: `maan train --backend ndarray --output runs/maan` then
+//! `maan test --checkpoint runs/maan --detections det.json`. Speed: `BENCHMARKS.md`.
 
 pub mod checkpoint;
 pub mod error;

@@ -175,7 +175,10 @@ fn interrupted_and_resumed_equals_uninterrupted() {
             .map(|(x, y)| (x - y).abs())
             .fold(0.0f32, f32::max);
         assert!(
-            diff == 0.0,
+            // Bitwise with this crate's test build (ndarray without SIMD / threads); when
+            // feature unification turns them on (`cargo test --workspace` with maan-cli), the
+            // last bit of some reductions may change from run to run, hence the tolerance.
+            diff <= 1e-5,
             "{kind:?} weights differ after resume by {diff}"
         );
     }
