@@ -45,6 +45,10 @@ pub struct GtVideo {
 }
 
 /// Ground-truth annotations of a whole dataset, keyed by video id.
+///
+/// Read it with [`GroundTruth::from_path`] or [`GroundTruth::from_json_str`]. Its serde derives
+/// (de)serialize this struct's own shape (`{"version", "videos"}`), not the ActivityNet file
+/// layout.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GroundTruth {
     /// The file's `"version"` field, if any (a non-string value is kept as its JSON text).
