@@ -150,6 +150,14 @@ fn bad_input_is_an_error_not_a_panic() {
     );
     let aggregator = maan(&["train", "--data-dir", "data", "--aggregator", "bogus"], dir);
     assert!(!aggregator.status.success());
+    // A backend whose driver is missing: an error naming the problem, not a panic.
+    #[cfg(feature = "cuda")]
+    if !Path::new("/dev/nvidiactl").exists() {
+        fails(
+            &maan(&["train", "--data-dir", "data", "--backend", "cuda", "--output", "r"], dir),
+            "could not open a cuda device",
+        );
+    }
     #[cfg(not(feature = "wgpu"))]
     fails(
         &maan(&["train", "--data-dir", "data", "--backend", "wgpu", "--output", "r"], dir),
