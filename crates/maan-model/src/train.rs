@@ -199,7 +199,6 @@ pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<Train
             "batch size and T must be positive".into(),
         ));
     }
-    let kinds = config.streams.kinds();
     let has_flow = data.flow_dim() > 0;
     if !has_flow {
         match config.streams {
@@ -212,9 +211,7 @@ pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<Train
             Streams::Rgb => {}
         }
     }
-    if has_flow && kinds.len() == 2 && data.rgb_dim() != data.flow_dim() {
-        // Each stream has its own model; the dimension is set per stream at init.
-    }
+    // Each stream has its own model: its feature dimension is set per stream at init.
     config.model.num_classes = data.num_classes();
     config.model.feature_dim = data.rgb_dim();
     Ok(config)

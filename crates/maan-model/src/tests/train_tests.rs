@@ -144,22 +144,22 @@ fn interrupted_and_resumed_equals_uninterrupted() {
         test_videos: 4,
         ..ToyConfig::default()
     });
-    let device = Default::default();
+    let device: burn::tensor::Device<AD> = Default::default();
     let mut config = fit_config(&small_config(24), &data).unwrap();
     config.model.aggregator = Aggregator::Dropout; // exercises the backend RNG too
     config.eval_every = 10;
     let tmp = tempfile::tempdir().unwrap();
     let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
 
-    let mut a = Trainer::<AD>::new(config.clone(), &data, Some(&dir_a), device).unwrap();
+    let mut a = Trainer::<AD>::new(config.clone(), &data, Some(&dir_a), device.clone()).unwrap();
     a.run(&data, &mut NoObserver).unwrap();
 
-    let mut b = Trainer::<AD>::new(config.clone(), &data, Some(&dir_b), device).unwrap();
+    let mut b = Trainer::<AD>::new(config.clone(), &data, Some(&dir_b), device.clone()).unwrap();
     let s = b.run(&data, &mut StopAt(13, 0)).unwrap();
     assert!(s.stopped);
     assert_eq!(s.iteration, 13);
     drop(b);
-    let mut b = Trainer::<AD>::resume(&dir_b, &data, None, device).unwrap();
+    let mut b = Trainer::<AD>::resume(&dir_b, &data, None, device.clone()).unwrap();
     assert_eq!(b.iteration(), 13);
     let s = b.run(&data, &mut NoObserver).unwrap();
     assert_eq!(s.iteration, 24);
