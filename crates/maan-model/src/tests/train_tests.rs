@@ -137,6 +137,7 @@ impl TrainObserver for StopAt {
 /// A run stopped (as by Ctrl-C) and resumed ends bit-for-bit where the uninterrupted run does;
 /// checkpoints load back to identical outputs.
 #[test]
+#[allow(clippy::clone_on_copy)] // the device is not Copy on wgpu
 fn interrupted_and_resumed_equals_uninterrupted() {
     let _rng = super::rng_lock();
     let data = toy_dataset(&ToyConfig {
