@@ -164,3 +164,52 @@ fn bad_input_is_an_error_not_a_panic() {
         "--features wgpu",
     );
 }
+
+/// Ctrl-C (SIGINT) saves the last checkpoint and exits cleanly; `--resume` continues it.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_saves_and_resume_continues() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args([
+            "train", "--data-dir", "data", "--iterations", "10000000", "--batch-size", "2",
+            "--eval-every", "0", "--checkpoint-every", "0", "--output", "run", "--quiet",
+            "--streams", "rgb",
+        ])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has logged a few iterations, then interrupt it.
+    let start = Instant::now();
+    while !dir.join("run/metrics.jsonl").is_file() {
+        assert!(start.elapsed() < Duration::from_secs(60), "training did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let text = ok(&out);
+    assert!(text.contains("interrupted at iteration"), "{text}");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/last/state.json")).unwrap()).unwrap();
+    let stopped_at = state["iteration"].as_u64().unwrap();
+    assert!(stopped_at >= 10, "{state}");
+    ok(&maan(
+        &[
+            "train", "--data-dir", "data", "--iterations", &(stopped_at + 5).to_string(),
+            "--output", "run", "--resume", "--quiet", "--eval-every", "0",
+        ],
+        dir,
+    ));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/last/state.json")).unwrap()).unwrap();
+    assert_eq!(state["iteration"].as_u64().unwrap(), stopped_at + 5);
+}
