@@ -28,12 +28,22 @@ fn main() -> ExitCode {
         "lint" => run("cargo", &["fmt", "--all", "--", "--check"]).and_then(|_| {
             run(
                 "cargo",
-                &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
             )
         }),
-        "bench" => run("cargo", &["bench", "-p", "maa-core", "--features", "bench-flex"])
-            .and_then(|_| run("cargo", &["bench", "-p", "dataset"]))
-            .and_then(|_| run("cargo", &["bench", "-p", "maan-eval"])),
+        "bench" => run(
+            "cargo",
+            &["bench", "-p", "maa-core", "--features", "bench-flex"],
+        )
+        .and_then(|_| run("cargo", &["bench", "-p", "dataset"]))
+        .and_then(|_| run("cargo", &["bench", "-p", "maan-eval"])),
         _ => {
             eprintln!("usage: cargo xtask <ci|lint|bench>");
             return ExitCode::from(2);

@@ -68,7 +68,11 @@ pub trait BackendJob {
     /// What the job returns.
     type Output;
     /// Runs the job on backend `B` and `device`; `backend` names it for messages.
-    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<Self::Output>;
+    fn run<B: AutodiffBackend>(
+        self,
+        device: B::Device,
+        backend: BackendArg,
+    ) -> Result<Self::Output>;
 }
 
 /// Runs `job` on the backend `backend`, GPU number `device` (ignored by CPU backends).
@@ -114,7 +118,11 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
                 "backend {other} is not compiled in; rebuild with `--features {other}` \
                  (e.g. `cargo run --release -p maan-cli --features {other} -- ...`); \
                  compiled in: {}",
-                if compiled.is_empty() { "none".to_string() } else { compiled.join(", ") }
+                if compiled.is_empty() {
+                    "none".to_string()
+                } else {
+                    compiled.join(", ")
+                }
             )
         }
     }
@@ -140,7 +148,9 @@ fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg) -> Result<
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown error".into());
             let hint = match backend {
-                BackendArg::Cuda => "is an NVIDIA GPU present with its driver installed (nvidia-smi)?",
+                BackendArg::Cuda => {
+                    "is an NVIDIA GPU present with its driver installed (nvidia-smi)?"
+                }
                 BackendArg::Wgpu => {
                     "is a Vulkan/Metal/DX12 driver installed? On a machine without a GPU, \
                      `apt-get install mesa-vulkan-drivers` provides lavapipe"

@@ -79,9 +79,7 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
     root.fill(&WHITE).map_err(err)?;
     let (title, body) = root.split_vertically(TITLE_HEIGHT);
-    title
-        .titled(&fig.title, ("sans-serif", 22))
-        .map_err(err)?;
+    title.titled(&fig.title, ("sans-serif", 22)).map_err(err)?;
     let duration = fig.duration.max(1e-6);
     let areas = body.split_evenly((fig.rows.len(), 1));
     for (row, area) in fig.rows.iter().zip(areas) {
@@ -100,18 +98,15 @@ where
             .y_desc("ground truth")
             .draw()
             .map_err(err)?;
-        gt.draw_series(fig.segments.iter().map(|&(s, e)| {
-            Rectangle::new([(s, 0.15), (e, 0.85)], RGBColor(46, 139, 87).filled())
-        }))
+        gt.draw_series(
+            fig.segments.iter().map(|&(s, e)| {
+                Rectangle::new([(s, 0.15), (e, 0.85)], RGBColor(46, 139, 87).filled())
+            }),
+        )
         .map_err(err)?;
         // CAS: a filled curve over time.
         let n = row.values.len().max(1);
-        let ymax = row
-            .values
-            .iter()
-            .copied()
-            .fold(0.0f32, f32::max)
-            .max(1e-6) as f64;
+        let ymax = row.values.iter().copied().fold(0.0f32, f32::max).max(1e-6) as f64;
         let mut chart = ChartBuilder::on(&cas_area)
             .margin_left(10)
             .margin_right(20)
@@ -129,13 +124,17 @@ where
             .draw()
             .map_err(err)?;
         let step = duration / n as f64;
-        let points = row
-            .values
-            .iter()
-            .enumerate()
-            .flat_map(|(i, &v)| [(i as f64 * step, v as f64), ((i + 1) as f64 * step, v as f64)]);
+        let points = row.values.iter().enumerate().flat_map(|(i, &v)| {
+            [
+                (i as f64 * step, v as f64),
+                ((i + 1) as f64 * step, v as f64),
+            ]
+        });
         chart
-            .draw_series(AreaSeries::new(points, 0.0, RGBColor(70, 110, 200).mix(0.5)).border_style(RGBColor(30, 60, 160)))
+            .draw_series(
+                AreaSeries::new(points, 0.0, RGBColor(70, 110, 200).mix(0.5))
+                    .border_style(RGBColor(30, 60, 160)),
+            )
             .map_err(err)?;
     }
     Ok(())
@@ -150,14 +149,21 @@ pub fn read_cas(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
         .with_context(|| format!("{} is not a valid .npy file", path.display()))?;
     let shape = npy.shape().to_vec();
     if shape.len() != 2 {
-        bail!("{}: expected a [T, C] array, found shape {shape:?}", path.display());
+        bail!(
+            "{}: expected a [T, C] array, found shape {shape:?}",
+            path.display()
+        );
     }
     let (t, c) = (shape[0] as usize, shape[1] as usize);
     let values: Vec<f32> = npy
         .into_vec::<f32>()
         .with_context(|| format!("{}: expected float32 values", path.display()))?;
     if values.len() != t * c {
-        bail!("{}: truncated: {} values for shape [{t}, {c}]", path.display(), values.len());
+        bail!(
+            "{}: truncated: {} values for shape [{t}, {c}]",
+            path.display(),
+            values.len()
+        );
     }
     Ok((values, t, c))
 }
@@ -174,15 +180,32 @@ mod tests {
             duration: 10.0,
             segments: vec![(2.0, 4.0), (6.5, 8.0)],
             rows: vec![
-                CasRow { label: "MAAN".into(), values: vec![0.0, 0.1, 0.8, 0.9, 0.2, 0.0, 0.1, 0.7, 0.6, 0.0] },
-                CasRow { label: "STPN".into(), values: vec![0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0, 0.8, 0.0, 0.0] },
+                CasRow {
+                    label: "MAAN".into(),
+                    values: vec![0.0, 0.1, 0.8, 0.9, 0.2, 0.0, 0.1, 0.7, 0.6, 0.0],
+                },
+                CasRow {
+                    label: "STPN".into(),
+                    values: vec![0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0, 0.8, 0.0, 0.0],
+                },
             ],
         };
         let (svg, png) = render(&fig, &dir.path().join("fig")).unwrap();
         let svg_text = std::fs::read_to_string(&svg).unwrap();
-        assert!(svg_text.contains("HammerThrow") && svg_text.contains("MAAN") && svg_text.contains("STPN"));
+        assert!(
+            svg_text.contains("HammerThrow")
+                && svg_text.contains("MAAN")
+                && svg_text.contains("STPN")
+        );
         let png_bytes = std::fs::read(&png).unwrap();
         assert_eq!(&png_bytes[1..4], b"PNG");
-        assert!(render(&Figure { rows: vec![], ..fig }, &dir.path().join("x")).is_err());
+        assert!(render(
+            &Figure {
+                rows: vec![],
+                ..fig
+            },
+            &dir.path().join("x")
+        )
+        .is_err());
     }
 }

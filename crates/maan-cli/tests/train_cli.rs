@@ -23,8 +23,14 @@ fn ok(out: &Output) -> String {
 
 fn fails(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic instead of an error: {stderr}");
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "panic instead of an error: {stderr}"
+    );
     assert!(stderr.contains(needle), "expected '{needle}' in: {stderr}");
 }
 
@@ -42,13 +48,30 @@ fn train_test_eval_round_trip() {
     synth(dir);
     let out = ok(&maan(
         &[
-            "train", "--data-dir", "data", "--iterations", "20", "--batch-size", "4",
-            "--eval-every", "10", "--output", "run", "--quiet",
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            "20",
+            "--batch-size",
+            "4",
+            "--eval-every",
+            "10",
+            "--output",
+            "run",
+            "--quiet",
         ],
         dir,
     ));
     assert!(out.contains("mAP (%)"), "{out}");
-    for f in ["config.json", "metrics.jsonl", "last/state.json", "last/rgb.mpk", "last/flow-optim.mpk", "best/state.json"] {
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "last/state.json",
+        "last/rgb.mpk",
+        "last/flow-optim.mpk",
+        "best/state.json",
+    ] {
         assert!(dir.join("run").join(f).is_file(), "missing {f}");
     }
     let metrics = std::fs::read_to_string(dir.join("run/metrics.jsonl")).unwrap();
@@ -59,20 +82,36 @@ fn train_test_eval_round_trip() {
 
     let out = ok(&maan(
         &[
-            "test", "--data-dir", "data", "--checkpoint", "run", "--detections", "det.json",
-            "--cas-dir", "cas",
+            "test",
+            "--data-dir",
+            "data",
+            "--checkpoint",
+            "run",
+            "--detections",
+            "det.json",
+            "--cas-dir",
+            "cas",
         ],
         dir,
     ));
     assert!(out.contains("mAP (%)"), "{out}");
     let det: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("det.json")).unwrap()).unwrap();
-    assert!(det["results"].as_object().unwrap().len() == 8, "one entry per test video");
+    assert!(
+        det["results"].as_object().unwrap().len() == 8,
+        "one entry per test video"
+    );
     assert!(std::fs::read_dir(dir.join("cas")).unwrap().count() == 8);
 
     // The detections score with `maan eval` against the dataset's ground truth.
     let out = maan(
-        &["eval", "--ground-truth", "data/gt.json", "--detections", "det.json"],
+        &[
+            "eval",
+            "--ground-truth",
+            "data/gt.json",
+            "--detections",
+            "det.json",
+        ],
         dir,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -84,7 +123,17 @@ fn resume_continues_to_the_same_end() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     synth(dir);
-    let common = ["--data-dir", "data", "--batch-size", "4", "--eval-every", "0", "--quiet", "--streams", "rgb"];
+    let common = [
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--quiet",
+        "--streams",
+        "rgb",
+    ];
     let mut a = vec!["train", "--iterations", "12", "--output", "a"];
     a.extend(common);
     ok(&maan(&a, dir));
@@ -95,12 +144,23 @@ fn resume_continues_to_the_same_end() {
     b2.extend(common);
     ok(&maan(&b2, dir));
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("b/last/state.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("b/last/state.json")).unwrap())
+            .unwrap();
     assert_eq!(state["iteration"], 12);
     // Same weights: identical detections.
     for run in ["a", "b"] {
         ok(&maan(
-            &["test", "--data-dir", "data", "--checkpoint", run, "--which", "last", "--detections", &format!("{run}.json")],
+            &[
+                "test",
+                "--data-dir",
+                "data",
+                "--checkpoint",
+                run,
+                "--which",
+                "last",
+                "--detections",
+                &format!("{run}.json"),
+            ],
             dir,
         ));
     }
@@ -109,11 +169,18 @@ fn resume_continues_to_the_same_end() {
         serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
     };
     let (da, db) = (read("a.json"), read("b.json"));
-    let (ra, rb) = (da["results"].as_object().unwrap(), db["results"].as_object().unwrap());
+    let (ra, rb) = (
+        da["results"].as_object().unwrap(),
+        db["results"].as_object().unwrap(),
+    );
     assert_eq!(ra.len(), rb.len());
     for (id, la) in ra {
         let (la, lb) = (la.as_array().unwrap(), rb[id].as_array().unwrap());
-        assert_eq!(la.len(), lb.len(), "{id}: resumed run differs from the uninterrupted one");
+        assert_eq!(
+            la.len(),
+            lb.len(),
+            "{id}: resumed run differs from the uninterrupted one"
+        );
         for (x, y) in la.iter().zip(lb) {
             assert_eq!(x["label"], y["label"]);
             let close = |k: &str, i: Option<usize>| {
@@ -121,7 +188,10 @@ fn resume_continues_to_the_same_end() {
                     Some(i) => (x[k][i].as_f64().unwrap(), y[k][i].as_f64().unwrap()),
                     None => (x[k].as_f64().unwrap(), y[k].as_f64().unwrap()),
                 };
-                assert!((u - v).abs() <= 1e-5 * (1.0 + u.abs()), "{id} {k}: {u} vs {v}");
+                assert!(
+                    (u - v).abs() <= 1e-5 * (1.0 + u.abs()),
+                    "{id} {k}: {u} vs {v}"
+                );
             };
             close("score", None);
             close("segment", Some(0));
@@ -134,33 +204,86 @@ fn resume_continues_to_the_same_end() {
 fn bad_input_is_an_error_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    fails(&maan(&["train", "--data-dir", "missing", "--output", "r"], dir), "missing");
     fails(
-        &maan(&["test", "--data-dir", "missing", "--checkpoint", "nope", "--detections", "d.json"], dir),
+        &maan(&["train", "--data-dir", "missing", "--output", "r"], dir),
+        "missing",
+    );
+    fails(
+        &maan(
+            &[
+                "test",
+                "--data-dir",
+                "missing",
+                "--checkpoint",
+                "nope",
+                "--detections",
+                "d.json",
+            ],
+            dir,
+        ),
         "not a run directory",
     );
     synth(dir);
     fails(
-        &maan(&["train", "--data-dir", "data", "--output", "r", "--resume"], dir),
+        &maan(
+            &["train", "--data-dir", "data", "--output", "r", "--resume"],
+            dir,
+        ),
         "holds no checkpoint",
     );
     fails(
-        &maan(&["train", "--data-dir", "data", "--output", "r", "--iterations", "0"], dir),
+        &maan(
+            &[
+                "train",
+                "--data-dir",
+                "data",
+                "--output",
+                "r",
+                "--iterations",
+                "0",
+            ],
+            dir,
+        ),
         "--iterations",
     );
-    let aggregator = maan(&["train", "--data-dir", "data", "--aggregator", "bogus"], dir);
+    let aggregator = maan(
+        &["train", "--data-dir", "data", "--aggregator", "bogus"],
+        dir,
+    );
     assert!(!aggregator.status.success());
     // A backend whose driver is missing: an error naming the problem, not a panic.
     #[cfg(feature = "cuda")]
     if !Path::new("/dev/nvidiactl").exists() {
         fails(
-            &maan(&["train", "--data-dir", "data", "--backend", "cuda", "--output", "r"], dir),
+            &maan(
+                &[
+                    "train",
+                    "--data-dir",
+                    "data",
+                    "--backend",
+                    "cuda",
+                    "--output",
+                    "r",
+                ],
+                dir,
+            ),
             "could not open a cuda device",
         );
     }
     #[cfg(not(feature = "wgpu"))]
     fails(
-        &maan(&["train", "--data-dir", "data", "--backend", "wgpu", "--output", "r"], dir),
+        &maan(
+            &[
+                "train",
+                "--data-dir",
+                "data",
+                "--backend",
+                "wgpu",
+                "--output",
+                "r",
+            ],
+            dir,
+        ),
         "--features wgpu",
     );
 }
@@ -173,11 +296,24 @@ fn ctrl_c_saves_and_resume_continues() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     synth(dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maan"))
+    let child = Command::new(env!("CARGO_BIN_EXE_maan"))
         .args([
-            "train", "--data-dir", "data", "--iterations", "10000000", "--batch-size", "2",
-            "--eval-every", "0", "--checkpoint-every", "0", "--output", "run", "--quiet",
-            "--streams", "rgb",
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            "10000000",
+            "--batch-size",
+            "2",
+            "--eval-every",
+            "0",
+            "--checkpoint-every",
+            "0",
+            "--output",
+            "run",
+            "--quiet",
+            "--streams",
+            "rgb",
         ])
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
@@ -187,7 +323,10 @@ fn ctrl_c_saves_and_resume_continues() {
     // Wait until it has logged a few iterations, then interrupt it.
     let start = Instant::now();
     while !dir.join("run/metrics.jsonl").is_file() {
-        assert!(start.elapsed() < Duration::from_secs(60), "training did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "training did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let status = Command::new("kill")
@@ -199,17 +338,28 @@ fn ctrl_c_saves_and_resume_continues() {
     let text = ok(&out);
     assert!(text.contains("interrupted at iteration"), "{text}");
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run/last/state.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/last/state.json")).unwrap())
+            .unwrap();
     let stopped_at = state["iteration"].as_u64().unwrap();
     assert!(stopped_at >= 10, "{state}");
     ok(&maan(
         &[
-            "train", "--data-dir", "data", "--iterations", &(stopped_at + 5).to_string(),
-            "--output", "run", "--resume", "--quiet", "--eval-every", "0",
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            &(stopped_at + 5).to_string(),
+            "--output",
+            "run",
+            "--resume",
+            "--quiet",
+            "--eval-every",
+            "0",
         ],
         dir,
     ));
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run/last/state.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/last/state.json")).unwrap())
+            .unwrap();
     assert_eq!(state["iteration"].as_u64().unwrap(), stopped_at + 5);
 }

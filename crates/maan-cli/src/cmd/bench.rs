@@ -193,7 +193,10 @@ impl BackendJob for TrainBenchJob<'_> {
             let _ = model.classifier.weight.val().sum().into_scalar();
             let t5 = Instant::now();
             if it >= 5 {
-                for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4].iter().enumerate() {
+                for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4]
+                    .iter()
+                    .enumerate()
+                {
                     t[k] += d.as_secs_f64();
                 }
             }

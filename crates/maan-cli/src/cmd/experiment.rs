@@ -110,7 +110,10 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
 
 impl Row {
     fn new(agg: Aggregator, runs: &[EvalMetrics]) -> Row {
-        let tious = runs.first().map(|m| m.tiou_thresholds.clone()).unwrap_or_default();
+        let tious = runs
+            .first()
+            .map(|m| m.tiou_thresholds.clone())
+            .unwrap_or_default();
         let map_per_seed: Vec<Vec<f64>> = runs.iter().map(|m| m.map.clone()).collect();
         let cls: Vec<f64> = runs.iter().map(|m| m.classification_map).collect();
         let (map_mean, map_std) = (0..tious.len())
@@ -151,7 +154,11 @@ pub struct Table1 {
 /// Renders the table as Markdown: AP (%) at each tIoU and Cls mAP (%), mean ± std.
 pub fn markdown(table: &Table1) -> String {
     let mut s = String::new();
-    let tious = table.rows.first().map(|r| r.tiou_thresholds.clone()).unwrap_or_default();
+    let tious = table
+        .rows
+        .first()
+        .map(|r| r.tiou_thresholds.clone())
+        .unwrap_or_default();
     let _ = write!(s, "| Method |");
     for t in &tious {
         let _ = write!(s, " AP@{t:.1} |");
@@ -167,7 +174,12 @@ pub fn markdown(table: &Table1) -> String {
         for (m, sd) in r.map_mean.iter().zip(&r.map_std) {
             let _ = write!(s, " {:.1} ± {:.1} |", m * 100.0, sd * 100.0);
         }
-        let _ = writeln!(s, " {:.1} ± {:.1} |", r.cls_map_mean * 100.0, r.cls_map_std * 100.0);
+        let _ = writeln!(
+            s,
+            " {:.1} ± {:.1} |",
+            r.cls_map_mean * 100.0,
+            r.cls_map_std * 100.0
+        );
     }
     s
 }
@@ -276,7 +288,8 @@ fn write_outputs(table: &Table1, md: &str, out: &Path) -> Result<()> {
     let json = serde_json::to_string_pretty(table)?;
     let json_path = out.join("table1.json");
     let md_path = out.join("table1.md");
-    std::fs::write(&json_path, json).with_context(|| format!("cannot write {}", json_path.display()))?;
+    std::fs::write(&json_path, json)
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
     std::fs::write(&md_path, md).with_context(|| format!("cannot write {}", md_path.display()))?;
     eprintln!("wrote {} and {}", md_path.display(), json_path.display());
     Ok(())
@@ -314,7 +327,10 @@ mod tests {
             rows,
         };
         let md = markdown(&table);
-        assert!(md.contains("| MAAN | 50.0 ± 14.1 | 25.0 ± 7.1 | 90.0 ± 0.0 |"), "{md}");
+        assert!(
+            md.contains("| MAAN | 50.0 ± 14.1 | 25.0 ± 7.1 | 90.0 ± 0.0 |"),
+            "{md}"
+        );
         assert!(md.starts_with("| Method | AP@0.1 | AP@0.5 | Cls mAP |"));
     }
 }

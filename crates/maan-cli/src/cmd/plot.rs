@@ -107,7 +107,10 @@ pub fn plot_video(
             Some(i) => i,
             None => match name.parse::<usize>() {
                 Ok(i) if i < classes.len() => i,
-                _ => bail!("class '{name}' is not in the class list ({} classes)", classes.len()),
+                _ => bail!(
+                    "class '{name}' is not in the class list ({} classes)",
+                    classes.len()
+                ),
             },
         },
         None => gt_video
@@ -117,7 +120,8 @@ pub fn plot_video(
                 let (values, t, c) = &cas[0];
                 (0..*c)
                     .max_by(|&a, &b| {
-                        let peak = |k: usize| (0..*t).map(|i| values[i * c + k]).fold(f32::MIN, f32::max);
+                        let peak =
+                            |k: usize| (0..*t).map(|i| values[i * c + k]).fold(f32::MIN, f32::max);
                         peak(a).total_cmp(&peak(b))
                     })
                     .unwrap_or(0)

@@ -62,7 +62,11 @@ struct TestJob {
 
 /// Runs `maan test`.
 pub fn run(args: TestArgs) -> Result<()> {
-    if !args.checkpoint.join(maan_model::checkpoint::CONFIG_FILE).is_file() {
+    if !args
+        .checkpoint
+        .join(maan_model::checkpoint::CONFIG_FILE)
+        .is_file()
+    {
         bail!(
             "{} is not a run directory (no config.json); pass the --output of `maan train`",
             args.checkpoint.display()

@@ -108,9 +108,10 @@ pub fn load_data(data_dir: Option<&Path>, dataset: DatasetArg) -> Result<WtalDat
         None => {
             let (dir, like) = match dataset {
                 DatasetArg::Thumos14 => (PathBuf::from(super::DEFAULT_DATA_DIR), Like::Thumos14),
-                DatasetArg::Activitynet => {
-                    (PathBuf::from("data/synthetic/activitynet"), Like::ActivityNet)
-                }
+                DatasetArg::Activitynet => (
+                    PathBuf::from("data/synthetic/activitynet"),
+                    Like::ActivityNet,
+                ),
             };
             if !dir.join("gt.json").is_file() {
                 eprintln!(
@@ -258,13 +259,21 @@ impl BackendJob for TrainJob {
                 run_dir.display()
             );
         } else {
-            eprintln!("done: {} iterations in {}", summary.iteration, run_dir.display());
+            eprintln!(
+                "done: {} iterations in {}",
+                summary.iteration,
+                run_dir.display()
+            );
         }
         if let Some(m) = &summary.last_eval {
             print_metrics(m);
         }
         if let Some((best, it)) = summary.best {
-            eprintln!("best average mAP {:.2}% at iteration {it} ({}/best)", best * 100.0, run_dir.display());
+            eprintln!(
+                "best average mAP {:.2}% at iteration {it} ({}/best)",
+                best * 100.0,
+                run_dir.display()
+            );
         }
         Ok(())
     }
@@ -272,8 +281,16 @@ impl BackendJob for TrainJob {
 
 /// Prints the mAP table of an evaluation.
 pub fn print_metrics(m: &EvalMetrics) {
-    let head: Vec<String> = m.tiou_thresholds.iter().map(|t| format!("{t:>6.2}")).collect();
-    let vals: Vec<String> = m.map.iter().map(|v| format!("{:>6.2}", v * 100.0)).collect();
+    let head: Vec<String> = m
+        .tiou_thresholds
+        .iter()
+        .map(|t| format!("{t:>6.2}"))
+        .collect();
+    let vals: Vec<String> = m
+        .map
+        .iter()
+        .map(|v| format!("{:>6.2}", v * 100.0))
+        .collect();
     println!("tIoU    {}    avg   cls-mAP", head.join(""));
     println!(
         "mAP (%) {}  {:>6.2}  {:>6.2}",
@@ -352,8 +369,15 @@ impl TrainObserver for Progress {
     }
 
     fn on_eval(&mut self, m: &EvalMetrics) {
-        let at5 = m.map_at(0.5).map(|v| format!("mAP@0.5 {:.1}% ", v * 100.0)).unwrap_or_default();
-        self.map = format!("| {at5}avg {:.1}% cls {:.1}%", m.average_map * 100.0, m.classification_map * 100.0);
+        let at5 = m
+            .map_at(0.5)
+            .map(|v| format!("mAP@0.5 {:.1}% ", v * 100.0))
+            .unwrap_or_default();
+        self.map = format!(
+            "| {at5}avg {:.1}% cls {:.1}%",
+            m.average_map * 100.0,
+            m.classification_map * 100.0
+        );
         self.update_msg();
     }
 
