@@ -127,6 +127,11 @@ impl BackendJob for TestJob {
         if gt.num_segments() > 0 {
             let metrics = score(&data, &dets, &outputs)?;
             print_metrics(&metrics);
+            let json_path = args.detections.with_extension("metrics.json");
+            let json = serde_json::to_string_pretty(&metrics)?;
+            std::fs::write(&json_path, json)
+                .with_context(|| format!("writing {}", json_path.display()))?;
+            eprintln!("metrics (JSON) -> {}", json_path.display());
         } else {
             eprintln!("no ground-truth segments in the test split: mAP not computed");
         }
