@@ -82,7 +82,7 @@
 //! `K` class-agnostic distractor patterns `d_j`. Snippet `t` of a video is
 //!
 //! ```text
-//! x_t = sigma * eps_t                                      eps_t ~ N(0, I), background
+//! x_t = sigma * eps_t                 eps_t ~ N(0, I), background (AR(1) in t with `noise_correlation`, default 0: i.i.d.)
 //!     + sum_{c in labels}  A_ctx  * u_c                    class context, whole video
 //!     + sum_{instances k of class c covering t}
 //!           A_act * a + (t in core_k ? A_core * m_c : A_weak * w_c)

@@ -75,8 +75,16 @@ pub struct StreamParams {
 /// Parameters of the generative model (see the crate documentation).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SynthParams {
-    /// Standard deviation of the i.i.d. Gaussian background noise (per coordinate).
+    /// Standard deviation of the Gaussian background noise (per coordinate).
     pub noise_std: f32,
+    /// Correlation `phi` of the background noise between consecutive snippets: an AR(1)
+    /// process `eps_t = phi eps_{t-1} + sqrt(1 - phi^2) xi_t` with the same variance. Real I3D
+    /// features change slowly from one 0.64 s snippet to the next; 0 (the default) gives
+    /// i.i.d. noise. Measured once (demo, 3000 iterations): `phi = 0.9` lowered MAAN's
+    /// classification mAP from 99% to 48% and mAP@0.1 from 46% to 30% — a harder benchmark
+    /// whose calibration is left open.
+    #[serde(default = "default_noise_correlation")]
+    pub noise_correlation: f32,
     /// Fraction of each instance (in snippets, at least one) that is its discriminative core.
     pub core_fraction: f64,
     /// Cosine similarity between a class's weak pattern and its core pattern.
@@ -95,10 +103,15 @@ pub struct SynthParams {
     pub flow: StreamParams,
 }
 
+fn default_noise_correlation() -> f32 {
+    0.0
+}
+
 impl Default for SynthParams {
     fn default() -> Self {
         SynthParams {
             noise_std: 1.0,
+            noise_correlation: default_noise_correlation(),
             core_fraction: 0.25,
             weak_core_similarity: 0.5,
             num_distractors: 4,
@@ -375,6 +388,17 @@ fn synth_stream(
     let mut x: Vec<f32> = (0..len * dim)
         .map(|_| p.noise_std * Distribution::<f32>::sample(&StandardNormal, rng))
         .collect();
+    // AR(1) in time, same marginal variance.
+    let phi = p.noise_correlation.clamp(0.0, 0.999);
+    if phi > 0.0 {
+        let innovation = (1.0 - phi * phi).sqrt();
+        for t in 1..len {
+            let (prev, cur) = x.split_at_mut(t * dim);
+            for (c, p) in cur[..dim].iter_mut().zip(&prev[(t - 1) * dim..]) {
+                *c = phi * p + innovation * *c;
+            }
+        }
+    }
     let jitter = |rng: &mut StdRng| {
         1.0 + p.amplitude_jitter * Distribution::<f32>::sample(&StandardNormal, rng)
     };

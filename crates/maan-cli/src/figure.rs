@@ -96,6 +96,7 @@ where
             .disable_x_axis()
             .y_labels(0)
             .y_desc("ground truth")
+            .axis_desc_style(("sans-serif", 14))
             .draw()
             .map_err(err)?;
         gt.draw_series(
@@ -121,6 +122,7 @@ where
             .x_desc("time (s)")
             .y_desc(row.label.as_str())
             .y_labels(3)
+            .axis_desc_style(("sans-serif", 14))
             .draw()
             .map_err(err)?;
         let step = duration / n as f64;

@@ -21,7 +21,7 @@ pub struct DemoArgs {
     #[arg(long, value_enum, default_value = "ndarray")]
     pub backend: BackendArg,
     /// Training iterations per stream.
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 4000)]
     pub iterations: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]

@@ -36,7 +36,7 @@ pub struct ExperimentArgs {
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
     /// Training iterations per model and stream.
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 4000)]
     pub iterations: usize,
     /// Videos per batch.
     #[arg(long, default_value_t = 16)]
