@@ -9,6 +9,17 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use crate::{exhaustive, recurrence, Aggregator, MaaPoolConfig, TestBackend};
 
 type B = TestBackend;
+
+/// Factor on the tolerance of every check whose value goes through a matrix product (the
+/// weighted sum `Σ_t λ_t x_t` and its gradients): 1, except on CUDA (`test-cuda`), where
+/// Burn runs `f32` matrix products on tensor cores in TF32 (10-bit mantissa; on an H200 the
+/// mean of `[1, 3, 5]` with `λ = 1/3` came out as `2.99927`). The weights `λ` and the context
+/// factors are elementwise and keep their `f32` tolerances on every backend.
+const MM: f64 = if cfg!(feature = "test-cuda") {
+    500.0
+} else {
+    1.0
+};
 type AB = Autodiff<TestBackend>;
 
 fn device() -> burn::tensor::Device<B> {
@@ -76,12 +87,12 @@ fn closed_form_recurrence_and_exhaustive_agree_for_t_1_to_14() {
             t3::<B>(&x, [batch, t, dim]),
         ));
         assert!(
-            rel_err(&closed, &want) < 1e-5,
+            rel_err(&closed, &want) < 1e-5 * MM,
             "closed form, T={t}: {}",
             rel_err(&closed, &want)
         );
         assert!(
-            rel_err(&rec, &want) < 1e-5,
+            rel_err(&rec, &want) < 1e-5 * MM,
             "recurrence, T={t}: {}",
             rel_err(&rec, &want)
         );
@@ -151,11 +162,11 @@ fn check_gradients(f: impl Fn(Tensor<AB, 2>, Tensor<AB, 3>) -> Tensor<AB, 2>, na
         let mut xv = x.clone();
         let want_x: Vec<f64> = (0..t * dim).map(|i| fd(&mut xv, i, false)).collect();
         assert!(
-            rel_err(&gp, &want_p) < 1e-4,
+            rel_err(&gp, &want_p) < 1e-4 * MM,
             "{name} dL/dp, T={t}: {gp:?} vs {want_p:?}"
         );
         assert!(
-            rel_err(&gx, &want_x) < 1e-4,
+            rel_err(&gx, &want_x) < 1e-4 * MM,
             "{name} dL/dx, T={t}: {gx:?} vs {want_x:?}"
         );
     }
@@ -186,20 +197,20 @@ fn boundary_probabilities() {
         t2::<B>(&[1.0; 3], [1, 3]),
         t3::<B>(&x, [1, 3, dim]),
     ));
-    assert!(rel_err(&out, &[3.0, 4.0]) < 1e-6, "{out:?}");
+    assert!(rel_err(&out, &[3.0, 4.0]) < 1e-6 * MM, "{out:?}");
     // Mixed 0 and 1: the mean of the certain ones.
     let p = [1.0, 0.0, 1.0];
     let out = to_vec(crate::marginalized_average(
         t2::<B>(&p, [1, 3]),
         t3::<B>(&x, [1, 3, dim]),
     ));
-    assert!(rel_err(&out, &[3.0, 4.0]) < 1e-6, "{out:?}");
+    assert!(rel_err(&out, &[3.0, 4.0]) < 1e-6 * MM, "{out:?}");
     // T = 1: p · x.
     let out = to_vec(crate::marginalized_average(
         t2::<B>(&[0.3], [1, 1]),
         t3::<B>(&[2.0, -4.0], [1, 1, 2]),
     ));
-    assert!(rel_err(&out, &[0.6, -1.2]) < 1e-6, "{out:?}");
+    assert!(rel_err(&out, &[0.6, -1.2]) < 1e-6 * MM, "{out:?}");
     // Gradients stay finite at the boundary.
     let pt = t2::<AB>(&[0.0, 1.0, 1.0, 0.0], [1, 4]).require_grad();
     let xt = t3::<AB>(&[1.0, 2.0, 3.0, 4.0], [1, 4, 1]).require_grad();
@@ -283,12 +294,12 @@ fn masked_batch_equals_each_video_alone() {
             ));
             let got = &batched[b * dim..(b + 1) * dim];
             assert!(
-                rel_err(got, &alone) < 1e-5,
+                rel_err(got, &alone) < 1e-5 * MM,
                 "{agg} video {b}: {got:?} vs {alone:?}"
             );
             if agg == Aggregator::Maa {
                 let oracle = exhaustive::marginalized_average(pb, xb, dim);
-                assert!(rel_err(got, &oracle) < 1e-5);
+                assert!(rel_err(got, &oracle) < 1e-5 * MM);
             }
         }
     }
@@ -304,7 +315,7 @@ fn masked_batch_equals_each_video_alone() {
             &x[b * time * dim..(b * time + len) * dim],
             dim,
         );
-        assert!(rel_err(&rec[b * dim..(b + 1) * dim], &oracle) < 1e-5);
+        assert!(rel_err(&rec[b * dim..(b + 1) * dim], &oracle) < 1e-5 * MM);
     }
 }
 
@@ -331,11 +342,14 @@ fn baseline_aggregators_match_their_formulas() {
     ];
     for (agg, want) in cases {
         let got = run(agg);
-        assert!(rel_err(&got, &want) < 1e-5, "{agg}: {got:?} vs {want:?}");
+        assert!(
+            rel_err(&got, &want) < 1e-5 * MM,
+            "{agg}: {got:?} vs {want:?}"
+        );
         let pooled =
             to_vec(agg.aggregate(t2::<B>(&p, [1, 4]), t3::<B>(&x, [1, 4, 1]), None, false));
         let want_pooled: f64 = want.iter().zip(&x).map(|(w, x)| w * x).sum();
-        assert!((pooled[0] - want_pooled).abs() < 1e-5, "{agg}");
+        assert!((pooled[0] - want_pooled).abs() < 1e-5 * MM, "{agg}");
     }
 }
 
@@ -373,12 +387,12 @@ fn pool_layer_1d_2d_and_masked() {
     let pd: Vec<f32> = p.iter().map(|&v| v as f32).collect();
     let p3 = Tensor::<B, 3>::from_data(TensorData::new(pd, [1, h, w]), &device());
     let two = to_vec(pool.forward_2d(p3, x4));
-    assert!(rel_err(&two, &one) < 1e-6);
-    assert!(rel_err(&one, &exhaustive::marginalized_average(&p, &x, d)) < 1e-5);
+    assert!(rel_err(&two, &one) < 1e-6 * MM);
+    assert!(rel_err(&one, &exhaustive::marginalized_average(&p, &x, d)) < 1e-5 * MM);
     let mask: Tensor<B, 2, Bool> = crate::mask_from_lengths(&[h * w], h * w, &device());
     let masked =
         to_vec(pool.forward_masked(t2::<B>(&p, [1, h * w]), t3::<B>(&x, [1, h * w, d]), mask));
-    assert!(rel_err(&masked, &one) < 1e-6);
+    assert!(rel_err(&masked, &one) < 1e-6 * MM);
     let lam = to_vec(pool.weights(t2::<B>(&p, [1, h * w])));
     assert!(rel_err(&lam, &exhaustive::marginalized_weights(&p)) < 1e-5);
 }

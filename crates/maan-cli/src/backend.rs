@@ -13,12 +13,28 @@ use std::fmt;
 use anyhow::{bail, Result};
 use burn::tensor::backend::AutodiffBackend;
 
+/// The `--backend` used when none is given: `flex`, the fastest CPU backend for this model
+/// (measured: crates/maan-model/BENCHMARKS.md), else `ndarray`, else the first GPU backend
+/// compiled in.
+#[cfg(feature = "flex")]
+pub const DEFAULT_BACKEND: &str = "flex";
+/// The `--backend` used when none is given (see the `flex` build).
+#[cfg(all(not(feature = "flex"), feature = "ndarray"))]
+pub const DEFAULT_BACKEND: &str = "ndarray";
+/// The `--backend` used when none is given (see the `flex` build).
+#[cfg(all(not(any(feature = "flex", feature = "ndarray")), feature = "cuda"))]
+pub const DEFAULT_BACKEND: &str = "cuda";
+/// The `--backend` used when none is given (see the `flex` build).
+#[cfg(not(any(feature = "flex", feature = "ndarray", feature = "cuda")))]
+pub const DEFAULT_BACKEND: &str = "wgpu";
+
 /// A Burn backend selectable on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendArg {
-    /// ndarray: pure-Rust CPU backend (the fastest CPU backend for this model, measured).
+    /// ndarray: pure-Rust CPU backend (the reference backend of the library tests).
     Ndarray,
-    /// flex: Burn's newer pure-Rust CPU backend.
+    /// flex: Burn's newer pure-Rust CPU backend (the default: about 1.9× ndarray's training
+    /// speed here, measured).
     Flex,
     /// wgpu: Vulkan / Metal / DX12 GPUs (and CPUs through Mesa's lavapipe).
     Wgpu,

@@ -9,6 +9,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for
+/// nearly every tensor operation, and glibc's malloc hands the large ones back to the kernel
+/// and faults them in again on every training step (page faults were about 12% of a `flex`
+/// training profile). See `crates/maan-model/BENCHMARKS.md`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod backend;
 mod cmd;
 mod figure;

@@ -42,12 +42,26 @@ pub use train::{
     TrainSummary, Trainer,
 };
 
-/// Backend of the unit tests: ndarray, or wgpu with the `test-wgpu` feature.
-#[cfg(all(test, not(feature = "test-wgpu")))]
+/// Backend of the unit tests: ndarray, wgpu with the `test-wgpu` feature, CUDA with
+/// `test-cuda`, flex with `test-flex`.
+#[cfg(all(
+    test,
+    not(any(feature = "test-wgpu", feature = "test-cuda", feature = "test-flex"))
+))]
 pub type TestBackend = burn::backend::NdArray;
-/// Backend of the unit tests: ndarray, or wgpu with the `test-wgpu` feature.
+/// Backend of the unit tests (flex).
+#[cfg(all(
+    test,
+    feature = "test-flex",
+    not(any(feature = "test-wgpu", feature = "test-cuda"))
+))]
+pub type TestBackend = burn::backend::Flex;
+/// Backend of the unit tests (wgpu).
 #[cfg(all(test, feature = "test-wgpu"))]
 pub type TestBackend = burn::backend::Wgpu;
+/// Backend of the unit tests (CUDA).
+#[cfg(all(test, feature = "test-cuda", not(feature = "test-wgpu")))]
+pub type TestBackend = burn::backend::Cuda;
 /// [`TestBackend`] with autodiff.
 #[cfg(test)]
 pub type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;

@@ -8,9 +8,10 @@
 //! fusion, localization) on a THUMOS14-shaped test split: 210 videos of 50 to 650 snippets
 //! (mean 350, about THUMOS14's 217 s at 0.64 s per snippet).
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -44,7 +45,7 @@ pub enum BenchWhat {
 #[derive(Debug, clap::Args)]
 pub struct TrainBench {
     /// Backends to measure, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "ndarray")]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = crate::backend::DEFAULT_BACKEND)]
     pub backend: Vec<BackendArg>,
     /// GPU number for wgpu / cuda.
     #[arg(long, default_value_t = 0)]
@@ -70,13 +71,16 @@ pub struct TrainBench {
     /// Classes C.
     #[arg(long, default_value_t = 20)]
     pub classes: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// Arguments of `maan bench infer`.
 #[derive(Debug, clap::Args)]
 pub struct InferBench {
     /// Backends to measure, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "ndarray")]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = crate::backend::DEFAULT_BACKEND)]
     pub backend: Vec<BackendArg>,
     /// GPU number for wgpu / cuda.
     #[arg(long, default_value_t = 0)]
@@ -93,6 +97,9 @@ pub struct InferBench {
     /// Timed repetitions (the first, untimed pass warms up).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// Runs `maan bench`.
@@ -103,19 +110,57 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "maan bench train: one stream, batch {}, T = {}, D = {}, C = {}, aggregator {}, {} timed iterations",
                 a.batch_size, a.segments, a.dim, a.classes, a.aggregator, a.iterations
             );
+            let mut rows = Vec::new();
             for &b in &a.backend {
-                run_on(b, a.device, TrainBenchJob(&a))?;
+                rows.push(run_on(b, a.device, TrainBenchJob(&a))?);
             }
+            write_json(
+                a.json.as_deref(),
+                &serde_json::json!({
+                    "benchmark": "train",
+                    "batch_size": a.batch_size,
+                    "segments": a.segments,
+                    "dim": a.dim,
+                    "classes": a.classes,
+                    "aggregator": a.aggregator.to_string(),
+                    "iterations": a.iterations,
+                    "warmup": a.warmup,
+                    "results": rows,
+                }),
+            )?;
         }
         BenchWhat::Infer(a) => {
             println!(
                 "maan bench infer: two streams, {} test videos of 50..650 snippets, D = {}, C = {}",
                 a.videos, a.dim, a.classes
             );
+            let mut rows = Vec::new();
             for &b in &a.backend {
-                run_on(b, a.device, InferBenchJob(&a))?;
+                rows.push(run_on(b, a.device, InferBenchJob(&a))?);
             }
+            write_json(
+                a.json.as_deref(),
+                &serde_json::json!({
+                    "benchmark": "infer",
+                    "videos": a.videos,
+                    "dim": a.dim,
+                    "classes": a.classes,
+                    "repeats": a.repeats,
+                    "results": rows,
+                }),
+            )?;
         }
+    }
+    Ok(())
+}
+
+/// Writes `value` as pretty JSON to `path` (if any), naming the file in errors.
+fn write_json(path: Option<&Path>, value: &serde_json::Value) -> Result<()> {
+    if let Some(path) = path {
+        let text = serde_json::to_string_pretty(value)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("results written to {}", path.display());
     }
     Ok(())
 }
@@ -123,9 +168,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
 struct TrainBenchJob<'a>(&'a TrainBench);
 
 impl BackendJob for TrainBenchJob<'_> {
-    type Output = ();
+    type Output = serde_json::Value;
 
-    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<()> {
+    fn run<B: AutodiffBackend>(
+        self,
+        device: B::Device,
+        backend: BackendArg,
+    ) -> Result<serde_json::Value> {
         let a = self.0;
         let data = toy_dataset(&ToyConfig {
             dim: a.dim,
@@ -148,10 +197,21 @@ impl BackendJob for TrainBenchJob<'_> {
 
         // End to end through Trainer::step, as the training loop runs it (batch gathered on
         // this thread here; the loop gathers it on a second thread).
+        // The first iterations compile kernels (and autotune them on GPUs): report that apart.
+        let warm_start = Instant::now();
+        let mut first = 0.0;
         for it in 0..a.warmup {
             let losses = trainer.step(&sampler.batch(it));
             let _ = losses[0].clone().into_scalar();
+            if it == 0 {
+                first = warm_start.elapsed().as_secs_f64();
+            }
         }
+        let warmup_s = warm_start.elapsed().as_secs_f64();
+        println!(
+            "{backend:>8}: warm-up {} iterations in {warmup_s:.2} s (first {first:.2} s)",
+            a.warmup
+        );
         let start = Instant::now();
         for it in 0..a.iterations {
             let losses = trainer.step(&sampler.batch(a.warmup + it));
@@ -212,16 +272,33 @@ impl BackendJob for TrainBenchJob<'_> {
             ms(t[4])
         );
         let _ = model.valid();
-        Ok(())
+        Ok(serde_json::json!({
+            "backend": backend.to_string(),
+            "iterations_per_second": its,
+            "ms_per_iteration": 1e3 * secs / a.iterations as f64,
+            "warmup_seconds": warmup_s,
+            "first_iteration_seconds": first,
+            "profile_ms": {
+                "gather": ms(t[0]),
+                "upload": ms(t[1]),
+                "forward": ms(t[2]),
+                "backward": ms(t[3]),
+                "adam": ms(t[4]),
+            },
+        }))
     }
 }
 
 struct InferBenchJob<'a>(&'a InferBench);
 
 impl BackendJob for InferBenchJob<'_> {
-    type Output = ();
+    type Output = serde_json::Value;
 
-    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<()> {
+    fn run<B: AutodiffBackend>(
+        self,
+        device: B::Device,
+        backend: BackendArg,
+    ) -> Result<serde_json::Value> {
         let a = self.0;
         let data = toy_dataset(&ToyConfig {
             dim: a.dim,
@@ -257,7 +334,10 @@ impl BackendJob for InferBenchJob<'_> {
             std::hint::black_box(dets.num_detections());
             Ok(((t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64()))
         };
+        let warm = Instant::now();
         once()?;
+        let warmup_s = warm.elapsed().as_secs_f64();
+        println!("{backend:>8}: warm-up pass in {warmup_s:.2} s");
         let (mut model_s, mut loc_s) = (0.0, 0.0);
         for _ in 0..a.repeats.max(1) {
             let (m, l) = once()?;
@@ -273,6 +353,13 @@ impl BackendJob for InferBenchJob<'_> {
             loc_s / r
         );
         let _ = <B::InnerBackend as Backend>::name(&device);
-        Ok(())
+        Ok(serde_json::json!({
+            "backend": backend.to_string(),
+            "snippets": snippets,
+            "warmup_seconds": warmup_s,
+            "total_seconds": (model_s + loc_s) / r,
+            "model_seconds": model_s / r,
+            "localization_seconds": loc_s / r,
+        }))
     }
 }

@@ -18,7 +18,7 @@ use crate::cmd::train::TrainArgs;
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Burn backend.
-    #[arg(long, value_enum, default_value = "ndarray")]
+    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
     pub backend: BackendArg,
     /// Training iterations per stream.
     #[arg(long, default_value_t = 4000)]

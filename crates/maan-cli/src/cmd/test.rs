@@ -48,7 +48,7 @@ pub struct TestArgs {
     #[arg(long)]
     pub cas_dir: Option<PathBuf>,
     /// Burn backend.
-    #[arg(long, value_enum, default_value = "ndarray")]
+    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
     pub backend: BackendArg,
     /// GPU number for wgpu / cuda.
     #[arg(long, default_value_t = 0)]

@@ -51,7 +51,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "thumos14")]
     pub dataset: DatasetArg,
     /// Burn backend.
-    #[arg(long, value_enum, default_value = "ndarray")]
+    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
     pub backend: BackendArg,
     /// GPU number for wgpu / cuda.
     #[arg(long, default_value_t = 0)]

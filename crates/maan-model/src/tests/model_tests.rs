@@ -1,6 +1,6 @@
 //! Shapes, masks, Proposition 1 and the loss of one stream.
 
-use burn::tensor::{Distribution, Tensor, TensorData, Tolerance};
+use burn::tensor::{Distribution, Tensor, TensorData};
 use maa_core::{mask_from_lengths, Aggregator};
 
 use crate::model::{bce_with_logits, StreamModelConfig};
@@ -69,16 +69,13 @@ fn padded_batch_equals_each_video_alone() {
                 .clone()
                 .slice(b..b + 1)
                 .into_data()
-                .assert_approx_eq::<f32>(
-                    &alone.video_probs.into_data(),
-                    Tolerance::rel_abs(1e-5, 1e-6),
-                );
+                .assert_approx_eq::<f32>(&alone.video_probs.into_data(), super::tol(1e-5, 1e-6));
             batched
                 .cas
                 .clone()
                 .slice([b..b + 1, 0..len])
                 .into_data()
-                .assert_approx_eq::<f32>(&alone.cas.into_data(), Tolerance::rel_abs(1e-5, 1e-6));
+                .assert_approx_eq::<f32>(&alone.cas.into_data(), super::tol(1e-5, 1e-6));
             if len < 7 {
                 let pad: Vec<f32> = batched
                     .cas
@@ -112,13 +109,13 @@ fn proposition_1_video_score_from_snippet_terms() {
             + bias.unsqueeze::<2>();
         out.logits
             .into_data()
-            .assert_approx_eq::<f32>(&from_terms.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
+            .assert_approx_eq::<f32>(&from_terms.into_data(), super::tol(1e-4, 1e-5));
         // For MAA, λ_t = c_t p_t with c_t the context factor (eq. 3 / 13).
         if agg == Aggregator::Maa {
             let c = maa_core::context_factors(out.attention.clone());
             (c * out.attention)
                 .into_data()
-                .assert_approx_eq::<f32>(&out.weights.into_data(), Tolerance::rel_abs(1e-5, 1e-6));
+                .assert_approx_eq::<f32>(&out.weights.into_data(), super::tol(1e-5, 1e-6));
         }
     }
 }
@@ -141,7 +138,7 @@ fn cas_uses_attention_for_maan_and_lambda_for_stpn() {
         let w = if uses_p { out.attention } else { out.weights };
         (snippet * w.unsqueeze_dim::<3>(2))
             .into_data()
-            .assert_approx_eq::<f32>(&pred.cas.into_data(), Tolerance::rel_abs(1e-5, 1e-6));
+            .assert_approx_eq::<f32>(&pred.cas.into_data(), super::tol(1e-5, 1e-6));
     }
 }
 
