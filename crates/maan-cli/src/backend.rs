@@ -28,17 +28,35 @@ pub const DEFAULT_BACKEND: &str = "cuda";
 #[cfg(not(any(feature = "flex", feature = "ndarray", feature = "cuda")))]
 pub const DEFAULT_BACKEND: &str = "wgpu";
 
+/// `--backend` and `--device`, shared by every command that runs a model.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct BackendOpts {
+    /// Burn backend.
+    #[arg(long, value_enum, default_value = DEFAULT_BACKEND)]
+    pub backend: BackendArg,
+    /// GPU number for wgpu / cuda.
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
+}
+
+impl BackendOpts {
+    /// Runs `job` on the chosen backend and device (see [`run_on`]).
+    pub fn run<J: BackendJob>(self, job: J) -> Result<J::Output> {
+        run_on(self.backend, self.device, job)
+    }
+}
+
 /// A Burn backend selectable on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendArg {
-    /// ndarray: pure-Rust CPU backend (the reference backend of the library tests).
+    /// Pure-Rust CPU backend (the reference backend of the library tests).
     Ndarray,
-    /// flex: Burn's newer pure-Rust CPU backend (the default: about 1.9× ndarray's training
-    /// speed here, measured).
+    /// Burn's newer pure-Rust CPU backend (the default: about 1.9× ndarray's training speed,
+    /// measured).
     Flex,
-    /// wgpu: Vulkan / Metal / DX12 GPUs (and CPUs through Mesa's lavapipe).
+    /// Vulkan / Metal / DX12 GPUs (and CPUs through Mesa's lavapipe).
     Wgpu,
-    /// cuda: NVIDIA GPUs (needs the NVIDIA driver at run time).
+    /// NVIDIA GPUs (needs the NVIDIA driver and NVRTC at run time).
     Cuda,
 }
 

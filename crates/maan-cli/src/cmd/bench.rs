@@ -56,7 +56,7 @@ pub struct TrainBench {
     /// Timed iterations.
     #[arg(long, default_value_t = 300)]
     pub iterations: usize,
-    /// Untimed warm-up iterations.
+    /// Untimed warm-up iterations (at least 1; the first is timed apart: kernel compilation).
     #[arg(long, default_value_t = 30)]
     pub warmup: usize,
     /// Batch size.
@@ -110,10 +110,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "maan bench train: one stream, batch {}, T = {}, D = {}, C = {}, aggregator {}, {} timed iterations",
                 a.batch_size, a.segments, a.dim, a.classes, a.aggregator, a.iterations
             );
-            let mut rows = Vec::new();
-            for &b in &a.backend {
-                rows.push(run_on(b, a.device, TrainBenchJob(&a))?);
-            }
+            let rows = on_each(&a.backend, a.device, || TrainBenchJob(&a))?;
             write_json(
                 a.json.as_deref(),
                 &serde_json::json!({
@@ -134,10 +131,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "maan bench infer: two streams, {} test videos of 50..650 snippets, D = {}, C = {}",
                 a.videos, a.dim, a.classes
             );
-            let mut rows = Vec::new();
-            for &b in &a.backend {
-                rows.push(run_on(b, a.device, InferBenchJob(&a))?);
-            }
+            let rows = on_each(&a.backend, a.device, || InferBenchJob(&a))?;
             write_json(
                 a.json.as_deref(),
                 &serde_json::json!({
@@ -152,6 +146,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs the job made by `job` on each backend in turn; returns their JSON rows.
+fn on_each<J: BackendJob<Output = serde_json::Value>>(
+    backends: &[BackendArg],
+    device: usize,
+    job: impl Fn() -> J,
+) -> Result<Vec<serde_json::Value>> {
+    backends.iter().map(|&b| run_on(b, device, job())).collect()
 }
 
 /// Writes `value` as pretty JSON to `path` (if any), naming the file in errors.
@@ -198,25 +201,22 @@ impl BackendJob for TrainBenchJob<'_> {
         // End to end through Trainer::step, as the training loop runs it (batch gathered on
         // this thread here; the loop gathers it on a second thread).
         // The first iterations compile kernels (and autotune them on GPUs): report that apart.
-        let warm_start = Instant::now();
-        let mut first = 0.0;
-        for it in 0..a.warmup {
+        // One training step, synchronised by reading the loss back.
+        let mut step = |it: usize| {
             let losses = trainer.step(&sampler.batch(it));
             let _ = losses[0].clone().into_scalar();
-            if it == 0 {
-                first = warm_start.elapsed().as_secs_f64();
-            }
-        }
+        };
+        let warm_start = Instant::now();
+        step(0);
+        let first = warm_start.elapsed().as_secs_f64();
+        (1..a.warmup).for_each(&mut step);
         let warmup_s = warm_start.elapsed().as_secs_f64();
         println!(
             "{backend:>8}: warm-up {} iterations in {warmup_s:.2} s (first {first:.2} s)",
-            a.warmup
+            a.warmup.max(1)
         );
         let start = Instant::now();
-        for it in 0..a.iterations {
-            let losses = trainer.step(&sampler.batch(a.warmup + it));
-            let _ = losses[0].clone().into_scalar();
-        }
+        (a.warmup.max(1)..a.warmup.max(1) + a.iterations).for_each(&mut step);
         let secs = start.elapsed().as_secs_f64();
         let its = a.iterations as f64 / secs;
         println!(
@@ -276,6 +276,7 @@ impl BackendJob for TrainBenchJob<'_> {
             "backend": backend.to_string(),
             "iterations_per_second": its,
             "ms_per_iteration": 1e3 * secs / a.iterations as f64,
+            "warmup_iterations": a.warmup.max(1),
             "warmup_seconds": warmup_s,
             "first_iteration_seconds": first,
             "profile_ms": {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use maan_eval::annotations::GroundTruth;
 
-use crate::backend::BackendArg;
+use crate::backend::BackendOpts;
 use crate::cmd::plot::{class_list, plot_video};
 use crate::cmd::test::TestArgs;
 use crate::cmd::train::TrainArgs;
@@ -17,9 +17,9 @@ use crate::cmd::train::TrainArgs;
 /// Arguments of `maan demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Burn backend.
-    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
-    pub backend: BackendArg,
+    /// Backend and device.
+    #[command(flatten)]
+    pub backend: BackendOpts,
     /// Training iterations per stream.
     #[arg(long, default_value_t = 4000)]
     pub iterations: usize,
@@ -58,7 +58,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     });
     let data_dir = args.data_dir.display().to_string();
     let run = run_dir.display().to_string();
-    let backend = args.backend.name();
+    let backend = args.backend.backend.name();
+    let device = args.backend.device.to_string();
 
     eprintln!("[1/3] training MAAN (RGB and flow streams) -> {run}");
     let iterations = args.iterations.to_string();
@@ -70,6 +71,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &data_dir,
         "--backend",
         backend,
+        "--device",
+        &device,
         "--iterations",
         &iterations,
         "--seed",
@@ -98,6 +101,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &data_dir,
         "--backend",
         backend,
+        "--device",
+        &device,
         "--checkpoint",
         &run,
         "--which",

@@ -16,8 +16,8 @@ use maa_core::Aggregator;
 use maan_model::{fit_config, EvalMetrics, StreamModelConfig, TrainConfig, TrainObserver, Trainer};
 use serde::Serialize;
 
-use crate::backend::{run_on, BackendArg, BackendJob};
-use crate::cmd::train::{load_data, DatasetArg};
+use crate::backend::{BackendArg, BackendJob, BackendOpts};
+use crate::cmd::train::DataOpts;
 
 /// The experiment to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,18 +41,12 @@ pub struct ExperimentArgs {
     /// Videos per batch.
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
-    /// Dataset directory (default: the built-in synthetic THUMOS14-shaped dataset).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Benchmark the data follows.
-    #[arg(long, value_enum, default_value = "thumos14")]
-    pub dataset: DatasetArg,
-    /// Burn backend.
-    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
-    pub backend: BackendArg,
-    /// GPU number for wgpu / cuda.
-    #[arg(long, default_value_t = 0)]
-    pub device: usize,
+    /// Dataset (default: the built-in synthetic THUMOS14-shaped dataset).
+    #[command(flatten)]
+    pub data: DataOpts,
+    /// Backend and device.
+    #[command(flatten)]
+    pub backend: BackendOpts,
     /// Folder for table1.md and table1.json.
     #[arg(long, default_value = "runs/table1")]
     pub out: PathBuf,
@@ -266,9 +260,10 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     if args.seeds == 0 || args.iterations == 0 {
         anyhow::bail!("--seeds and --iterations must be at least 1");
     }
-    let data = load_data(args.data_dir.as_deref(), args.dataset)?;
+    let data = args.data.load()?;
     let out = args.out.clone();
-    let (backend, device) = (args.backend, args.device);
+    let opts = args.backend;
+    let backend = opts.backend;
     eprintln!(
         "Table 1: {} models x {} seeds x {} iterations (both streams) on {}, backend {backend}",
         TABLE1_ROWS.len(),
@@ -276,7 +271,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
         args.iterations,
         data.dir.display()
     );
-    let table = run_on(backend, device, Table1Job { args, data })?;
+    let table = opts.run(Table1Job { args, data })?;
     let md = markdown(&table);
     println!("{md}");
     write_outputs(&table, &md, &out)?;

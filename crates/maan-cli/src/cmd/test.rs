@@ -13,8 +13,8 @@ use maan_model::evaluate::score;
 use maan_model::infer::{detections, localize_preset, run_videos, write_cas_npy};
 use maan_model::load_models;
 
-use super::train::{load_data, print_metrics, DatasetArg};
-use crate::backend::{run_on, BackendArg, BackendJob};
+use super::train::{print_metrics, DataOpts};
+use crate::backend::{BackendArg, BackendJob, BackendOpts};
 
 /// Which checkpoint of the run to test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,13 +28,9 @@ pub enum WhichArg {
 /// Arguments of `maan test`.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// Dataset directory. Without it, the built-in synthetic dataset data/synthetic/<dataset>
-    /// (generated on first use).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Benchmark the data follows.
-    #[arg(long, value_enum, default_value = "thumos14")]
-    pub dataset: DatasetArg,
+    /// Dataset.
+    #[command(flatten)]
+    pub data: DataOpts,
     /// Run directory written by `maan train --output`.
     #[arg(long)]
     pub checkpoint: PathBuf,
@@ -47,12 +43,9 @@ pub struct TestArgs {
     /// Also write each video's fused CAS as DIR/<video>.npy ([T, C] float32).
     #[arg(long)]
     pub cas_dir: Option<PathBuf>,
-    /// Burn backend.
-    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
-    pub backend: BackendArg,
-    /// GPU number for wgpu / cuda.
-    #[arg(long, default_value_t = 0)]
-    pub device: usize,
+    /// Backend and device.
+    #[command(flatten)]
+    pub backend: BackendOpts,
 }
 
 struct TestJob {
@@ -72,11 +65,11 @@ pub fn run(args: TestArgs) -> Result<()> {
             args.checkpoint.display()
         );
     }
-    let data = load_data(args.data_dir.as_deref(), args.dataset)?;
+    let data = args.data.load()?;
     if data.test.is_empty() {
         bail!("{}: the test split has no videos", data.dir.display());
     }
-    run_on(args.backend, args.device, TestJob { args, data })
+    args.backend.run(TestJob { args, data })
 }
 
 impl BackendJob for TestJob {

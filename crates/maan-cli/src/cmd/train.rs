@@ -17,7 +17,7 @@ use maan_model::{
     fit_config, EvalMetrics, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
 };
 
-use crate::backend::{run_on, BackendArg, BackendJob};
+use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
 
 /// Benchmark imitated by the data (picks the loader's class list, the localization preset
 /// and the built-in synthetic dataset).
@@ -40,9 +40,9 @@ pub enum StreamsArg {
     Flow,
 }
 
-/// Arguments of `maan train`.
-#[derive(Debug, clap::Args)]
-pub struct TrainArgs {
+/// `--data-dir` and `--dataset`, shared by `train`, `test` and `experiment`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataOpts {
     /// Dataset directory (layout A, B or ActivityNet). Without it, the built-in synthetic
     /// dataset data/synthetic/<dataset> is used, generated on first use.
     #[arg(long)]
@@ -50,12 +50,24 @@ pub struct TrainArgs {
     /// Benchmark the data follows.
     #[arg(long, value_enum, default_value = "thumos14")]
     pub dataset: DatasetArg,
-    /// Burn backend.
-    #[arg(long, value_enum, default_value = crate::backend::DEFAULT_BACKEND)]
-    pub backend: BackendArg,
-    /// GPU number for wgpu / cuda.
-    #[arg(long, default_value_t = 0)]
-    pub device: usize,
+}
+
+impl DataOpts {
+    /// Loads the dataset (see [`load_data`]).
+    pub fn load(&self) -> Result<WtalDataset> {
+        load_data(self.data_dir.as_deref(), self.dataset)
+    }
+}
+
+/// Arguments of `maan train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Dataset.
+    #[command(flatten)]
+    pub data: DataOpts,
+    /// Backend and device.
+    #[command(flatten)]
+    pub backend: BackendOpts,
     /// Feature aggregator: maa (MAAN) or a Table 1 baseline.
     #[arg(long, default_value = "maa")]
     pub aggregator: Aggregator,
@@ -181,8 +193,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
             run_dir.display()
         );
     }
-    let data = load_data(args.data_dir.as_deref(), args.dataset)?;
-    let (backend, device) = (args.backend, args.device);
+    let data = args.data.load()?;
+    let (backend, device) = (args.backend.backend, args.backend.device);
     run_on(
         backend,
         device,
