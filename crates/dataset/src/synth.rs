@@ -474,6 +474,12 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
     if cfg.dim == 0 {
         return Err(DatasetError::Config("--dim must be at least 1".into()));
     }
+    let phi = cfg.params.noise_correlation;
+    if !(0.0..1.0).contains(&phi) {
+        return Err(DatasetError::Config(format!(
+            "--noise-correlation must be in [0, 1), got {phi}"
+        )));
+    }
     cfg.timing.validate()?;
     let classes = match cfg.like {
         Like::Thumos14 => ClassList::thumos14(),

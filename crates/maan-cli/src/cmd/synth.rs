@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dataset::synth::{generate, Like, SynthConfig, DEFAULT_DIM};
+use dataset::synth::{generate, Like, SynthConfig, SynthParams, DEFAULT_DIM};
 use dataset::{NpyDtype, SnippetTiming};
 
 /// Arguments of `maan synth`.
@@ -35,6 +35,10 @@ pub struct SynthArgs {
     /// Frame rate of the features.
     #[arg(long, default_value_t = 25.0)]
     pub fps: f64,
+    /// Correlation of the background noise between consecutive snippets (AR(1), in [0, 1)):
+    /// 0 gives i.i.d. noise; real I3D features change slowly from snippet to snippet.
+    #[arg(long, default_value_t = 0.0)]
+    pub noise_correlation: f32,
 }
 
 /// Runs `maan synth`.
@@ -49,6 +53,10 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             fps: args.fps,
         },
         num_videos: args.videos,
+        params: SynthParams {
+            noise_correlation: args.noise_correlation,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let start = Instant::now();
