@@ -57,7 +57,6 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             noise_correlation: args.noise_correlation,
             ..Default::default()
         },
-        ..Default::default()
     };
     let start = Instant::now();
     let s = generate(&args.out, &cfg)?;
