@@ -242,21 +242,18 @@ fn inspect_bad_directory_and_layout() {
     assert_fails(&o, &["unknown layout"]);
 }
 
+/// `maan synth --out OUT ARGS...`.
+fn synth(out: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["synth", "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    maan(&all)
+}
+
 #[test]
 fn synth_then_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("th");
-    let o = maan(&[
-        "synth",
-        "--out",
-        out.to_str().unwrap(),
-        "--dim",
-        "8",
-        "--videos",
-        "3",
-        "--seed",
-        "4",
-    ]);
+    let o = synth(&out, &["--dim", "8", "--videos", "3", "--seed", "4"]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("3 train, 3 test"), "{t}");
@@ -268,37 +265,28 @@ fn synth_then_inspect() {
         "{t}"
     );
     let out = dir.path().join("an");
-    let o = maan(&[
-        "synth",
-        "--out",
-        out.to_str().unwrap(),
-        "--like",
-        "activitynet",
-        "--dim",
-        "4",
-        "--videos",
-        "9",
-        "--dtype",
-        "f16",
-    ]);
+    let o = synth(
+        &out,
+        &[
+            "--like",
+            "activitynet",
+            "--dim",
+            "4",
+            "--videos",
+            "9",
+            "--dtype",
+            "f16",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&inspect(&out, &[]));
     assert!(
         t.contains("kind activitynet13") && t.contains("f16 x 18"),
         "{t}"
     );
+    assert_fails(&synth(&out, &["--dim", "0"]), &["--dim"]);
     assert_fails(
-        &maan(&["synth", "--out", out.to_str().unwrap(), "--dim", "0"]),
-        &["--dim"],
-    );
-    assert_fails(
-        &maan(&[
-            "synth",
-            "--out",
-            out.to_str().unwrap(),
-            "--noise-correlation",
-            "1",
-        ]),
+        &synth(&out, &["--noise-correlation", "1"]),
         &["--noise-correlation"],
     );
 }
@@ -309,17 +297,10 @@ fn synth_noise_correlation_changes_the_features() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, phi: &str| {
         let out = dir.path().join(name);
-        let o = maan(&[
-            "synth",
-            "--out",
-            out.to_str().unwrap(),
-            "--dim",
-            "8",
-            "--videos",
-            "2",
-            "--noise-correlation",
-            phi,
-        ]);
+        let o = synth(
+            &out,
+            &["--dim", "8", "--videos", "2", "--noise-correlation", phi],
+        );
         assert!(o.status.success(), "{}", text(&o));
         let rgb = out.join("features/train/rgb");
         let mut files: Vec<_> = std::fs::read_dir(&rgb)

@@ -110,57 +110,56 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "maan bench train: one stream, batch {}, T = {}, D = {}, C = {}, aggregator {}, {} timed iterations",
                 a.batch_size, a.segments, a.dim, a.classes, a.aggregator, a.iterations
             );
-            let rows = on_each(&a.backend, a.device, || TrainBenchJob(&a))?;
-            write_json(
-                a.json.as_deref(),
-                &serde_json::json!({
-                    "benchmark": "train",
-                    "batch_size": a.batch_size,
-                    "segments": a.segments,
-                    "dim": a.dim,
-                    "classes": a.classes,
-                    "aggregator": a.aggregator.to_string(),
-                    "iterations": a.iterations,
-                    "warmup": a.warmup,
-                    "results": rows,
-                }),
-            )?;
+            let setup = serde_json::json!({
+                "benchmark": "train",
+                "batch_size": a.batch_size,
+                "segments": a.segments,
+                "dim": a.dim,
+                "classes": a.classes,
+                "aggregator": a.aggregator.to_string(),
+                "iterations": a.iterations,
+                "warmup": a.warmup,
+            });
+            run_and_report(&a.backend, a.device, a.json.as_deref(), setup, || {
+                TrainBenchJob(&a)
+            })?;
         }
         BenchWhat::Infer(a) => {
             println!(
                 "maan bench infer: two streams, {} test videos of 50..650 snippets, D = {}, C = {}",
                 a.videos, a.dim, a.classes
             );
-            let rows = on_each(&a.backend, a.device, || InferBenchJob(&a))?;
-            write_json(
-                a.json.as_deref(),
-                &serde_json::json!({
-                    "benchmark": "infer",
-                    "videos": a.videos,
-                    "dim": a.dim,
-                    "classes": a.classes,
-                    "repeats": a.repeats,
-                    "results": rows,
-                }),
-            )?;
+            let setup = serde_json::json!({
+                "benchmark": "infer",
+                "videos": a.videos,
+                "dim": a.dim,
+                "classes": a.classes,
+                "repeats": a.repeats,
+            });
+            run_and_report(&a.backend, a.device, a.json.as_deref(), setup, || {
+                InferBenchJob(&a)
+            })?;
         }
     }
     Ok(())
 }
 
-/// Runs the job made by `job` on each backend in turn; returns their JSON rows.
-fn on_each<J: BackendJob<Output = serde_json::Value>>(
+/// Runs the job made by `job` on each backend in turn and, with `--json PATH`, writes `setup`
+/// with the backends' rows under `"results"` to `PATH` (the file named in errors).
+fn run_and_report<J: BackendJob<Output = serde_json::Value>>(
     backends: &[BackendArg],
     device: usize,
+    json: Option<&Path>,
+    mut setup: serde_json::Value,
     job: impl Fn() -> J,
-) -> Result<Vec<serde_json::Value>> {
-    backends.iter().map(|&b| run_on(b, device, job())).collect()
-}
-
-/// Writes `value` as pretty JSON to `path` (if any), naming the file in errors.
-fn write_json(path: Option<&Path>, value: &serde_json::Value) -> Result<()> {
-    if let Some(path) = path {
-        let text = serde_json::to_string_pretty(value)?;
+) -> Result<()> {
+    let rows = backends
+        .iter()
+        .map(|&b| run_on(b, device, job()))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(path) = json {
+        setup["results"] = serde_json::Value::Array(rows);
+        let text = serde_json::to_string_pretty(&setup)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("results written to {}", path.display());
