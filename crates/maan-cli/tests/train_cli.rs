@@ -363,3 +363,125 @@ fn ctrl_c_saves_and_resume_continues() {
             .unwrap();
     assert_eq!(state["iteration"].as_u64().unwrap(), stopped_at + 5);
 }
+
+/// On ActivityNet-shaped data, the localization options given to `train` are saved in the
+/// run's config.json and used by `maan test` unless overridden; the metrics JSON records the
+/// settings; `maan demo --dataset activitynet` runs end to end.
+#[test]
+fn activitynet_localization_options_are_saved_used_and_overridable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(&maan(
+        &[
+            "synth",
+            "--like",
+            "activitynet",
+            "--out",
+            "anet",
+            "--videos",
+            "12",
+            "--dim",
+            "16",
+        ],
+        dir,
+    ));
+    let out = ok(&maan(
+        &[
+            "train",
+            "--dataset",
+            "activitynet",
+            "--data-dir",
+            "anet",
+            "--iterations",
+            "20",
+            "--batch-size",
+            "4",
+            "--eval-every",
+            "10",
+            "--cas-smoothing",
+            "5",
+            "--proposal-score",
+            "outer-inner",
+            "--output",
+            "run",
+            "--quiet",
+        ],
+        dir,
+    ));
+    assert!(out.contains("CAS smoothed over 5 snippets"), "{out}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["localize"]["smoothing"], 5, "{config}");
+    assert!(
+        config["localize"]["score"]["OuterInner"].is_object(),
+        "{config}"
+    );
+    let thresholds = &config["localize"]["thresholds"]["RelativeToMax"];
+    assert_eq!(
+        thresholds.as_array().unwrap().len(),
+        4,
+        "ActivityNet's four thresholds"
+    );
+
+    let test = |extra: &[&str], det: &str| -> (String, serde_json::Value) {
+        let mut args = vec![
+            "test",
+            "--dataset",
+            "activitynet",
+            "--data-dir",
+            "anet",
+            "--checkpoint",
+            "run",
+            "--detections",
+            det,
+        ];
+        args.extend(extra);
+        let out = ok(&maan(&args, dir));
+        let metrics_path = dir.join(det).with_extension("metrics.json");
+        let metrics: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(metrics_path).unwrap()).unwrap();
+        (out, metrics)
+    };
+    // The run's own settings by default.
+    let (out, metrics) = test(&[], "saved.json");
+    assert!(
+        out.contains("outer-inner score") && out.contains("smoothed over 5"),
+        "{out}"
+    );
+    assert_eq!(metrics["localization"]["smoothing"], 5);
+    assert_eq!(metrics["tiou_thresholds"].as_array().unwrap().len(), 10);
+    assert_eq!(metrics["test_videos"], 4);
+    // Overridden back to the paper's procedure.
+    let (out, metrics) = test(
+        &["--cas-smoothing", "1", "--proposal-score", "mean"],
+        "paper.json",
+    );
+    assert!(
+        out.contains("mean score") && !out.contains("smoothed"),
+        "{out}"
+    );
+    assert_eq!(metrics["localization"]["smoothing"], 1);
+    assert_eq!(metrics["localization"]["score"], "Mean");
+
+    let out = ok(&maan(
+        &[
+            "demo",
+            "--dataset",
+            "activitynet",
+            "--data-dir",
+            "anet",
+            "--iterations",
+            "10",
+            "--output",
+            "demo",
+        ],
+        dir,
+    ));
+    assert!(out.contains("mAP (%)"), "{out}");
+    assert!(dir.join("demo/detections.json").is_file());
+    assert!(
+        std::fs::read_dir(dir.join("demo/plots")).unwrap().count() >= 2,
+        "svg + png"
+    );
+}

@@ -55,6 +55,10 @@ pub struct CheckpointState {
     pub best_metric: Option<f64>,
     /// Iteration at which `best_metric` was reached.
     pub best_iteration: Option<usize>,
+    /// Classification mAP of that evaluation (the tie-break of model selection; absent in
+    /// checkpoints written before it existed).
+    #[serde(default)]
+    pub best_classification_map: Option<f64>,
     /// Names of the streams saved (`rgb`, `flow`).
     pub streams: Vec<String>,
 }

@@ -7,6 +7,7 @@ use maan_eval::detections::DetectionFile;
 use maan_eval::eval::{
     activitynet_tiou_thresholds, classification_map, detection_map, thumos14_tiou_thresholds,
 };
+use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
@@ -32,6 +33,38 @@ pub struct EvalMetrics {
 }
 
 impl EvalMetrics {
+    /// Whether this evaluation should replace `best` as the run's best checkpoint: a higher
+    /// average mAP wins; on equal average mAP (e.g. both 0 early in an ActivityNet run), a
+    /// higher classification mAP wins; on a tie of both, the later evaluation (this one) wins,
+    /// since training has seen more data. NaN metrics count as lowest.
+    pub fn improves_on(&self, best: Option<&BestMetrics>) -> bool {
+        let Some(best) = best else { return true };
+        let key = |avg: f64, cls: f64| {
+            (
+                if avg.is_nan() { f64::NEG_INFINITY } else { avg },
+                if cls.is_nan() { f64::NEG_INFINITY } else { cls },
+            )
+        };
+        let (a, b) = (
+            key(self.average_map, self.classification_map),
+            key(best.average_map, best.classification_map),
+        );
+        match a.0.total_cmp(&b.0) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => a.1 >= b.1,
+        }
+    }
+
+    /// The fields that pick the best checkpoint.
+    pub fn best_metrics(&self) -> BestMetrics {
+        BestMetrics {
+            average_map: self.average_map,
+            classification_map: self.classification_map,
+            iteration: self.iteration,
+        }
+    }
+
     /// mAP at the threshold closest to `tiou` (e.g. 0.5).
     pub fn map_at(&self, tiou: f64) -> Option<f64> {
         self.tiou_thresholds
@@ -39,6 +72,17 @@ impl EvalMetrics {
             .position(|t| (t - tiou).abs() < 1e-9)
             .map(|i| self.map[i])
     }
+}
+
+/// What the `best` checkpoint of a run was chosen by (see [`EvalMetrics::improves_on`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BestMetrics {
+    /// Average detection mAP, in `[0, 1]`.
+    pub average_map: f64,
+    /// Classification mAP, in `[0, 1]`.
+    pub classification_map: f64,
+    /// Iteration of that evaluation.
+    pub iteration: usize,
 }
 
 /// The tIoU thresholds of a dataset's protocol (0.1:0.1:0.9 for THUMOS14, 0.5:0.05:0.95 for
@@ -99,21 +143,24 @@ pub fn score(
     })
 }
 
-/// Runs the models on every test video of `data`, localizes with the dataset's preset and
-/// scores the detections. Returns the metrics, the detections and the per-video outputs.
+/// Runs the models on every test video of `data`, localizes with `localize` (the dataset's
+/// preset, [`crate::infer::localize_preset`], when `None`) and scores the detections. Returns
+/// the metrics, the detections and the per-video outputs.
 pub fn evaluate<B: Backend>(
     models: &[(StreamKind, &StreamModel<B>)],
     data: &WtalDataset,
     rgb_weight: f64,
+    localize: Option<&LocalizeConfig>,
     device: &B::Device,
 ) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
     let outputs = run_videos(models, &data.test, rgb_weight, device)?;
     let names = data.classes.names().to_vec();
+    let preset = localize_preset(data);
     let dets = detections(
         &outputs,
         &names,
         data.timing.seconds_per_snippet(),
-        &localize_preset(data),
+        localize.unwrap_or(&preset),
     )?;
     let metrics = score(data, &dets, &outputs)?;
     Ok((metrics, dets, outputs))

@@ -2,6 +2,25 @@
 //! two-stream fusion of the paper's section 3.1, localization with `maan-eval`, and the
 //! ActivityNet-protocol evaluation.
 //!
+//! **Shape-stable batches.** Every snippet of a video goes through the model (the paper's test
+//! procedure), but videos are not run one at a time at their exact lengths: GPU backends
+//! (`cuda`, `wgpu`) compile and autotune kernels for every new tensor shape, so a test set of
+//! 210 distinct lengths would compile 210 sets of kernels. [`run_videos`] instead pads each
+//! video to a *bucket* length ([`Batching::bucket_len`]: the next power of two, at least
+//! [`Batching::min_bucket`]) and stacks videos of one bucket into a batch of at most
+//! [`Batching::max_snippets`] snippets, padding the batch dimension of the last batch of a
+//! bucket up to a power of two with copies of a real video (whose outputs are discarded). The
+//! padded snippets are masked: their attention is 0, so they have weight 0 in MAA (and every
+//! other aggregator) and the per-video CAS and video-level probabilities equal those of the
+//! video alone (to float rounding; tested). The shapes a run can create are therefore a fixed
+//! set: for each bucket length `L`, batch sizes `max(1, max_snippets / L)` and the powers of
+//! two below it; one test set uses at most two per bucket. With the defaults (buckets 64 ..
+//! 8192, 16,384 snippets a batch) the 210 THUMOS14 test videos (23 to 2,611 snippets at 0.64 s)
+//! fall in 7 buckets (64 to 4,096), so at most 14 shapes per stream whatever the number of
+//! videos; ActivityNet1.3's validation videos (at most about 10 minutes, so under 1,000
+//! snippets at 0.64 s) in at most 5 buckets (64 to 1,024), 10 shapes. A video longer than the
+//! largest bucket (87 minutes at 0.64 s) is padded to a multiple of it, alone in its batch.
+//!
 //! Fusion point (the paper only says "the combination ratio of two-stream modalities is set to
 //! 0.5 and 0.5"): we fuse late, averaging both the CAS `s[t, c]` and the video-level
 //! probabilities of the two streams with weights `w_rgb` and `1 - w_rgb` (default 0.5), then
@@ -66,8 +85,17 @@ pub struct VideoOutput {
     pub video_probs: Vec<f32>,
 }
 
-/// Runs one stream on a whole video (batch 1, every snippet) and returns `(cas [T*C],
-/// video_probs [C])` on the host.
+/// Reads a tensor back to the host as `f32`, or an error naming what was read.
+fn read_back<B: Backend, const D: usize>(t: Tensor<B, D>, what: &str) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .map_err(|e| ModelError::Eval(format!("reading back the {what}: {e:?}")))
+}
+
+/// Runs one stream on a whole video (batch 1, every snippet, its exact length) and returns
+/// `(cas [T*C], video_probs [C])` on the host. [`run_videos`] batches videos into a fixed set
+/// of shapes instead (see the module docs); this is the unbatched reference.
 ///
 /// # Shapes
 /// - `features`: row-major `[len, dim]`
@@ -77,25 +105,139 @@ pub fn predict_video<B: Backend>(
     len: usize,
     dim: usize,
     device: &B::Device,
-) -> (Vec<f32>, Vec<f32>) {
+) -> Result<(Vec<f32>, Vec<f32>)> {
     let x = Tensor::<B, 3>::from_data(TensorData::new(features.to_vec(), [1, len, dim]), device);
     let pred = model.predict(x, None);
-    let cas = pred
-        .cas
-        .into_data()
-        .convert::<f32>()
-        .to_vec::<f32>()
-        .unwrap_or_default();
-    let probs = pred
-        .video_probs
-        .into_data()
-        .convert::<f32>()
-        .to_vec::<f32>()
-        .unwrap_or_default();
-    (cas, probs)
+    Ok((
+        read_back(pred.cas, "CAS")?,
+        read_back(pred.video_probs, "video-level probabilities")?,
+    ))
 }
 
-/// Runs the given streams on every video and fuses them: weight `rgb_weight` for RGB and
+/// How [`run_videos`] groups whole videos into padded batches (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batching {
+    /// The shortest bucket length (a power of two).
+    pub min_bucket: usize,
+    /// The longest bucket length (a power of two); longer videos are padded to a multiple of
+    /// it and run alone.
+    pub max_bucket: usize,
+    /// At most this many (padded) snippets in one batch, which bounds the memory of a batch
+    /// (per stream: `max_snippets × D` features, `max_snippets × C` CAS values).
+    pub max_snippets: usize,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching {
+            min_bucket: 64,
+            max_bucket: 8192,
+            max_snippets: 16_384,
+        }
+    }
+}
+
+/// One padded batch of [`Batching::plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedBatch {
+    /// The padded length `T` of every video in the batch.
+    pub len: usize,
+    /// The batch size (a power of two for the last batch of a bucket, padded with copies of
+    /// `videos[0]`), `>= videos.len()`.
+    pub size: usize,
+    /// Indices of the real videos, in batch order.
+    pub videos: Vec<usize>,
+}
+
+impl Batching {
+    /// The bucket length of a video of `len` snippets: the next power of two, clamped below by
+    /// `min_bucket`; above `max_bucket`, the next multiple of `max_bucket`.
+    pub fn bucket_len(&self, len: usize) -> usize {
+        let len = len.max(1);
+        if len > self.max_bucket {
+            len.div_ceil(self.max_bucket) * self.max_bucket
+        } else {
+            len.next_power_of_two().max(self.min_bucket)
+        }
+    }
+
+    /// The full batch size of a bucket: as many videos as fit in `max_snippets` (at least 1).
+    pub fn full_batch(&self, bucket_len: usize) -> usize {
+        (self.max_snippets / bucket_len.max(1)).max(1)
+    }
+
+    /// Groups videos of the given lengths into padded batches: by bucket (shortest first),
+    /// full batches of [`Batching::full_batch`] videos, then a last batch padded up to a power
+    /// of two. Every index appears in exactly one batch.
+    pub fn plan(&self, lengths: &[usize]) -> Vec<PlannedBatch> {
+        let mut by_bucket: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for (i, &len) in lengths.iter().enumerate() {
+            by_bucket.entry(self.bucket_len(len)).or_default().push(i);
+        }
+        let mut out = Vec::new();
+        for (len, videos) in by_bucket {
+            let full = self.full_batch(len);
+            for chunk in videos.chunks(full) {
+                let size = if chunk.len() == full {
+                    full
+                } else {
+                    chunk.len().next_power_of_two().min(full)
+                };
+                out.push(PlannedBatch {
+                    len,
+                    size,
+                    videos: chunk.to_vec(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Runs one stream on the videos `batch.videos` of `feats` (each `(features [len, dim], len)`)
+/// as one padded batch and returns each real video's `(cas [len*C], probs [C])`.
+fn predict_batch<B: Backend>(
+    model: &StreamModel<B>,
+    feats: &[(&[f32], usize)],
+    dim: usize,
+    batch: &PlannedBatch,
+    device: &B::Device,
+) -> Result<Vec<(Vec<f32>, Vec<f32>)>> {
+    let (t, b) = (batch.len, batch.size);
+    let mut x = vec![0.0f32; b * t * dim];
+    let mut mask = vec![false; b * t];
+    for row in 0..b {
+        // Rows past the real videos repeat the first one (outputs discarded), so that no row
+        // is all padding.
+        let v = batch.videos.get(row).unwrap_or(&batch.videos[0]);
+        let (f, len) = feats[*v];
+        x[row * t * dim..row * t * dim + len * dim].copy_from_slice(&f[..len * dim]);
+        mask[row * t..row * t + len]
+            .iter_mut()
+            .for_each(|m| *m = true);
+    }
+    let x = Tensor::<B, 3>::from_data(TensorData::new(x, [b, t, dim]), device);
+    let mask = Tensor::<B, 2, burn::tensor::Bool>::from_data(TensorData::new(mask, [b, t]), device);
+    let pred = model.predict(x, Some(mask));
+    let cas = read_back(pred.cas, "CAS")?;
+    let probs = read_back(pred.video_probs, "video-level probabilities")?;
+    let c = probs.len() / b;
+    Ok(batch
+        .videos
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            let len = feats[*v].1;
+            (
+                cas[row * t * c..(row * t + len) * c].to_vec(),
+                probs[row * c..(row + 1) * c].to_vec(),
+            )
+        })
+        .collect())
+}
+
+/// Runs the given streams on every video in shape-stable padded batches (default
+/// [`Batching`]; see the module docs) and fuses them: weight `rgb_weight` for RGB and
 /// `1 - rgb_weight` for flow when both are present, the single stream otherwise.
 ///
 /// Videos without flow features get the RGB output alone (when an RGB model is given).
@@ -105,12 +247,25 @@ pub fn run_videos<B: Backend>(
     rgb_weight: f64,
     device: &B::Device,
 ) -> Result<Vec<VideoOutput>> {
-    let mut out = Vec::with_capacity(videos.len());
-    for video in videos {
-        let mut parts: Vec<(StreamKind, Vec<f32>, Vec<f32>)> = Vec::new();
-        for (kind, model) in models {
-            if let Some((feats, dim)) = kind.features(video) {
-                let want = model.attention_fc1.weight.dims()[0];
+    run_videos_with(models, videos, rgb_weight, &Batching::default(), device)
+}
+
+/// [`run_videos`] with explicit batching.
+pub fn run_videos_with<B: Backend>(
+    models: &[(StreamKind, &StreamModel<B>)],
+    videos: &[Arc<Video>],
+    rgb_weight: f64,
+    batching: &Batching,
+    device: &B::Device,
+) -> Result<Vec<VideoOutput>> {
+    // Per video, per stream: (kind, cas, probs).
+    let mut per_video: Vec<Vec<(StreamKind, Vec<f32>, Vec<f32>)>> = vec![Vec::new(); videos.len()];
+    for (kind, model) in models {
+        let want = model.attention_fc1.weight.dims()[0];
+        let mut idx = Vec::new();
+        let mut feats: Vec<(&[f32], usize)> = Vec::new();
+        for (i, video) in videos.iter().enumerate() {
+            if let Some((f, dim)) = kind.features(video) {
                 if dim != want {
                     return Err(ModelError::Config(format!(
                         "video {}: {} features have dimension {dim}, the model expects {want}",
@@ -118,10 +273,29 @@ pub fn run_videos<B: Backend>(
                         kind.name()
                     )));
                 }
-                let (cas, probs) = predict_video(model, feats, video.len, dim, device);
-                parts.push((*kind, cas, probs));
+                if video.len == 0 || f.len() < video.len * dim {
+                    return Err(ModelError::Config(format!(
+                        "video {}: {} features hold {} values, fewer than {} snippets x {dim}",
+                        video.id,
+                        kind.name(),
+                        f.len(),
+                        video.len
+                    )));
+                }
+                idx.push(i);
+                feats.push((f, video.len));
             }
         }
+        let lengths: Vec<usize> = feats.iter().map(|f| f.1).collect();
+        for batch in batching.plan(&lengths) {
+            let results = predict_batch(*model, &feats, want, &batch, device)?;
+            for (v, (cas, probs)) in batch.videos.iter().zip(results) {
+                per_video[idx[*v]].push((*kind, cas, probs));
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(videos.len());
+    for (video, mut parts) in videos.iter().zip(per_video) {
         if parts.is_empty() {
             return Err(ModelError::Config(format!(
                 "video {} has none of the features the model reads",

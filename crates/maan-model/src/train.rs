@@ -35,6 +35,7 @@ use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Bool, Tensor, TensorData};
 use dataset::{TrainDataset, TrainItem, Video, WtalDataset};
+use maan_eval::localize::LocalizeConfig;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -45,7 +46,7 @@ use crate::checkpoint::{
     CheckpointState, CheckpointWriter, BEST, CONFIG_FILE, LAST, METRICS_FILE,
 };
 use crate::error::{ModelError, Result as ModelResult};
-use crate::evaluate::{evaluate, EvalMetrics};
+use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
 use crate::infer::StreamKind;
 use crate::model::{StreamModel, StreamModelConfig};
 
@@ -111,6 +112,10 @@ pub struct TrainConfig {
     /// Weight of the RGB stream in the two-stream fusion (paper: 0.5).
     #[config(default = 0.5)]
     pub rgb_weight: f64,
+    /// Localization settings of the evaluations during training (and the default of `maan
+    /// test` for this run); `None`: the dataset's paper preset
+    /// ([`crate::infer::localize_preset`]).
+    pub localize: Option<LocalizeConfig>,
 }
 
 /// Receives the progress of a training run (the CLI draws progress bars with it).
@@ -152,6 +157,10 @@ pub struct TrainSummary {
     pub best: Option<(f64, usize)>,
 }
 
+fn best_pair(best: Option<BestMetrics>) -> Option<(f64, usize)> {
+    best.map(|b| (b.average_map, b.iteration))
+}
+
 /// Trained models with their stream, as [`load_models`] returns them.
 pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
 
@@ -170,7 +179,7 @@ pub struct Trainer<B: AutodiffBackend> {
     device: B::Device,
     streams: Vec<StreamState<B>>,
     iteration: usize,
-    best: Option<(f64, usize)>,
+    best: Option<BestMetrics>,
     run_dir: Option<PathBuf>,
 }
 
@@ -313,7 +322,15 @@ impl<B: AutodiffBackend> Trainer<B> {
             s.optim = optim.load_record(record);
         }
         trainer.iteration = state.iteration;
-        trainer.best = state.best_metric.zip(state.best_iteration);
+        trainer.best =
+            state
+                .best_metric
+                .zip(state.best_iteration)
+                .map(|(average_map, iteration)| BestMetrics {
+                    average_map,
+                    classification_map: state.best_classification_map.unwrap_or(f64::NAN),
+                    iteration,
+                });
         Ok(trainer)
     }
 
@@ -437,8 +454,8 @@ impl<B: AutodiffBackend> Trainer<B> {
                     &serde_json::to_value(&metrics).map_err(|e| ModelError::Eval(e.to_string()))?,
                 )?;
                 observer.on_eval(&metrics);
-                if self.best.is_none_or(|(b, _)| metrics.average_map > b) {
-                    self.best = Some((metrics.average_map, it));
+                if metrics.improves_on(self.best.as_ref()) {
+                    self.best = Some(metrics.best_metrics());
                     if let Some(dir) = self.save(BEST)? {
                         observer.on_checkpoint(it, &dir);
                     }
@@ -468,12 +485,23 @@ impl<B: AutodiffBackend> Trainer<B> {
             stopped,
             last_losses,
             last_eval,
-            best: self.best,
+            best: best_pair(self.best),
         })
     }
 
-    /// Evaluates the current models on the test split (see [`evaluate`]).
+    /// Evaluates the current models on the test split (see [`evaluate`]) with the run's
+    /// localization settings.
     pub fn evaluate(&self, data: &WtalDataset) -> ModelResult<EvalMetrics> {
+        self.evaluate_with(data, self.config.localize.as_ref())
+    }
+
+    /// Evaluates the current models on the test split with the given localization settings
+    /// (`None`: the dataset's preset).
+    pub fn evaluate_with(
+        &self,
+        data: &WtalDataset,
+        localize: Option<&LocalizeConfig>,
+    ) -> ModelResult<EvalMetrics> {
         let valid: Vec<(StreamKind, StreamModel<B::InnerBackend>)> = self
             .streams
             .iter()
@@ -481,7 +509,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             .collect();
         let refs: Vec<(StreamKind, &StreamModel<B::InnerBackend>)> =
             valid.iter().map(|(k, m)| (*k, m)).collect();
-        let mut metrics = evaluate(&refs, data, self.config.rgb_weight, &self.device)?.0;
+        let mut metrics = evaluate(&refs, data, self.config.rgb_weight, localize, &self.device)?.0;
         metrics.iteration = self.iteration;
         Ok(metrics)
     }
@@ -501,8 +529,9 @@ impl<B: AutodiffBackend> Trainer<B> {
         }
         let state = CheckpointState {
             iteration: self.iteration,
-            best_metric: self.best.map(|b| b.0),
-            best_iteration: self.best.map(|b| b.1),
+            best_metric: self.best.map(|b| b.average_map),
+            best_iteration: self.best.map(|b| b.iteration),
+            best_classification_map: self.best.map(|b| b.classification_map),
             streams: self
                 .streams
                 .iter()

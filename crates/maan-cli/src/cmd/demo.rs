@@ -1,6 +1,7 @@
 //! `maan demo`: the README's first command. Generates the THUMOS14-shaped synthetic dataset
-//! (unless it is there), trains MAAN on both streams, tests it (detections, mAP at tIoU 0.1 to
-//! 0.9, classification mAP) and plots the CAS of a test video (the paper's Figure 5).
+//! (or, with `--dataset activitynet`, the ActivityNet-shaped one) unless it is there, trains
+//! MAAN on both streams, tests it (detections, mAP at the dataset's tIoUs, classification mAP)
+//! and plots the CAS of a test video (the paper's Figure 5).
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -12,7 +13,8 @@ use maan_eval::annotations::GroundTruth;
 use crate::backend::BackendOpts;
 use crate::cmd::plot::{class_list, plot_video};
 use crate::cmd::test::TestArgs;
-use crate::cmd::train::TrainArgs;
+use crate::cmd::train::{DatasetArg, LocalizeOpts, ProposalScoreArg, TrainArgs};
+use dataset::synth::Like;
 
 /// Arguments of `maan demo`.
 #[derive(Debug, clap::Args)]
@@ -26,9 +28,16 @@ pub struct DemoArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Synthetic dataset folder (generated on first use).
-    #[arg(long, default_value = crate::cmd::DEFAULT_DATA_DIR)]
-    pub data_dir: PathBuf,
+    /// Benchmark the synthetic data imitates.
+    #[arg(long, value_enum, default_value = "thumos14")]
+    pub dataset: DatasetArg,
+    /// Synthetic dataset folder (generated on first use) [default:
+    /// data/synthetic/<dataset>].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Localization (default: the dataset's paper preset).
+    #[command(flatten)]
+    pub localize: LocalizeOpts,
     /// Run folder (default: runs/demo-<unix time>).
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -56,7 +65,27 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .unwrap_or(0);
         PathBuf::from(format!("runs/demo-{secs}"))
     });
-    let data_dir = args.data_dir.display().to_string();
+    let (like, dataset_name) = match args.dataset {
+        DatasetArg::Thumos14 => (Like::Thumos14, "thumos14"),
+        DatasetArg::Activitynet => (Like::ActivityNet, "activitynet"),
+    };
+    let data_path = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("data/synthetic/{dataset_name}")));
+    let data_dir = data_path.display().to_string();
+    // Localization flags, passed on to `train` (saved in the run) and so to `test`.
+    let mut localize_flags: Vec<String> = Vec::new();
+    if let Some(k) = args.localize.cas_smoothing {
+        localize_flags.extend(["--cas-smoothing".into(), k.to_string()]);
+    }
+    if let Some(score) = args.localize.proposal_score {
+        let name = match score {
+            ProposalScoreArg::Mean => "mean",
+            ProposalScoreArg::OuterInner => "outer-inner",
+        };
+        localize_flags.extend(["--proposal-score".into(), name.into()]);
+    }
     let run = run_dir.display().to_string();
     let backend = args.backend.backend.name();
     let device = args.backend.device.to_string();
@@ -65,8 +94,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let iterations = args.iterations.to_string();
     let seed = args.seed.to_string();
     let eval_every = args.iterations.to_string();
-    let train = TrainCli::try_parse_from([
+    let mut train_argv: Vec<String> = [
         "train",
+        "--dataset",
+        dataset_name,
         "--data-dir",
         &data_dir,
         "--backend",
@@ -81,13 +112,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &eval_every,
         "--output",
         &run,
-    ])
-    .context("building the train arguments")?
-    .args;
-    if !args.data_dir.join("gt.json").is_file() {
-        eprintln!("generating the synthetic THUMOS14-shaped dataset in {data_dir} (first use)...");
-        let cfg = dataset::synth::SynthConfig::default();
-        dataset::synth::generate(&args.data_dir, &cfg)
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    train_argv.extend(localize_flags);
+    let train = TrainCli::try_parse_from(train_argv)
+        .context("building the train arguments")?
+        .args;
+    if !data_path.join("gt.json").is_file() {
+        eprintln!("generating the synthetic {like}-shaped dataset in {data_dir} (first use)...");
+        let cfg = dataset::synth::SynthConfig {
+            like,
+            ..Default::default()
+        };
+        dataset::synth::generate(&data_path, &cfg)
             .with_context(|| format!("generating the synthetic dataset in {data_dir}"))?;
     }
     crate::cmd::train::run(train)?;
@@ -97,6 +136,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let cas_dir = run_dir.join("cas");
     let test = TestCli::try_parse_from([
         "test",
+        "--dataset",
+        dataset_name,
         "--data-dir",
         &data_dir,
         "--backend",
@@ -117,13 +158,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
     crate::cmd::test::run(test)?;
 
     eprintln!("[3/3] plotting the CAS of a test video (the paper's Figure 5)");
-    let gt = GroundTruth::from_path(&args.data_dir.join("gt.json"))?;
-    let classes = class_list("thumos14")?;
+    let gt = GroundTruth::from_path(&data_path.join("gt.json"))?;
+    let classes = class_list(dataset_name)?;
     // Prefer a HammerThrow video, as in the paper's figure; else any annotated test video.
     let annotated = |label: Option<&str>| {
         gt.videos
             .iter()
-            .filter(|(_, v)| v.subset == "test")
+            .filter(|(_, v)| v.subset == "test" || v.subset == "validation")
             .filter(|(id, _)| cas_dir.join(format!("{id}.npy")).is_file())
             .find(|(_, v)| {
                 v.segments

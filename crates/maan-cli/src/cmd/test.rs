@@ -13,7 +13,7 @@ use maan_model::evaluate::score;
 use maan_model::infer::{detections, localize_preset, run_videos, write_cas_npy};
 use maan_model::load_models;
 
-use super::train::{print_metrics, DataOpts};
+use super::train::{describe_localize, print_metrics, DataOpts, LocalizeOpts};
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
 
 /// Which checkpoint of the run to test.
@@ -43,6 +43,9 @@ pub struct TestArgs {
     /// Also write each video's fused CAS as DIR/<video>.npy ([T, C] float32).
     #[arg(long)]
     pub cas_dir: Option<PathBuf>,
+    /// Localization (unset options keep the run's own settings, saved in its config.json).
+    #[command(flatten)]
+    pub localize: LocalizeOpts,
     /// Backend and device.
     #[command(flatten)]
     pub backend: BackendOpts,
@@ -98,11 +101,17 @@ impl BackendJob for TestJob {
         let start = Instant::now();
         let outputs = run_videos(&refs, &data.test, config.rgb_weight, &device)?;
         let secs = start.elapsed().as_secs_f64();
+        let base = config
+            .localize
+            .clone()
+            .unwrap_or_else(|| localize_preset(&data));
+        let localize = args.localize.apply(&base);
+        eprintln!("localization: {}", describe_localize(&localize));
         let dets = detections(
             &outputs,
             data.classes.names(),
             data.timing.seconds_per_snippet(),
-            &localize_preset(&data),
+            &localize,
         )?;
         dets.to_path(&args.detections)
             .with_context(|| format!("writing {}", args.detections.display()))?;
@@ -121,7 +130,12 @@ impl BackendJob for TestJob {
             let metrics = score(&data, &dets, &outputs)?;
             print_metrics(&metrics);
             let json_path = args.detections.with_extension("metrics.json");
-            let json = serde_json::to_string_pretty(&metrics)?;
+            let mut value = serde_json::to_value(&metrics)?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("localization".into(), serde_json::to_value(&localize)?);
+                obj.insert("test_videos".into(), outputs.len().into());
+            }
+            let json = serde_json::to_string_pretty(&value)?;
             std::fs::write(&json_path, json)
                 .with_context(|| format!("writing {}", json_path.display()))?;
             eprintln!("metrics (JSON) -> {}", json_path.display());

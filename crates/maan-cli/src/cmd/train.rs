@@ -12,6 +12,7 @@ use dataset::synth::{generate, Like, SynthConfig};
 use dataset::{DatasetKind, LoadOptions, WtalDataset};
 use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
+use maan_eval::localize::{LocalizeConfig, ProposalScore, Thresholds};
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
     fit_config, EvalMetrics, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
@@ -59,6 +60,93 @@ impl DataOpts {
     }
 }
 
+/// How proposals are scored (`--proposal-score`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProposalScoreArg {
+    /// The mean CAS over the proposal (the default of both presets).
+    Mean,
+    /// The outer-inner contrast of BaSNet/UM/CoLA (λ = 0.25, γ = 0.2): the mean inside minus
+    /// the mean of the flanks, plus 0.2 × the video-level class score.
+    OuterInner,
+}
+
+/// Localization options shared by `train` (its evaluations; saved in the run's config.json),
+/// `test`, `demo` and `experiment`. Unset options keep the dataset's paper preset (THUMOS14:
+/// 0.2 × max; ActivityNet1.3: {0.2, 0.15, 0.1, 0.05} × max, NMS 0.9; mean CAS score; no
+/// smoothing), or, for `maan test`, the settings the run was trained with.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LocalizeOpts {
+    /// Average each class's CAS over a centred window of N snippets before thresholding
+    /// (1: none, the paper). Long actions (ActivityNet) fragment without it; 9 is a good
+    /// start there.
+    #[arg(long, value_name = "N")]
+    pub cas_smoothing: Option<usize>,
+    /// How a proposal is scored (the paper does not say; default: mean).
+    #[arg(long, value_enum)]
+    pub proposal_score: Option<ProposalScoreArg>,
+}
+
+impl LocalizeOpts {
+    /// Whether any option was given.
+    pub fn is_set(&self) -> bool {
+        self.cas_smoothing.is_some() || self.proposal_score.is_some()
+    }
+
+    /// `base` with the given options applied.
+    pub fn apply(&self, base: &LocalizeConfig) -> LocalizeConfig {
+        let mut cfg = base.clone();
+        if let Some(k) = self.cas_smoothing {
+            cfg.smoothing = k;
+        }
+        match self.proposal_score {
+            Some(ProposalScoreArg::Mean) => cfg.score = ProposalScore::Mean,
+            Some(ProposalScoreArg::OuterInner) => cfg.score = ProposalScore::outer_inner(),
+            None => {}
+        }
+        cfg
+    }
+
+    /// The settings for a run on `data`: the dataset's preset with the options applied, or
+    /// `None` (the preset itself) when no option was given.
+    pub fn for_data(&self, data: &WtalDataset) -> Option<LocalizeConfig> {
+        self.is_set()
+            .then(|| self.apply(&maan_model::infer::localize_preset(data)))
+    }
+}
+
+/// A one-line description of localization settings, for logs and tables.
+pub fn describe_localize(cfg: &LocalizeConfig) -> String {
+    let thresholds = match &cfg.thresholds {
+        Thresholds::RelativeToMax(v) => format!(
+            "{{{}}} x max",
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Thresholds::Absolute(v) => format!(
+            "{{{}}}",
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let score = match cfg.score {
+        ProposalScore::Mean => "mean score".to_string(),
+        ProposalScore::OuterInner { .. } => "outer-inner score".to_string(),
+    };
+    let smoothing = if cfg.smoothing > 1 {
+        format!(", CAS smoothed over {} snippets", cfg.smoothing)
+    } else {
+        String::new()
+    };
+    format!(
+        "thresholds {thresholds}, {score}, NMS {}{smoothing}",
+        cfg.nms_iou
+    )
+}
+
 /// Arguments of `maan train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
@@ -104,6 +192,9 @@ pub struct TrainArgs {
     /// Continue the run in --output from its last checkpoint (model, Adam state, iteration).
     #[arg(long)]
     pub resume: bool,
+    /// Localization of the evaluations during training (saved in the run's config.json).
+    #[command(flatten)]
+    pub localize: LocalizeOpts,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -234,11 +325,17 @@ impl BackendJob for TrainJob {
                 .with_learning_rate(args.lr)
                 .with_seed(args.seed)
                 .with_eval_every(args.eval_every)
-                .with_checkpoint_every(args.checkpoint_every);
+                .with_checkpoint_every(args.checkpoint_every)
+                .with_localize(args.localize.for_data(&data));
             let config = fit_config(&config, &data)?;
             Trainer::<B>::new(config, &data, Some(&run_dir), device)?
         };
         let c = trainer.config();
+        let localize = c
+            .localize
+            .clone()
+            .unwrap_or_else(|| maan_model::infer::localize_preset(&data));
+        eprintln!("evaluation localization: {}", describe_localize(&localize));
         eprintln!(
             "training {} ({}) on {} [{} train / {} test videos, D = {}, C = {}], backend {backend}, \
              batch {}, T = {}, {} iterations -> {}",

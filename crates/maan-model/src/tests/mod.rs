@@ -2,6 +2,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+mod infer_tests;
 mod model_tests;
 mod train_tests;
 

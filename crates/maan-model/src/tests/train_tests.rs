@@ -203,7 +203,7 @@ fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::WtalDataset) 
     let refs: Vec<_> = valid.iter().map(|(k, m)| (*k, m)).collect();
     let live = run_videos(&refs, &data.test, 0.5, &device).unwrap();
     assert_eq!(loaded, live, "save -> load changed the outputs");
-    let (m, dets, _) = evaluate(&refs, data, 0.5, &device).unwrap();
+    let (m, dets, _) = evaluate(&refs, data, 0.5, None, &device).unwrap();
     assert_eq!(m.tiou_thresholds.len(), 9);
     assert_eq!(dets.results.len(), data.test.len());
 }
@@ -220,4 +220,37 @@ fn resume_without_checkpoint_is_an_error() {
     let err = Trainer::<AD>::resume(tmp.path(), &data, None, Default::default()).unwrap_err();
     assert!(err.to_string().contains("config.json"), "{err}");
     let _ = Tensor::<TestBackend, 1>::from_data(TensorData::from([0.0f32]), &Default::default());
+}
+
+/// Model selection: a higher average mAP wins; on equal average mAP the higher classification
+/// mAP wins; on a tie of both the later evaluation wins; NaN counts as lowest.
+#[test]
+fn best_checkpoint_tie_break_prefers_classification_then_later() {
+    use crate::evaluate::{BestMetrics, EvalMetrics};
+    let m = |avg: f64, cls: f64, it: usize| EvalMetrics {
+        iteration: it,
+        tiou_thresholds: vec![0.5],
+        map: vec![avg],
+        average_map: avg,
+        classification_map: cls,
+        warnings: vec![],
+    };
+    let best = |avg: f64, cls: f64, it: usize| BestMetrics {
+        average_map: avg,
+        classification_map: cls,
+        iteration: it,
+    };
+    assert!(m(0.0, 0.1, 500).improves_on(None));
+    // Higher average mAP wins whatever the classification mAP.
+    assert!(m(0.2, 0.1, 1000).improves_on(Some(&best(0.1, 0.9, 500))));
+    assert!(!m(0.1, 0.9, 1000).improves_on(Some(&best(0.2, 0.1, 500))));
+    // Tied average mAP (the all-zero case of an early ActivityNet run): classification decides.
+    assert!(m(0.0, 0.88, 4000).improves_on(Some(&best(0.0, 0.04, 500))));
+    assert!(!m(0.0, 0.04, 4000).improves_on(Some(&best(0.0, 0.88, 500))));
+    // Tied on both: the later evaluation wins.
+    assert!(m(0.0, 0.5, 4000).improves_on(Some(&best(0.0, 0.5, 500))));
+    // NaN is lowest: a real number beats it, it never beats a real number.
+    assert!(m(0.0, 0.1, 1000).improves_on(Some(&best(0.0, f64::NAN, 500))));
+    assert!(!m(f64::NAN, 0.9, 1000).improves_on(Some(&best(0.0, 0.0, 500))));
+    assert_eq!(m(0.3, 0.4, 7).best_metrics(), best(0.3, 0.4, 7));
 }

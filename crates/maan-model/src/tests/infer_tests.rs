@@ -1,0 +1,131 @@
+//! Shape-stable batched inference: the batch plan, and batched outputs equal to each video run
+//! alone at its exact length.
+
+use std::collections::BTreeSet;
+
+use maa_core::Aggregator;
+
+use super::{rng_lock, SLACK};
+use crate::infer::{predict_video, run_videos_with, Batching, StreamKind};
+use crate::model::StreamModelConfig;
+use crate::toy::{toy_dataset, ToyConfig};
+use crate::TestBackend;
+
+type B = TestBackend;
+
+/// Every video appears in exactly one batch, in a bucket at least its length; batch sizes
+/// never exceed the bucket's full size; the shapes used are at most two per bucket.
+#[test]
+fn plan_covers_every_video_once_with_at_most_two_shapes_per_bucket() {
+    let b = Batching {
+        min_bucket: 4,
+        max_bucket: 32,
+        max_snippets: 64,
+    };
+    assert_eq!(b.bucket_len(1), 4);
+    assert_eq!(b.bucket_len(4), 4);
+    assert_eq!(b.bucket_len(5), 8);
+    assert_eq!(b.bucket_len(32), 32);
+    assert_eq!(
+        b.bucket_len(33),
+        64,
+        "past the largest bucket: a multiple of it"
+    );
+    assert_eq!(b.bucket_len(65), 96);
+    let lengths: Vec<usize> = (0..200).map(|i| 1 + (i * 37) % 70).collect();
+    let plan = b.plan(&lengths);
+    let mut seen = vec![0usize; lengths.len()];
+    let mut shapes: std::collections::BTreeMap<usize, BTreeSet<usize>> = Default::default();
+    for batch in &plan {
+        assert!(batch.videos.len() <= batch.size);
+        assert!(batch.size <= b.full_batch(batch.len));
+        assert!(batch.size == b.full_batch(batch.len) || batch.size.is_power_of_two());
+        for &v in &batch.videos {
+            seen[v] += 1;
+            assert!(lengths[v] <= batch.len);
+            assert_eq!(b.bucket_len(lengths[v]), batch.len);
+        }
+        shapes.entry(batch.len).or_default().insert(batch.size);
+    }
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+    for (len, sizes) in &shapes {
+        assert!(sizes.len() <= 2, "bucket {len}: sizes {sizes:?}");
+    }
+    // The shape count does not grow with the number of videos.
+    let many: Vec<usize> = (0..5000).map(|i| 1 + (i * 37) % 70).collect();
+    let distinct: BTreeSet<(usize, usize)> =
+        b.plan(&many).iter().map(|p| (p.len, p.size)).collect();
+    assert!(distinct.len() <= 2 * shapes.len(), "{distinct:?}");
+}
+
+/// `run_videos_with` (padded, batched, masked) gives every video the CAS and video-level
+/// probabilities it gets alone at its exact length, for MAA and the weighted-average
+/// baselines, with one and with two streams.
+#[test]
+fn batched_inference_equals_each_video_alone() {
+    let _rng = rng_lock();
+    let device = Default::default();
+    let data = toy_dataset(&ToyConfig {
+        dim: 12,
+        num_classes: 5,
+        train_videos: 1,
+        test_videos: 23,
+        len_range: (4, 45),
+        ..ToyConfig::default()
+    });
+    // Small buckets so that the test sees several buckets, full and padded batches, and a
+    // video longer than the largest bucket.
+    let batching = Batching {
+        min_bucket: 4,
+        max_bucket: 32,
+        max_snippets: 48,
+    };
+    for agg in [
+        Aggregator::Maa,
+        Aggregator::WeightedSum,
+        Aggregator::SoftmaxNorm,
+    ] {
+        let cfg = StreamModelConfig::new()
+            .with_feature_dim(12)
+            .with_num_classes(5)
+            .with_attention_hidden(8)
+            .with_aggregator(agg);
+        let rgb = cfg.init::<B>(&device);
+        let flow = cfg.init::<B>(&device);
+        let models = [(StreamKind::Rgb, &rgb), (StreamKind::Flow, &flow)];
+        let outputs = run_videos_with(&models, &data.test, 0.5, &batching, &device).unwrap();
+        assert_eq!(outputs.len(), data.test.len());
+        for (video, out) in data.test.iter().zip(&outputs) {
+            assert_eq!(out.id, video.id);
+            assert_eq!(out.num_snippets, video.len);
+            let (rf, rd) = StreamKind::Rgb.features(video).unwrap();
+            let (ff, fd) = StreamKind::Flow.features(video).unwrap();
+            let (rc, rp) = predict_video(&rgb, rf, video.len, rd, &device).unwrap();
+            let (fc, fp) = predict_video(&flow, ff, video.len, fd, &device).unwrap();
+            let close = |a: &[f32], b: &[f32], what: &str| {
+                assert_eq!(a.len(), b.len(), "{agg} {} {what}", video.id);
+                for (x, y) in a.iter().zip(b) {
+                    let tol = 1e-5 * SLACK as f32 * (1.0 + y.abs());
+                    assert!(
+                        (x - y).abs() <= tol,
+                        "{agg} video {} (len {}) {what}: {x} vs {y}",
+                        video.id,
+                        video.len
+                    );
+                }
+            };
+            let want_cas: Vec<f32> = rc.iter().zip(&fc).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+            let want_p: Vec<f32> = rp.iter().zip(&fp).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+            close(&out.cas, &want_cas, "CAS");
+            close(&out.video_probs, &want_p, "video probabilities");
+        }
+        // One stream alone.
+        let single = run_videos_with(&models[..1], &data.test, 0.5, &batching, &device).unwrap();
+        let v = &data.test[3];
+        let (f, d) = StreamKind::Rgb.features(v).unwrap();
+        let (c, _) = predict_video(&rgb, f, v.len, d, &device).unwrap();
+        for (x, y) in single[3].cas.iter().zip(&c) {
+            assert!((x - y).abs() <= 1e-5 * SLACK as f32 * (1.0 + y.abs()));
+        }
+    }
+}
