@@ -44,6 +44,23 @@ impl BackendOpts {
     pub fn run<J: BackendJob>(self, job: J) -> Result<J::Output> {
         run_on(self.backend, self.device, job)
     }
+
+    /// Opens the chosen device and fails with a plain error if it cannot be opened (backend
+    /// not compiled in, no driver). Commands call this before any other work, so that a
+    /// missing GPU is reported at once, not after loading or generating data.
+    pub fn check(self) -> Result<()> {
+        run_on(self.backend, self.device, ProbeOnly)
+    }
+}
+
+/// A job that does nothing: [`run_on`] probes the device before running any job.
+struct ProbeOnly;
+
+impl BackendJob for ProbeOnly {
+    type Output = ();
+    fn run<B: AutodiffBackend>(self, _device: B::Device, _backend: BackendArg) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A Burn backend selectable on the command line.
@@ -69,6 +86,18 @@ impl BackendArg {
             BackendArg::Wgpu => "wgpu",
             BackendArg::Cuda => "cuda",
         }
+    }
+
+    /// Whether this is a GPU backend (it compiles kernels per tensor shape, so inference
+    /// batches videos into a fixed set of shapes: `maan_model::infer::Batching`).
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, BackendArg::Wgpu | BackendArg::Cuda)
+    }
+
+    /// How whole videos are batched for inference on this backend: shape-stable buckets on
+    /// GPUs, exact lengths on CPUs.
+    pub fn batching(&self) -> maan_model::infer::Batching {
+        maan_model::infer::Batching::for_gpu(self.is_gpu())
     }
 
     /// The backends compiled into this binary.
@@ -116,14 +145,14 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
         BackendArg::Ndarray => {
             type B = burn::backend::Autodiff<burn::backend::NdArray>;
             let dev = burn::backend::ndarray::NdArrayDevice::Cpu;
-            probe::<B>(&dev, backend)?;
+            probe::<B>(&dev, backend, device)?;
             job.run::<B>(dev, backend)
         }
         #[cfg(feature = "flex")]
         BackendArg::Flex => {
             type B = burn::backend::Autodiff<burn::backend::Flex>;
             let dev = Default::default();
-            probe::<B>(&dev, backend)?;
+            probe::<B>(&dev, backend, device)?;
             job.run::<B>(dev, backend)
         }
         #[cfg(feature = "wgpu")]
@@ -134,14 +163,14 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
             } else {
                 burn::backend::wgpu::WgpuDevice::DiscreteGpu(device)
             };
-            probe::<B>(&dev, backend)?;
+            probe::<B>(&dev, backend, device)?;
             job.run::<B>(dev, backend)
         }
         #[cfg(feature = "cuda")]
         BackendArg::Cuda => {
             type B = burn::backend::Autodiff<burn::backend::Cuda>;
             let dev = burn::backend::cuda::CudaDevice::new(device);
-            probe::<B>(&dev, backend)?;
+            probe::<B>(&dev, backend, device)?;
             job.run::<B>(dev, backend)
         }
         #[allow(unreachable_patterns)]
@@ -162,9 +191,16 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
     }
 }
 
+/// The CPU backend suggested when a GPU cannot be opened.
+#[cfg(feature = "flex")]
+const DEFAULT_CPU_BACKEND: &str = "flex";
+/// The CPU backend suggested when a GPU cannot be opened.
+#[cfg(not(feature = "flex"))]
+const DEFAULT_CPU_BACKEND: &str = "ndarray";
+
 /// Opens the device with a tiny tensor round trip; a panic (missing driver) becomes an error.
 #[allow(dead_code)]
-fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg) -> Result<()> {
+fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg, gpu: usize) -> Result<()> {
     let dev = device.clone();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
@@ -175,23 +211,25 @@ fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg) -> Result<
     std::panic::set_hook(previous);
     match result {
         Ok(_) => Ok(()),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown error".into());
+        // The panic message is Burn's internals (e.g. a channel's `RecvError`); the user needs
+        // what to check and what to run instead.
+        Err(_) => {
             let hint = match backend {
                 BackendArg::Cuda => {
-                    "is an NVIDIA GPU present with its driver installed (nvidia-smi)?"
+                    "is an NVIDIA GPU present, with its driver (check with `nvidia-smi`) and \
+                     NVRTC (the CUDA toolkit's runtime compiler) installed?"
                 }
                 BackendArg::Wgpu => {
-                    "is a Vulkan/Metal/DX12 driver installed? On a machine without a GPU, \
-                     `apt-get install mesa-vulkan-drivers` provides lavapipe"
+                    "is a Vulkan, Metal or DX12 driver installed? On a machine without a GPU, \
+                     `apt-get install mesa-vulkan-drivers` provides lavapipe (Vulkan on the CPU)"
                 }
-                _ => "",
+                _ => "the CPU backend failed to start",
             };
-            bail!("could not open a {backend} device: {msg}. {hint} (or use --backend ndarray)")
+            bail!(
+                "could not open a {backend} device (--device {}): {hint}. To run on the CPU, \
+                 use --backend {DEFAULT_CPU_BACKEND}",
+                gpu
+            )
         }
     }
 }

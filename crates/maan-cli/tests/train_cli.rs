@@ -485,3 +485,84 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
         "svg + png"
     );
 }
+
+/// Without an NVIDIA driver, `maan train --backend cuda` (run outside the repository, no
+/// `--data-dir`) fails at once with a plain message that suggests the CPU backend, and has
+/// generated no data anywhere (neither in the current directory nor in the per-user data
+/// directory).
+#[cfg(feature = "cuda")]
+#[test]
+fn missing_gpu_fails_before_any_data_is_generated() {
+    if Path::new("/dev/nvidiactl").exists() {
+        return; // a real GPU: nothing to check here
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (cwd, home) = (tmp.path().join("work"), tmp.path().join("home"));
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args(["train", "--backend", "cuda", "--iterations", "1"])
+        .current_dir(&cwd)
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("MAAN_DATA_DIR")
+        .output()
+        .unwrap();
+    fails(&out, "could not open a cuda device");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--backend flex"), "{stderr}");
+    assert!(
+        !stderr.contains("RecvError") && !stderr.contains("unwrap"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("generating"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "files in the cwd"
+    );
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "files in HOME"
+    );
+}
+
+/// Outside the repository and without `--data-dir`, the built-in dataset goes to the per-user
+/// data directory (here `$XDG_DATA_HOME/maan/synthetic/thumos14`), which the CLI prints, and
+/// not into the current directory.
+#[test]
+fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cwd, xdg) = (tmp.path().join("work"), tmp.path().join("xdg"));
+    std::fs::create_dir_all(&cwd).unwrap();
+    let want = xdg.join("maan/synthetic/thumos14");
+    assert!(!want.exists());
+    // `maan train` without --data-dir creates it (the whole THUMOS14-shaped dataset, 272 MB,
+    // about 1.5 s; one iteration of one stream, evaluated once at the end).
+    let out = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args([
+            "train",
+            "--iterations",
+            "1",
+            "--eval-every",
+            "0",
+            "--streams",
+            "rgb",
+            "--output",
+            "run",
+            "--quiet",
+        ])
+        .current_dir(&cwd)
+        .env("XDG_DATA_HOME", &xdg)
+        .env_remove("MAAN_DATA_DIR")
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(text.contains(&want.display().to_string()), "{text}");
+    assert!(want.join("gt.json").is_file());
+    assert!(
+        !cwd.join("data").exists(),
+        "data written into the current directory"
+    );
+}

@@ -11,7 +11,9 @@ use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::infer::{detections, localize_preset, run_videos, StreamKind, VideoOutput};
+use crate::infer::{
+    detections, localize_preset, run_videos_with, Batching, StreamKind, VideoOutput,
+};
 use crate::model::StreamModel;
 
 /// Metrics of one evaluation.
@@ -143,17 +145,19 @@ pub fn score(
     })
 }
 
-/// Runs the models on every test video of `data`, localizes with `localize` (the dataset's
-/// preset, [`crate::infer::localize_preset`], when `None`) and scores the detections. Returns
+/// Runs the models on every test video of `data` (batched as `batching` says), localizes
+/// with `localize` (the dataset's preset, [`crate::infer::localize_preset`], when `None`) and
+/// scores the detections. Returns
 /// the metrics, the detections and the per-video outputs.
 pub fn evaluate<B: Backend>(
     models: &[(StreamKind, &StreamModel<B>)],
     data: &WtalDataset,
     rgb_weight: f64,
     localize: Option<&LocalizeConfig>,
+    batching: &Batching,
     device: &B::Device,
 ) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
-    let outputs = run_videos(models, &data.test, rgb_weight, device)?;
+    let outputs = run_videos_with(models, &data.test, rgb_weight, batching, device)?;
     let names = data.classes.names().to_vec();
     let preset = localize_preset(data);
     let dets = detections(

@@ -117,6 +117,10 @@ pub fn predict_video<B: Backend>(
 /// How [`run_videos`] groups whole videos into padded batches (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batching {
+    /// Pad videos to bucket lengths and batch them (`true`, for GPU backends), or run each
+    /// video alone at its exact length (`false`: CPU backends compile nothing per shape, and
+    /// padding would only add work: 1.8× slower on flex, `maan bench infer`).
+    pub buckets: bool,
     /// The shortest bucket length (a power of two).
     pub min_bucket: usize,
     /// The longest bucket length (a power of two); longer videos are padded to a multiple of
@@ -130,9 +134,29 @@ pub struct Batching {
 impl Default for Batching {
     fn default() -> Self {
         Batching {
+            buckets: true,
             min_bucket: 64,
             max_bucket: 8192,
             max_snippets: 16_384,
+        }
+    }
+}
+
+impl Batching {
+    /// One video a batch at its exact length (no padding): the choice for CPU backends.
+    pub fn exact() -> Self {
+        Batching {
+            buckets: false,
+            ..Batching::default()
+        }
+    }
+
+    /// Buckets on GPU backends (`gpu = true`), exact lengths on CPU backends.
+    pub fn for_gpu(gpu: bool) -> Self {
+        if gpu {
+            Batching::default()
+        } else {
+            Batching::exact()
         }
     }
 }
@@ -154,7 +178,9 @@ impl Batching {
     /// `min_bucket`; above `max_bucket`, the next multiple of `max_bucket`.
     pub fn bucket_len(&self, len: usize) -> usize {
         let len = len.max(1);
-        if len > self.max_bucket {
+        if !self.buckets {
+            len
+        } else if len > self.max_bucket {
             len.div_ceil(self.max_bucket) * self.max_bucket
         } else {
             len.next_power_of_two().max(self.min_bucket)
@@ -163,6 +189,9 @@ impl Batching {
 
     /// The full batch size of a bucket: as many videos as fit in `max_snippets` (at least 1).
     pub fn full_batch(&self, bucket_len: usize) -> usize {
+        if !self.buckets {
+            return 1;
+        }
         (self.max_snippets / bucket_len.max(1)).max(1)
     }
 
@@ -194,6 +223,11 @@ impl Batching {
     }
 }
 
+/// Whether some video of the batch is shorter than the batch's length (so needs a mask).
+fn lengths_differ(feats: &[(&[f32], usize)], batch: &PlannedBatch) -> bool {
+    batch.videos.iter().any(|v| feats[*v].1 != batch.len)
+}
+
 /// Runs one stream on the videos `batch.videos` of `feats` (each `(features [len, dim], len)`)
 /// as one padded batch and returns each real video's `(cas [len*C], probs [C])`.
 fn predict_batch<B: Backend>(
@@ -217,8 +251,11 @@ fn predict_batch<B: Backend>(
             .for_each(|m| *m = true);
     }
     let x = Tensor::<B, 3>::from_data(TensorData::new(x, [b, t, dim]), device);
-    let mask = Tensor::<B, 2, burn::tensor::Bool>::from_data(TensorData::new(mask, [b, t]), device);
-    let pred = model.predict(x, Some(mask));
+    // Unpadded batches (exact lengths) need no mask.
+    let mask = lengths_differ(feats, batch).then(|| {
+        Tensor::<B, 2, burn::tensor::Bool>::from_data(TensorData::new(mask, [b, t]), device)
+    });
+    let pred = model.predict(x, mask);
     let cas = read_back(pred.cas, "CAS")?;
     let probs = read_back(pred.video_probs, "video-level probabilities")?;
     let c = probs.len() / b;
@@ -236,8 +273,8 @@ fn predict_batch<B: Backend>(
         .collect())
 }
 
-/// Runs the given streams on every video in shape-stable padded batches (default
-/// [`Batching`]; see the module docs) and fuses them: weight `rgb_weight` for RGB and
+/// Runs the given streams on every video in shape-stable padded batches (the default
+/// [`Batching`], for GPU backends; see the module docs) and fuses them: weight `rgb_weight` for RGB and
 /// `1 - rgb_weight` for flow when both are present, the single stream otherwise.
 ///
 /// Videos without flow features get the RGB output alone (when an RGB model is given).

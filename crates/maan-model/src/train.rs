@@ -47,7 +47,7 @@ use crate::checkpoint::{
 };
 use crate::error::{ModelError, Result as ModelResult};
 use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
-use crate::infer::StreamKind;
+use crate::infer::{Batching, StreamKind};
 use crate::model::{StreamModel, StreamModelConfig};
 
 /// Which streams to train.
@@ -181,6 +181,7 @@ pub struct Trainer<B: AutodiffBackend> {
     iteration: usize,
     best: Option<BestMetrics>,
     run_dir: Option<PathBuf>,
+    batching: Batching,
 }
 
 impl<B: AutodiffBackend> std::fmt::Debug for Trainer<B> {
@@ -276,6 +277,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             iteration: 0,
             best: None,
             run_dir: run_dir.map(Path::to_path_buf),
+            batching: Batching::default(),
         })
     }
 
@@ -332,6 +334,12 @@ impl<B: AutodiffBackend> Trainer<B> {
                     iteration,
                 });
         Ok(trainer)
+    }
+
+    /// How the evaluations batch whole videos (default: [`Batching::default`], the
+    /// shape-stable buckets GPU backends need; [`Batching::exact`] is faster on CPU backends).
+    pub fn set_batching(&mut self, batching: Batching) {
+        self.batching = batching;
     }
 
     /// The configuration.
@@ -509,7 +517,15 @@ impl<B: AutodiffBackend> Trainer<B> {
             .collect();
         let refs: Vec<(StreamKind, &StreamModel<B::InnerBackend>)> =
             valid.iter().map(|(k, m)| (*k, m)).collect();
-        let mut metrics = evaluate(&refs, data, self.config.rgb_weight, localize, &self.device)?.0;
+        let mut metrics = evaluate(
+            &refs,
+            data,
+            self.config.rgb_weight,
+            localize,
+            &self.batching,
+            &self.device,
+        )?
+        .0;
         metrics.iteration = self.iteration;
         Ok(metrics)
     }

@@ -17,7 +17,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use maa_core::Aggregator;
-use maan_model::infer::{detections, localize_preset, run_videos};
+use maan_model::infer::{detections, localize_preset, run_videos_with, Batching};
 use maan_model::toy::{toy_dataset, ToyConfig};
 use maan_model::train::{fit_config, Sampler};
 use maan_model::{StreamModelConfig, Streams, TrainConfig, Trainer};
@@ -97,9 +97,24 @@ pub struct InferBench {
     /// Timed repetitions (the first, untimed pass warms up).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// How videos are batched: auto (shape-stable buckets on GPU backends, exact lengths on
+    /// CPU backends, as `maan test` does), buckets, or exact.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub batching: BatchingArg,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+/// `maan bench infer --batching`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BatchingArg {
+    /// What `maan test` uses on the backend.
+    Auto,
+    /// Padded power-of-two buckets (GPU default).
+    Buckets,
+    /// One video a batch at its exact length (CPU default).
+    Exact,
 }
 
 /// Runs `maan bench`.
@@ -321,9 +336,28 @@ impl BackendJob for InferBenchJob<'_> {
             (maan_model::StreamKind::Flow, &flow),
         ];
         let preset = localize_preset(&data);
+        let batching = match a.batching {
+            BatchingArg::Auto => backend.batching(),
+            BatchingArg::Buckets => Batching::default(),
+            BatchingArg::Exact => Batching::exact(),
+        };
+        let shapes: std::collections::BTreeSet<(usize, usize)> = batching
+            .plan(&data.test.iter().map(|v| v.len).collect::<Vec<_>>())
+            .iter()
+            .map(|p| (p.size, p.len))
+            .collect();
+        println!(
+            "{backend:>8}: {} batching, {} distinct input shapes per stream",
+            if batching.buckets {
+                "bucketed"
+            } else {
+                "exact-length"
+            },
+            shapes.len()
+        );
         let once = || -> Result<(f64, f64)> {
             let t0 = Instant::now();
-            let outputs = run_videos(&models, &data.test, 0.5, &device)?;
+            let outputs = run_videos_with(&models, &data.test, 0.5, &batching, &device)?;
             let t1 = Instant::now();
             let dets = detections(
                 &outputs,
@@ -355,6 +389,8 @@ impl BackendJob for InferBenchJob<'_> {
         let _ = <B::InnerBackend as Backend>::name(&device);
         Ok(serde_json::json!({
             "backend": backend.to_string(),
+            "batching": if batching.buckets { "buckets" } else { "exact" },
+            "input_shapes_per_stream": shapes.len(),
             "snippets": snippets,
             "warmup_seconds": warmup_s,
             "total_seconds": (model_s + loc_s) / r,

@@ -31,8 +31,9 @@ pub struct DemoArgs {
     /// Benchmark the synthetic data imitates.
     #[arg(long, value_enum, default_value = "thumos14")]
     pub dataset: DatasetArg,
-    /// Synthetic dataset folder (generated on first use) [default:
-    /// data/synthetic/<dataset>].
+    /// Synthetic dataset folder (generated on first use) [default: data/synthetic/<dataset>
+    /// inside the maan-rs repository, else $MAAN_DATA_DIR/synthetic/<dataset>, else
+    /// ~/.local/share/maan/synthetic/<dataset>].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Localization (default: the dataset's paper preset).
@@ -72,8 +73,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let data_path = args
         .data_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("data/synthetic/{dataset_name}")));
+        .unwrap_or_else(|| crate::cmd::builtin_data_dir(dataset_name));
     let data_dir = data_path.display().to_string();
+    // Fail at once on a missing GPU, before generating data or training.
+    args.backend.check()?;
     // Localization flags, passed on to `train` (saved in the run) and so to `test`.
     let mut localize_flags: Vec<String> = Vec::new();
     if let Some(k) = args.localize.cas_smoothing {

@@ -279,6 +279,7 @@ impl BackendJob for Table1Job {
                     .with_checkpoint_every(0);
                 let config = fit_config(&config, &data)?;
                 let mut trainer = Trainer::<B>::new(config, &data, None, device.clone())?;
+                trainer.set_batching(backend.batching());
                 let mut observer = Bar { bar: bar.clone() };
                 let summary = trainer.run(&data, &mut observer)?;
                 let metrics = match summary.last_eval {
@@ -339,6 +340,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     if args.seeds == 0 || args.iterations == 0 {
         anyhow::bail!("--seeds and --iterations must be at least 1");
     }
+    args.backend.check()?;
     let data = args.data.load()?;
     let out = args.out.clone();
     let opts = args.backend;

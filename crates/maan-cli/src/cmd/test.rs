@@ -10,7 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
 use maan_model::checkpoint::{BEST, LAST};
 use maan_model::evaluate::score;
-use maan_model::infer::{detections, localize_preset, run_videos, write_cas_npy};
+use maan_model::infer::{detections, localize_preset, run_videos_with, write_cas_npy};
 use maan_model::load_models;
 
 use super::train::{describe_localize, print_metrics, DataOpts, LocalizeOpts};
@@ -68,6 +68,7 @@ pub fn run(args: TestArgs) -> Result<()> {
             args.checkpoint.display()
         );
     }
+    args.backend.check()?;
     let data = args.data.load()?;
     if data.test.is_empty() {
         bail!("{}: the test split has no videos", data.dir.display());
@@ -78,7 +79,7 @@ pub fn run(args: TestArgs) -> Result<()> {
 impl BackendJob for TestJob {
     type Output = ();
 
-    fn run<B: AutodiffBackend>(self, device: B::Device, _backend: BackendArg) -> Result<()> {
+    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<()> {
         let TestJob { args, data } = self;
         let which = match args.which {
             WhichArg::Best => BEST,
@@ -99,7 +100,13 @@ impl BackendJob for TestJob {
         }
         let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
         let start = Instant::now();
-        let outputs = run_videos(&refs, &data.test, config.rgb_weight, &device)?;
+        let outputs = run_videos_with(
+            &refs,
+            &data.test,
+            config.rgb_weight,
+            &backend.batching(),
+            &device,
+        )?;
         let secs = start.elapsed().as_secs_f64();
         let base = config
             .localize

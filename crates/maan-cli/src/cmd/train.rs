@@ -45,7 +45,9 @@ pub enum StreamsArg {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataOpts {
     /// Dataset directory (layout A, B or ActivityNet). Without it, the built-in synthetic
-    /// dataset data/synthetic/<dataset> is used, generated on first use.
+    /// dataset is used, generated on first use: data/synthetic/<dataset> inside the maan-rs
+    /// repository, else $MAAN_DATA_DIR/synthetic/<dataset>, else
+    /// ~/.local/share/maan/synthetic/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Benchmark the data follows.
@@ -210,11 +212,10 @@ pub fn load_data(data_dir: Option<&Path>, dataset: DatasetArg) -> Result<WtalDat
         Some(d) => d.to_path_buf(),
         None => {
             let (dir, like) = match dataset {
-                DatasetArg::Thumos14 => (PathBuf::from(super::DEFAULT_DATA_DIR), Like::Thumos14),
-                DatasetArg::Activitynet => (
-                    PathBuf::from("data/synthetic/activitynet"),
-                    Like::ActivityNet,
-                ),
+                DatasetArg::Thumos14 => (super::builtin_data_dir("thumos14"), Like::Thumos14),
+                DatasetArg::Activitynet => {
+                    (super::builtin_data_dir("activitynet"), Like::ActivityNet)
+                }
             };
             if !dir.join("gt.json").is_file() {
                 eprintln!(
@@ -284,6 +285,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             run_dir.display()
         );
     }
+    args.backend.check()?;
     let data = args.data.load()?;
     let (backend, device) = (args.backend.backend, args.backend.device);
     run_on(
@@ -330,6 +332,7 @@ impl BackendJob for TrainJob {
             let config = fit_config(&config, &data)?;
             Trainer::<B>::new(config, &data, Some(&run_dir), device)?
         };
+        trainer.set_batching(backend.batching());
         let c = trainer.config();
         let localize = c
             .localize

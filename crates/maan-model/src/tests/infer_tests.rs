@@ -18,6 +18,7 @@ type B = TestBackend;
 #[test]
 fn plan_covers_every_video_once_with_at_most_two_shapes_per_bucket() {
     let b = Batching {
+        buckets: true,
         min_bucket: 4,
         max_bucket: 32,
         max_snippets: 64,
@@ -56,6 +57,12 @@ fn plan_covers_every_video_once_with_at_most_two_shapes_per_bucket() {
     let distinct: BTreeSet<(usize, usize)> =
         b.plan(&many).iter().map(|p| (p.len, p.size)).collect();
     assert!(distinct.len() <= 2 * shapes.len(), "{distinct:?}");
+    // Exact mode: one video a batch at its own length.
+    let exact = Batching::exact().plan(&lengths);
+    assert_eq!(exact.len(), lengths.len());
+    assert!(exact
+        .iter()
+        .all(|p| p.size == 1 && p.videos.len() == 1 && p.len == lengths[p.videos[0]]));
 }
 
 /// `run_videos_with` (padded, batched, masked) gives every video the CAS and video-level
@@ -76,6 +83,7 @@ fn batched_inference_equals_each_video_alone() {
     // Small buckets so that the test sees several buckets, full and padded batches, and a
     // video longer than the largest bucket.
     let batching = Batching {
+        buckets: true,
         min_bucket: 4,
         max_bucket: 32,
         max_snippets: 48,
@@ -118,6 +126,15 @@ fn batched_inference_equals_each_video_alone() {
             let want_p: Vec<f32> = rp.iter().zip(&fp).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
             close(&out.cas, &want_cas, "CAS");
             close(&out.video_probs, &want_p, "video probabilities");
+        }
+        // Exact lengths (the CPU setting): the same computation as each video alone.
+        let exact =
+            run_videos_with(&models[..1], &data.test, 0.5, &Batching::exact(), &device).unwrap();
+        for (video, out) in data.test.iter().zip(&exact) {
+            let (f, d) = StreamKind::Rgb.features(video).unwrap();
+            let (c, p) = predict_video(&rgb, f, video.len, d, &device).unwrap();
+            assert_eq!(out.cas, c, "{agg} {}", video.id);
+            assert_eq!(out.video_probs, p, "{agg} {}", video.id);
         }
         // One stream alone.
         let single = run_videos_with(&models[..1], &data.test, 0.5, &batching, &device).unwrap();

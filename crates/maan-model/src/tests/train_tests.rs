@@ -203,7 +203,15 @@ fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::WtalDataset) 
     let refs: Vec<_> = valid.iter().map(|(k, m)| (*k, m)).collect();
     let live = run_videos(&refs, &data.test, 0.5, &device).unwrap();
     assert_eq!(loaded, live, "save -> load changed the outputs");
-    let (m, dets, _) = evaluate(&refs, data, 0.5, None, &device).unwrap();
+    let (m, dets, _) = evaluate(
+        &refs,
+        data,
+        0.5,
+        None,
+        &crate::infer::Batching::default(),
+        &device,
+    )
+    .unwrap();
     assert_eq!(m.tiou_thresholds.len(), 9);
     assert_eq!(dets.results.len(), data.test.len());
 }
