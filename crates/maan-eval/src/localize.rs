@@ -902,7 +902,8 @@ mod tests {
     /// instance exactly.
     #[test]
     fn activitynet_smooth_long_instance_gives_one_matching_detection() {
-        let cas = long_instance(|t| 0.6 + 0.3 * ((t - 40) as f32 / 210.0 * 3.1416).sin());
+        let cas =
+            long_instance(|t| 0.6 + 0.3 * ((t - 40) as f32 / 210.0 * std::f32::consts::PI).sin());
         let d = try_localize(&cas, 300, 1, &[0.9], 0.64, &LocalizeConfig::activitynet()).unwrap();
         assert_eq!(d.len(), 1, "{d:?}");
         let iou = temporal_iou([d[0].start, d[0].end], [40.0 * 0.64, 250.0 * 0.64], false);

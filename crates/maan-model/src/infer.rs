@@ -287,6 +287,9 @@ pub fn run_videos<B: Backend>(
     run_videos_with(models, videos, rgb_weight, &Batching::default(), device)
 }
 
+/// One stream's output on one video: `(stream, cas [T*C], video_probs [C])`.
+type StreamPart = (StreamKind, Vec<f32>, Vec<f32>);
+
 /// [`run_videos`] with explicit batching.
 pub fn run_videos_with<B: Backend>(
     models: &[(StreamKind, &StreamModel<B>)],
@@ -296,7 +299,7 @@ pub fn run_videos_with<B: Backend>(
     device: &B::Device,
 ) -> Result<Vec<VideoOutput>> {
     // Per video, per stream: (kind, cas, probs).
-    let mut per_video: Vec<Vec<(StreamKind, Vec<f32>, Vec<f32>)>> = vec![Vec::new(); videos.len()];
+    let mut per_video: Vec<Vec<StreamPart>> = vec![Vec::new(); videos.len()];
     for (kind, model) in models {
         let want = model.attention_fc1.weight.dims()[0];
         let mut idx = Vec::new();
