@@ -138,8 +138,72 @@ pub trait BackendJob {
     ) -> Result<Self::Output>;
 }
 
+/// Where the GPU backends cache compiled kernels and autotune results, from the environment
+/// values given: `$MAAN_KERNEL_CACHE` when set, else `$XDG_CACHE_HOME/maan/kernels`, else
+/// `$HOME/.cache/maan/kernels`, else `maan-kernels` in the temporary directory. One per-user
+/// location, whatever the current directory, so that the first run pays for compilation and
+/// autotuning and every later run (from any directory, installed binary included) skips it.
+pub fn kernel_cache_dir_from(
+    maan: Option<std::ffi::OsString>,
+    xdg_cache: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let set = |v: Option<std::ffi::OsString>| v.filter(|v| !v.is_empty()).map(PathBuf::from);
+    set(maan)
+        .or_else(|| set(xdg_cache).map(|d| d.join("maan").join("kernels")))
+        .or_else(|| set(home).map(|h| h.join(".cache").join("maan").join("kernels")))
+        .unwrap_or_else(|| std::env::temp_dir().join("maan-kernels"))
+}
+
+/// [`kernel_cache_dir_from`] with this process's environment.
+pub fn kernel_cache_dir() -> std::path::PathBuf {
+    kernel_cache_dir_from(
+        std::env::var_os("MAAN_KERNEL_CACHE"),
+        std::env::var_os("XDG_CACHE_HOME"),
+        std::env::var_os("HOME"),
+    )
+}
+
+/// Points CubeCL's kernel (compilation) and autotune caches at [`kernel_cache_dir`] (once per
+/// process, before any GPU work; other CubeCL settings still come from a `cubecl.toml` and
+/// `CUBECL_*` variables), and says so when the cache is empty: the first GPU run compiles and
+/// autotunes every kernel the model needs, which takes minutes on some machines.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn configure_gpu_caches(backend: BackendArg) {
+    use cubecl_runtime::config::cache::CacheConfig;
+    use cubecl_runtime::config::{CubeClRuntimeConfig, RuntimeConfig};
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let dir = kernel_cache_dir();
+        let mut cfg = CubeClRuntimeConfig::from_current_dir().override_from_env();
+        cfg.autotune.cache = CacheConfig::File(dir.join("autotune"));
+        cfg.compilation.cache = Some(CacheConfig::File(dir.join("compilation")));
+        // `set` panics if CubeCL has already read its configuration (nothing in maan does
+        // before this point); keep its defaults then rather than fail.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let _ = std::panic::catch_unwind(move || CubeClRuntimeConfig::set(cfg));
+        std::panic::set_hook(previous);
+        let empty = std::fs::read_dir(dir.join("autotune"))
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true);
+        if empty {
+            eprintln!(
+                "{backend}: compiling and autotuning GPU kernels (first run only, slower); \
+                 cached in {} (set MAAN_KERNEL_CACHE to move it)",
+                dir.display()
+            );
+        }
+    });
+}
+
 /// Runs `job` on the backend `backend`, GPU number `device` (ignored by CPU backends).
 pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Result<J::Output> {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    if backend.is_gpu() {
+        configure_gpu_caches(backend);
+    }
     match backend {
         #[cfg(feature = "ndarray")]
         BackendArg::Ndarray => {
@@ -231,5 +295,35 @@ fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg, gpu: usize
                 gpu
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    /// The kernel cache: `$MAAN_KERNEL_CACHE` first, then `$XDG_CACHE_HOME/maan/kernels`, then
+    /// `~/.cache/maan/kernels`, then the temporary directory; empty values count as unset.
+    #[test]
+    fn kernel_cache_dir_precedence() {
+        let s = |v: &str| Some(OsString::from(v));
+        assert_eq!(
+            kernel_cache_dir_from(s("/k"), s("/x"), s("/h")),
+            PathBuf::from("/k")
+        );
+        assert_eq!(
+            kernel_cache_dir_from(None, s("/x"), s("/h")),
+            PathBuf::from("/x/maan/kernels")
+        );
+        assert_eq!(
+            kernel_cache_dir_from(s(""), s(""), s("/h")),
+            PathBuf::from("/h/.cache/maan/kernels")
+        );
+        assert_eq!(
+            kernel_cache_dir_from(None, None, None),
+            std::env::temp_dir().join("maan-kernels")
+        );
     }
 }
