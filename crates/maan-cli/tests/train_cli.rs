@@ -566,3 +566,82 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
         "data written into the current directory"
     );
 }
+
+/// End to end on wgpu (lavapipe in CI: `cargo test -p maan-cli --features wgpu --test
+/// train_cli wgpu`): `maan train --backend wgpu` trains a few iterations and evaluates with the
+/// bucketed inference path, and `maan test --backend wgpu` on that run gives the same mAP as
+/// `maan test --backend flex` (to 0.01 points) and the same number of detections per video.
+#[cfg(all(feature = "wgpu", feature = "flex"))]
+#[test]
+fn wgpu_end_to_end_matches_flex() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let cache = dir.join("kernels");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_maan"))
+            .args(args)
+            .current_dir(dir)
+            .env("MAAN_KERNEL_CACHE", &cache)
+            .output()
+            .expect("run maan");
+        ok(&out)
+    };
+    let out = run(&[
+        "train",
+        "--backend",
+        "wgpu",
+        "--data-dir",
+        "data",
+        "--iterations",
+        "10",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "5",
+        "--output",
+        "run",
+        "--quiet",
+    ]);
+    assert!(out.contains("mAP (%)"), "{out}");
+    assert!(out.contains("compiling and autotuning GPU kernels"), "{out}");
+    assert!(cache.join("autotune").is_dir(), "kernel cache not in MAAN_KERNEL_CACHE");
+    let metrics = |backend: &str| -> serde_json::Value {
+        let det = format!("det-{backend}.json");
+        run(&[
+            "test",
+            "--backend",
+            backend,
+            "--data-dir",
+            "data",
+            "--checkpoint",
+            "run",
+            "--which",
+            "last",
+            "--detections",
+            &det,
+        ]);
+        let text = std::fs::read_to_string(dir.join(format!("det-{backend}.metrics.json")))
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let (gpu, cpu) = (metrics("wgpu"), metrics("flex"));
+    let avg = |m: &serde_json::Value| m["average_map"].as_f64().unwrap() * 100.0;
+    assert!(
+        (avg(&gpu) - avg(&cpu)).abs() <= 0.01,
+        "wgpu {} vs flex {}",
+        avg(&gpu),
+        avg(&cpu)
+    );
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    let (dg, dc) = (read("det-wgpu.json"), read("det-flex.json"));
+    for (id, list) in dc["results"].as_object().unwrap() {
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            dg["results"][id].as_array().unwrap().len(),
+            "{id}: detections differ between wgpu and flex"
+        );
+    }
+}
