@@ -604,8 +604,14 @@ fn wgpu_end_to_end_matches_flex() {
         "--quiet",
     ]);
     assert!(out.contains("mAP (%)"), "{out}");
-    assert!(out.contains("compiling and autotuning GPU kernels"), "{out}");
-    assert!(cache.join("autotune").is_dir(), "kernel cache not in MAAN_KERNEL_CACHE");
+    assert!(
+        out.contains("compiling and autotuning GPU kernels"),
+        "{out}"
+    );
+    assert!(
+        cache.join("autotune").is_dir(),
+        "kernel cache not in MAAN_KERNEL_CACHE"
+    );
     let metrics = |backend: &str| -> serde_json::Value {
         let det = format!("det-{backend}.json");
         run(&[
@@ -621,8 +627,8 @@ fn wgpu_end_to_end_matches_flex() {
             "--detections",
             &det,
         ]);
-        let text = std::fs::read_to_string(dir.join(format!("det-{backend}.metrics.json")))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(dir.join(format!("det-{backend}.metrics.json"))).unwrap();
         serde_json::from_str(&text).unwrap()
     };
     let (gpu, cpu) = (metrics("wgpu"), metrics("flex"));
