@@ -3,9 +3,11 @@
 //! ActivityNet-protocol evaluation.
 //!
 //! **Shape-stable batches.** Every snippet of a video goes through the model (the paper's test
-//! procedure), but videos are not run one at a time at their exact lengths: GPU backends
-//! (`cuda`, `wgpu`) compile and autotune kernels for every new tensor shape, so a test set of
-//! 210 distinct lengths would compile 210 sets of kernels. [`run_videos`] instead pads each
+//! procedure). CPU backends run each video alone at its exact length ([`Batching::exact`]:
+//! padding only costs there). GPU backends (`cuda`, `wgpu`) compile and autotune kernels per
+//! new tensor shape, so a test set of 210 distinct lengths would meet 210 input shapes (on
+//! lavapipe this was measured not to dominate the cold start; on CUDA it is not measured
+//! yet). For them [`run_videos`] pads each
 //! video to a *bucket* length ([`Batching::bucket_len`]: the next power of two, at least
 //! [`Batching::min_bucket`]) and stacks videos of one bucket into a batch of at most
 //! [`Batching::max_snippets`] snippets, padding the batch dimension of the last batch of a
