@@ -169,6 +169,11 @@ pub fn kernel_cache_dir() -> std::path::PathBuf {
 /// process, before any GPU work; other CubeCL settings still come from a `cubecl.toml` and
 /// `CUBECL_*` variables), and says so when the cache is empty: the first GPU run compiles and
 /// autotunes every kernel the model needs, which takes minutes on some machines.
+///
+/// The autotune level is `minimal` unless `CUBECL_AUTOTUNE_LEVEL` says otherwise: MAAN's
+/// matrices are small (batch 16 × T 20 rows in training), so the kernel autotuning picks
+/// matters little once warm, while trying every candidate dominates the first run (measured:
+/// `crates/maan-model/BENCHMARKS.md`, "On an NVIDIA GPU").
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 fn configure_gpu_caches(backend: BackendArg) {
     use cubecl_runtime::config::cache::CacheConfig;
@@ -179,6 +184,9 @@ fn configure_gpu_caches(backend: BackendArg) {
         let mut cfg = CubeClRuntimeConfig::from_current_dir().override_from_env();
         cfg.autotune.cache = CacheConfig::File(dir.join("autotune"));
         cfg.compilation.cache = Some(CacheConfig::File(dir.join("compilation")));
+        if std::env::var_os("CUBECL_AUTOTUNE_LEVEL").is_none() {
+            cfg.autotune.level = cubecl_runtime::config::autotune::AutotuneLevel::Minimal;
+        }
         // `set` panics if CubeCL has already read its configuration (nothing in maan does
         // before this point); keep its defaults then rather than fail.
         let previous = std::panic::take_hook();
@@ -285,13 +293,13 @@ fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg, gpu: usize
                 }
                 BackendArg::Wgpu => {
                     "is a Vulkan, Metal or DX12 driver installed? On a machine without a GPU, \
-                     `apt-get install mesa-vulkan-drivers` provides lavapipe (Vulkan on the CPU)"
+                     `apt-get install mesa-vulkan-drivers` provides lavapipe (Vulkan on the CPU)."
                 }
-                _ => "the CPU backend failed to start",
+                _ => "the CPU backend failed to start.",
             };
             bail!(
-                "could not open a {backend} device (--device {}): {hint}. To run on the CPU, \
-                 use --backend {DEFAULT_CPU_BACKEND}",
+                "could not open a {backend} device (--device {}): {hint} To run on the CPU, \
+                 use --backend {DEFAULT_CPU_BACKEND}.",
                 gpu
             )
         }

@@ -14,6 +14,13 @@ Usage (numbers only mean something beside `maan bench train` run on the same mac
 
     python3 crates/maan-model/benches/pytorch_anchor.py --device cpu --threads 2
     python3 crates/maan-model/benches/pytorch_anchor.py --device cuda
+    python3 crates/maan-model/benches/pytorch_anchor.py --device cuda --fused
+    python3 crates/maan-model/benches/pytorch_anchor.py --device cuda --fused --compile default
+    python3 crates/maan-model/benches/pytorch_anchor.py --device cuda --fused --compile reduce-overhead
+
+`--fused` uses `torch.optim.Adam(fused=True)` (one kernel for all parameters, CUDA only);
+`--compile MODE` wraps forward + loss in `torch.compile(mode=MODE)` ("reduce-overhead" also
+replays CUDA graphs); compilation happens in the warm-up and is reported as `warmup_seconds`.
 
 It prints one line of JSON.
 """
@@ -74,27 +81,42 @@ def main():
     ap.add_argument("--segments", type=int, default=20)
     ap.add_argument("--dim", type=int, default=1024)
     ap.add_argument("--classes", type=int, default=20)
+    ap.add_argument("--fused", action="store_true", help="torch.optim.Adam(fused=True)")
+    ap.add_argument(
+        "--compile",
+        default="none",
+        choices=["none", "default", "reduce-overhead", "max-autotune-no-cudagraphs"],
+        help="torch.compile mode of forward + loss",
+    )
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     dev = torch.device(args.device)
     model = Stream(args.dim, args.classes, 256, args.segments).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-4)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-4, fused=args.fused or None)
     loss_fn = nn.BCEWithLogitsLoss()
+
+    def forward_loss(x, y):
+        return loss_fn(model(x), y)
+
+    if args.compile != "none":
+        forward_loss = torch.compile(forward_loss, mode=args.compile)
     xs = torch.randn(64, args.batch_size, args.segments, args.dim, device=dev)
     ys = (torch.rand(64, args.batch_size, args.classes, device=dev) < 0.1).float()
 
     def step(i):
         x, y = xs[i % 64], ys[i % 64]
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        loss = forward_loss(x, y)
         loss.backward()
         opt.step()
         return loss.item()
 
+    warm_start = time.perf_counter()
     for i in range(args.warmup):
         step(i)
+    warmup_seconds = time.perf_counter() - warm_start
     start = time.perf_counter()
     for i in range(args.iterations):
         step(args.warmup + i)
@@ -110,6 +132,9 @@ def main():
                 "dim": args.dim,
                 "classes": args.classes,
                 "iterations": args.iterations,
+                "fused_adam": bool(args.fused),
+                "compile": args.compile,
+                "warmup_seconds": warmup_seconds,
                 "iterations_per_second": args.iterations / secs,
                 "ms_per_iteration": 1e3 * secs / args.iterations,
             }

@@ -11,6 +11,9 @@
 //! - [`train`]: the training loop ([`Trainer`], generic over `B: AutodiffBackend`): two
 //!   streams as two models with their own Adam, sampling that is a pure function of
 //!   `(seed, iteration)`, evaluation every N iterations, metrics as JSON lines, checkpoints.
+//! - [`optim`]: [`optim::FlatAdam`], Burn's Adam over all of a module's parameters at once
+//!   (a few kernel launches per step instead of a dozen per parameter tensor; same numbers,
+//!   same record format).
 //! - [`checkpoint`]: atomic `last/` and `best/` checkpoints (model + Adam state + JSON state).
 //! - [`infer`] and [`evaluate`]: whole-video inference, 0.5 / 0.5 fusion, localization and the
 //!   ActivityNet-protocol mAP through `maan-eval`; CAS as npy.
@@ -28,6 +31,7 @@ pub mod error;
 pub mod evaluate;
 pub mod infer;
 pub mod model;
+pub mod optim;
 pub mod toy;
 pub mod train;
 

@@ -10,14 +10,17 @@
 //! 2. samples `T` snippets of each with `random_perturb` seeded by `(seed, epoch, video)`
 //!    ([`dataset::TrainDataset::sample`]);
 //! 3. reseeds the backend with `(seed, iteration)` (only the Dropout aggregator draws from it);
-//! 4. runs forward, backward and an Adam step per stream.
+//! 4. runs forward, backward and an Adam step per stream ([`crate::optim::FlatAdam`]: Burn's
+//!    Adam over all of a stream's parameters at once, a handful of kernel launches instead of a
+//!    dozen per parameter tensor).
 //!
 //! Everything random is therefore a pure function of `(seed, iteration)`: a run resumed from a
 //! checkpoint (model, Adam state, iteration) continues exactly as the uninterrupted run does
 //! (bit for bit on ndarray without its SIMD/threads features; to about 1e-7 relative with them,
 //! where some reductions round differently from run to run).
-//! The batch of the next iteration is gathered on a background thread while the current one
-//! trains.
+//! The batches of the next iterations are gathered and uploaded to the device on a
+//! background thread while the current one trains ([`DeviceBatch`]), so a GPU step does not
+//! wait on the host for its data. A panic in that thread ends training with an error.
 //!
 //! The library never prints: progress goes to a [`TrainObserver`].
 
@@ -30,8 +33,7 @@ use std::thread;
 
 use burn::config::Config;
 use burn::module::AutodiffModule;
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Bool, Tensor, TensorData};
 use dataset::{TrainDataset, TrainItem, Video, WtalDataset};
@@ -49,6 +51,7 @@ use crate::error::{ModelError, Result as ModelResult};
 use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
 use crate::infer::{Batching, StreamKind};
 use crate::model::{StreamModel, StreamModelConfig};
+use crate::optim::{AdamRecord, FlatAdam};
 
 /// Which streams to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -164,13 +167,11 @@ fn best_pair(best: Option<BestMetrics>) -> Option<(f64, usize)> {
 /// Trained models with their stream, as [`load_models`] returns them.
 pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
 
-type Optim<B> = OptimizerAdaptor<Adam, StreamModel<B>, B>;
-
 /// One stream being trained.
 struct StreamState<B: AutodiffBackend> {
     kind: StreamKind,
     model: Option<StreamModel<B>>,
-    optim: Optim<B>,
+    optim: FlatAdam<B>,
 }
 
 /// A training run: models, optimizers, iteration counter, and where it saves.
@@ -260,7 +261,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                             .with_feature_dim(dim)
                             .init::<B>(&device),
                     ),
-                    optim: AdamConfig::new().init(),
+                    optim: FlatAdam::new(),
                 }
             })
             .collect();
@@ -316,12 +317,11 @@ impl<B: AutodiffBackend> Trainer<B> {
             )?);
             let path = dir.join(format!("{name}-optim.mpk"));
             let bytes = fs::read(&path).map_err(|e| ModelError::io(&path, e))?;
-            let record = record_from_bytes::<B, <Optim<B> as Optimizer<StreamModel<B>, B>>::Record>(
-                bytes,
-                &trainer.device,
-            )?;
-            let optim = std::mem::replace(&mut s.optim, AdamConfig::new().init());
-            s.optim = optim.load_record(record);
+            let record = record_from_bytes::<B, AdamRecord<B>>(bytes, &trainer.device)?;
+            let model = s.model.as_ref().expect("model present");
+            s.optim
+                .load_record(record, model)
+                .map_err(|e| ModelError::Checkpoint(format!("{}: {e}", path.display())))?;
         }
         trainer.iteration = state.iteration;
         trainer.best =
@@ -368,37 +368,39 @@ impl<B: AutodiffBackend> Trainer<B> {
             .collect()
     }
 
-    /// One training iteration on a batch already gathered: forward, backward and Adam step
-    /// per stream. Returns the losses as tensors (`[1]` each, not read back).
+    /// One training iteration on a batch gathered on the host: uploads it, then
+    /// [`Trainer::step_device`]. Returns the losses as tensors (`[1]` each, not read back).
     pub fn step(&mut self, batch: &HostBatch) -> Vec<Tensor<B, 1>> {
+        let batch = DeviceBatch::upload(batch, &self.config.streams.kinds(), &self.device);
+        self.step_device(batch)
+    }
+
+    /// One training iteration on a batch already on the device: forward, backward and Adam
+    /// step per stream. Returns the losses as tensors (`[1]` each, not read back).
+    ///
+    /// # Panics
+    /// When `batch` lacks the features of a stream being trained (it must come from
+    /// [`DeviceBatch::upload`] with this run's streams).
+    pub fn step_device(&mut self, batch: DeviceBatch<B>) -> Vec<Tensor<B, 1>> {
         B::seed(
             &self.device,
             mix(self.config.seed, self.iteration as u64, 0xD0),
         );
-        let [b, t] = [batch.batch, batch.time];
-        let labels = Tensor::<B, 2>::from_data(
-            TensorData::new(batch.labels.clone(), [b, batch.num_classes]),
-            &self.device,
-        );
-        let mask = if batch.mask.iter().all(|&m| m) {
-            None
-        } else {
-            Some(Tensor::<B, 2, Bool>::from_data(
-                TensorData::new(batch.mask.clone(), [b, t]),
-                &self.device,
-            ))
-        };
+        let DeviceBatch {
+            rgb,
+            flow,
+            labels,
+            mask,
+        } = batch;
+        let (mut rgb, mut flow) = (rgb, flow);
         let lr = self.config.learning_rate;
         let mut losses = Vec::with_capacity(self.streams.len());
         for s in &mut self.streams {
-            let (feats, dim) = match s.kind {
-                StreamKind::Rgb => (&batch.rgb, batch.rgb_dim),
-                StreamKind::Flow => (&batch.flow, batch.flow_dim),
-            };
-            let x = Tensor::<B, 3>::from_data(
-                TensorData::new(feats.clone(), [b, t, dim]),
-                &self.device,
-            );
+            let x = match s.kind {
+                StreamKind::Rgb => rgb.take(),
+                StreamKind::Flow => flow.take(),
+            }
+            .expect("the batch holds the features of every trained stream");
             let model = s.model.take().expect("model present");
             let loss = model.forward_loss(x, labels.clone(), mask.clone());
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -420,24 +422,30 @@ impl<B: AutodiffBackend> Trainer<B> {
         let total = self.config.iterations;
         observer.on_start(self.iteration, total);
         let sampler = Sampler::new(&self.config, data.train.clone());
-        let (tx, rx) = mpsc::sync_channel::<HostBatch>(2);
+        let (tx, rx) = mpsc::sync_channel::<DeviceBatch<B>>(2);
         let start = self.iteration;
         let producer = {
             let sampler = sampler.clone();
-            thread::spawn(move || {
-                for it in start..total {
-                    if tx.send(sampler.batch(it)).is_err() {
-                        break;
+            let kinds = self.config.streams.kinds();
+            let device = self.device.clone();
+            thread::Builder::new()
+                .name("maan-batches".into())
+                .spawn(move || {
+                    for it in start..total {
+                        let batch = DeviceBatch::upload(&sampler.batch(it), &kinds, &device);
+                        if tx.send(batch).is_err() {
+                            break;
+                        }
                     }
-                }
-            })
+                })
+                .map_err(|e| ModelError::Config(format!("could not start the batch thread: {e}")))?
         };
         let mut last_losses = Vec::new();
         let mut last_eval = None;
         let mut stopped = false;
         while self.iteration < total {
             let Ok(batch) = rx.recv() else { break };
-            let losses = self.step(&batch);
+            let losses = self.step_device(batch);
             let it = self.iteration;
             let log = self.config.log_every > 0 && it.is_multiple_of(self.config.log_every)
                 || it == total;
@@ -487,7 +495,12 @@ impl<B: AutodiffBackend> Trainer<B> {
             }
         }
         drop(rx);
-        let _ = producer.join();
+        if producer.join().is_err() || (self.iteration < total && !stopped) {
+            return Err(ModelError::Config(format!(
+                "the batch-sampling thread failed at iteration {} of {total}",
+                self.iteration
+            )));
+        }
         Ok(TrainSummary {
             iteration: self.iteration,
             stopped,
@@ -667,6 +680,45 @@ impl HostBatch {
             out.labels[k * c..(k + 1) * c].copy_from_slice(&item.labels[..c]);
         }
         out
+    }
+}
+
+/// A training batch on the device, as [`Trainer::step_device`] takes it.
+#[derive(Debug, Clone)]
+pub struct DeviceBatch<B: Backend> {
+    /// RGB features, when the RGB stream is trained. Shape `[batch, time, rgb_dim]`.
+    pub rgb: Option<Tensor<B, 3>>,
+    /// Flow features, when the flow stream is trained. Shape `[batch, time, flow_dim]`.
+    pub flow: Option<Tensor<B, 3>>,
+    /// Multi-hot labels. Shape `[batch, num_classes]`.
+    pub labels: Tensor<B, 2>,
+    /// `true` on real snippets, `None` when every snippet is real. Shape `[batch, time]`.
+    pub mask: Option<Tensor<B, 2, Bool>>,
+}
+
+impl<B: Backend> DeviceBatch<B> {
+    /// Uploads the features of the streams `kinds`, the labels and the mask of `batch`.
+    pub fn upload(batch: &HostBatch, kinds: &[StreamKind], device: &B::Device) -> Self {
+        let [b, t] = [batch.batch, batch.time];
+        let feats = |kind: StreamKind| {
+            kinds.contains(&kind).then(|| {
+                let (data, dim) = match kind {
+                    StreamKind::Rgb => (&batch.rgb, batch.rgb_dim),
+                    StreamKind::Flow => (&batch.flow, batch.flow_dim),
+                };
+                Tensor::<B, 3>::from_data(TensorData::new(data.clone(), [b, t, dim]), device)
+            })
+        };
+        DeviceBatch {
+            rgb: feats(StreamKind::Rgb),
+            flow: feats(StreamKind::Flow),
+            labels: Tensor::from_data(
+                TensorData::new(batch.labels.clone(), [b, batch.num_classes]),
+                device,
+            ),
+            mask: (!batch.mask.iter().all(|&m| m))
+                .then(|| Tensor::from_data(TensorData::new(batch.mask.clone(), [b, t]), device)),
+        }
     }
 }
 

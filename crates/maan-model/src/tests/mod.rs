@@ -4,6 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod infer_tests;
 mod model_tests;
+mod optim_tests;
 mod train_tests;
 
 /// The ndarray backend's RNG is one process-wide generator: tests that must be reproducible

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The GPU measurements of `crates/maan-model/BENCHMARKS.md` ("On an NVIDIA GPU"), in one script,
+# so that they are taken together, on one machine, with the PyTorch anchor in the same run.
+#
+#   crates/maan-model/benches/gpu_check.sh MAAN_BINARY OUT_DIR [STEP...]
+#
+# (What ran on the H200 for BENCHMARKS.md: `... cold warm flex test train infer` in a first
+# call, then the whole script in a second.)
+#
+# MAAN_BINARY is a release `maan` built with the `cuda` feature (the default features). Run it
+# from the repository root on a machine with an NVIDIA GPU, its driver and NVRTC; PyTorch (for
+# the anchor) is optional. The kernel cache starts empty (fresh MAAN_KERNEL_CACHE folders under
+# GPU_CHECK_WORK, default /tmp/maan-gpu-check, which is deleted first). Steps (all by default,
+# in this order):
+#
+#   cold     `maan demo --backend cuda` with an empty kernel cache (first use: data generation,
+#            NVRTC compilation and autotuning included)
+#   warm     the same command again with the cache the first run filled
+#   flex     `maan demo` on the CPU (flex), the baseline of the warm run
+#   test     `maan test` of the warm run's model on the 210 test videos, cuda then flex
+#   autotune `maan bench train --backend cuda` from an empty cache, with
+#            CUBECL_AUTOTUNE_LEVEL=balanced (CubeCL's default) and with maan's default
+#   train    `maan bench train --backend cuda` (warm: the second cache of `autotune`), then the
+#            PyTorch anchor: eager, eager with fused Adam, torch.compile + fused Adam (default
+#            and reduce-overhead)
+#   infer    `maan bench infer --backend cuda` (same cache)
+#
+# Everything is written under OUT_DIR: log.txt (every command with its wall time and
+# timestamped output), results.jsonl (the JSON of each benchmark), summary.txt (wall times).
+set -u
+BIN=$(realpath "$1")
+OUT=$(realpath "$2")
+shift 2
+STEPS=${*:-"cold warm flex test autotune train infer"}
+mkdir -p "$OUT"
+LOG=$OUT/log.txt
+RES=$OUT/results.jsonl
+WORK=${GPU_CHECK_WORK:-/tmp/maan-gpu-check}
+rm -rf "$WORK"
+mkdir -p "$WORK"
+export MAAN_DATA_DIR=$WORK/data
+
+# NVRTC: cudarc loads it by name; add the toolkit's folder when the loader does not know it.
+if ! ldconfig -p | grep -q libnvrtc; then
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+        [ -d "$d" ] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
+    done
+fi
+
+log() { printf '%s\n' "$*" | tee -a "$LOG"; }
+
+# step NAME TIMEOUT CMD...: runs CMD with a timeout, its output timestamped (seconds since the
+# step started) into the log, and logs the wall time and exit status.
+step() {
+    local name=$1 limit=$2
+    shift 2
+    log "=== $name: $*"
+    local t0
+    t0=$(date +%s%N)
+    timeout "$limit" "$@" 2>&1 | while IFS= read -r line; do
+        printf '[%8s ms] %s\n' "$((($(date +%s%N) - t0) / 1000000))" "$line"
+    done >>"$LOG"
+    local rc=${PIPESTATUS[0]}
+    local ms=$((($(date +%s%N) - t0) / 1000000))
+    local secs
+    secs=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+    log "=== $name: exit $rc, wall ${secs} s"
+    printf '{"step":"%s","exit":%s,"wall_seconds":%s}\n' "$name" "$rc" "$secs" >>"$RES"
+}
+
+has() { [[ " $STEPS " == *" $1 "* ]]; }
+
+log "date: $(date -u +%FT%TZ)"
+log "binary: $BIN ($("$BIN" --version 2>&1))"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader 2>&1 | tee -a "$LOG"
+log "cpus: $(nproc)"
+
+COLD_CACHE=$WORK/kernels-cold
+if has cold; then
+    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-cold 240 "$BIN" demo --backend cuda --output "$WORK/runs/cold"
+    du -sh "$COLD_CACHE" 2>&1 | tee -a "$LOG"
+fi
+if has warm; then
+    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-warm 120 "$BIN" demo --backend cuda --output "$WORK/runs/warm"
+fi
+if has flex; then
+    step demo-flex 200 "$BIN" demo --backend flex --output "$WORK/runs/flex"
+fi
+if has test && [ -d "$WORK/runs/warm" ]; then
+    MAAN_KERNEL_CACHE=$COLD_CACHE step test-cuda-warm 60 "$BIN" test --checkpoint "$WORK/runs/warm" \
+        --backend cuda --detections "$WORK/det-cuda.json"
+    step test-flex 60 "$BIN" test --checkpoint "$WORK/runs/warm" --backend flex \
+        --detections "$WORK/det-flex.json"
+fi
+if has autotune; then
+    CUBECL_AUTOTUNE_LEVEL=balanced MAAN_KERNEL_CACHE=$WORK/kernels-balanced \
+        step bench-train-cuda-cold-balanced 200 "$BIN" bench train --backend cuda \
+        --warmup 1 --iterations 300 --json "$WORK/bench-train-balanced.json"
+    cat "$WORK/bench-train-balanced.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+    MAAN_KERNEL_CACHE=$WORK/kernels-default \
+        step bench-train-cuda-cold-default 200 "$BIN" bench train --backend cuda \
+        --warmup 1 --iterations 300 --json "$WORK/bench-train-default.json"
+    cat "$WORK/bench-train-default.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+fi
+WARM_CACHE=$COLD_CACHE
+[ -d "$WORK/kernels-default" ] && WARM_CACHE=$WORK/kernels-default
+if has train; then
+    MAAN_KERNEL_CACHE=$WARM_CACHE step bench-train-cuda 120 "$BIN" bench train --backend cuda \
+        --iterations 1000 --json "$WORK/bench-train.json"
+    cat "$WORK/bench-train.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+    if python3 -c "import torch" 2>/dev/null; then
+        A=crates/maan-model/benches/pytorch_anchor.py
+        for opts in "" "--fused" "--fused --compile default" "--fused --compile reduce-overhead"; do
+            # shellcheck disable=SC2086
+            step "pytorch $opts" 150 python3 $A --device cuda --iterations 1000 $opts
+            grep -h '^\[.*\] {' "$LOG" | tail -1 | sed 's/^\[[^]]*\] //' >>"$RES"
+        done
+    else
+        log "no PyTorch: anchor skipped"
+    fi
+fi
+if has infer; then
+    MAAN_KERNEL_CACHE=$WARM_CACHE step bench-infer-cuda 120 "$BIN" bench infer --backend cuda \
+        --json "$WORK/bench-infer.json"
+    cat "$WORK/bench-infer.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+fi
+log "=== summary"
+grep '^=== .*wall' "$LOG" | tee "$OUT/summary.txt"
