@@ -126,6 +126,7 @@ pub mod npy;
 pub mod sampling;
 pub mod synth;
 pub mod timing;
+pub mod unlabelled;
 
 pub use batch::{stack, train_loader, video_batch, Batch, TrainDataset, TrainItem, WtalBatcher};
 pub use error::{DatasetError, Problem, Severity};
@@ -133,6 +134,7 @@ pub use layout::{detect_layout, DatasetKind, Layout, Split, ACTIVITYNET_JSON};
 pub use loader::{inspect, InspectReport, LengthStats, LoadOptions, Video, WtalDataset};
 pub use npy::{read_features, write_features, FeatureArray, NpyDtype};
 pub use timing::SnippetTiming;
+pub use unlabelled::{read_unlabelled, StreamDims};
 
 #[cfg(test)]
 pub(crate) type TestBackend = burn::backend::NdArray;

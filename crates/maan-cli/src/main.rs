@@ -34,6 +34,8 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Run a trained model on every test video, write detections and print the mAP table.
     Test(cmd::test::TestArgs),
+    /// Apply a trained run to videos without annotations: detections JSON (and CAS).
+    Predict(cmd::predict::PredictArgs),
     /// Score a detections JSON against a ground-truth JSON (ActivityNet protocol).
     Eval(cmd::eval::EvalArgs),
     /// Read and validate a feature dataset, then print a summary and every problem found.
@@ -50,11 +52,36 @@ enum Command {
     Experiment(cmd::experiment::ExperimentArgs),
 }
 
+/// Exit status of a program ended by a closed stdout (128 + SIGPIPE, what a shell reports for
+/// Unix tools that die of the signal).
+const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Ends the program quietly when stdout is closed under it (`maan inspect ... | head`), as
+/// other Unix tools do, instead of the panic `println!` raises on a broken pipe; every other
+/// panic goes to the previous hook.
+fn quiet_on_broken_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_EXIT);
+        }
+        previous(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => cmd::train::run(a),
         Command::Test(a) => cmd::test::run(a),
+        Command::Predict(a) => cmd::predict::run(a),
         Command::Eval(a) => cmd::eval::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Synth(a) => cmd::synth::run(a),

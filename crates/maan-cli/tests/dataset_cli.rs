@@ -68,6 +68,35 @@ fn inspect_good_datasets() {
     );
 }
 
+/// A stdout closed before `maan inspect` writes to it (`maan inspect ... | head -0`) ends the
+/// program quietly with status 141 (128 + SIGPIPE, as a Unix tool killed by the signal), not
+/// with a panic and its backtrace.
+#[cfg(unix)]
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fixture(Layout::A);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args(["inspect", "--data-dir", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is written
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(141), "{status:?} {stderr}");
+    assert_eq!(status.signal(), None);
+}
+
 #[test]
 fn inspect_help_shows_defaults() {
     let t = text(&maan(&["inspect", "--help"]));

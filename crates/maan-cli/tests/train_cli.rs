@@ -164,11 +164,17 @@ fn resume_continues_to_the_same_end() {
             dir,
         ));
     }
+    assert_same_detections(dir, "a.json", "b.json");
+}
+
+/// Asserts that two detection files (ActivityNet result format) hold the same detections: same
+/// labels in the same order, scores and segments equal to 1e-5 relative.
+fn assert_same_detections(dir: &Path, a: &str, b: &str) {
     // The threaded ndarray matmul may round differently from run to run: compare to 1e-5.
     let read = |f: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
     };
-    let (da, db) = (read("a.json"), read("b.json"));
+    let (da, db) = (read(a), read(b));
     let (ra, rb) = (
         da["results"].as_object().unwrap(),
         db["results"].as_object().unwrap(),
@@ -286,6 +292,348 @@ fn bad_input_is_an_error_not_a_panic() {
         ),
         "--features wgpu",
     );
+}
+
+/// The iteration of a run's `last` checkpoint (or of `last.old`, where a kill left only that),
+/// 0 before the first one.
+fn last_iteration(run: &Path) -> u64 {
+    ["last", "last.old"]
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(run.join(d).join("state.json")).ok())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .filter_map(|v| v["iteration"].as_u64())
+        .next()
+        .unwrap_or(0)
+}
+
+/// A training process killed with SIGKILL at several moments (a few milliseconds after a
+/// checkpoint appeared, so some kills land inside the next checkpoint write) leaves a run that
+/// `maan train --resume --output RUN` continues with the run's own settings (no --iterations:
+/// it keeps the run's total rather than the flag's default) and that ends with the weights of
+/// the uninterrupted run. Then: resuming a complete run does nothing; an option that disagrees
+/// with the run, or a total below the run's iteration, is an error naming both values.
+#[cfg(unix)]
+#[test]
+fn sigkill_then_resume_alone_ends_where_an_uninterrupted_run_ends() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let total: u64 = 300;
+    let total_s = total.to_string();
+    let mut fresh = vec![
+        "train",
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--checkpoint-every",
+        "3",
+        "--quiet",
+        "--streams",
+        "rgb",
+        "--iterations",
+        &total_s,
+    ];
+    let mut a = fresh.clone();
+    a.extend(["--output", "a"]);
+    ok(&maan(&a, dir));
+    fresh.extend(["--output", "b"]);
+    let resume = [
+        "train",
+        "--data-dir",
+        "data",
+        "--output",
+        "b",
+        "--resume",
+        "--quiet",
+    ];
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_maan"))
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let run = dir.join("b");
+    let mut kills = 0;
+    for (round, delay_ms) in [0u64, 1, 3, 7].into_iter().enumerate() {
+        let mut child = spawn(if round == 0 { &fresh } else { &resume });
+        // Wait for a checkpoint newer than the one this process started from.
+        let from = last_iteration(&run);
+        let start = Instant::now();
+        while last_iteration(&run) <= from && child.try_wait().unwrap().is_none() {
+            assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if last_iteration(&run) == total {
+            break;
+        }
+    }
+    assert!(
+        kills >= 2,
+        "the run finished before it could be killed twice"
+    );
+    // Resume alone, to the end.
+    let text = ok(&maan(&resume, dir));
+    assert!(!text.contains("5000"), "{text}");
+    assert_eq!(last_iteration(&run), total);
+    for r in ["a", "b"] {
+        ok(&maan(
+            &[
+                "test",
+                "--data-dir",
+                "data",
+                "--checkpoint",
+                r,
+                "--which",
+                "last",
+                "--detections",
+                &format!("{r}.json"),
+            ],
+            dir,
+        ));
+    }
+    assert_same_detections(dir, "a.json", "b.json");
+    // A complete run: nothing to do.
+    let text = ok(&maan(&resume, dir));
+    assert!(text.contains("is complete"), "{text}");
+    assert_eq!(last_iteration(&run), total);
+    // Disagreeing options and a total below the run's iteration are errors.
+    let mut bad = resume.to_vec();
+    bad.extend(["--batch-size", "8", "--seed", "0"]);
+    fails(&maan(&bad, dir), "--batch-size: given 8, the run has 4");
+    let mut short = resume.to_vec();
+    short.extend(["--iterations", "10"]);
+    fails(&maan(&short, dir), "already at iteration 300");
+    // --iterations extends it.
+    let mut longer = resume.to_vec();
+    longer.extend(["--iterations", "306"]);
+    ok(&maan(&longer, dir));
+    assert_eq!(last_iteration(&run), 306);
+}
+
+/// A run directory is enough: `maan test` and `maan train --resume` without `--data-dir` use
+/// the dataset recorded in the run; `maan predict` applies the run to a folder of features
+/// without annotations, per-stream files (`rgb/`, `flow/`) or concatenated ones, and writes the
+/// detections `maan test` gives for the same videos, and the CAS; bad feature folders are
+/// errors naming the file; a moved dataset is an error pointing to `--data-dir`, which then
+/// works.
+#[test]
+fn run_directory_is_enough_to_test_resume_and_predict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    ok(&maan(
+        &[
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            "20",
+            "--batch-size",
+            "4",
+            "--eval-every",
+            "0",
+            "--quiet",
+            "--output",
+            "run",
+        ],
+        dir,
+    ));
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["data"]["rgb_dim"], 16, "{cfg}");
+    assert_eq!(cfg["data"]["flow_dim"], 16, "{cfg}");
+    assert_eq!(
+        cfg["data"]["classes"].as_array().unwrap().len(),
+        20,
+        "{cfg}"
+    );
+    // No --data-dir anywhere from here on.
+    ok(&maan(
+        &["test", "--checkpoint", "run", "--detections", "test.json"],
+        dir,
+    ));
+    ok(&maan(
+        &[
+            "train",
+            "--resume",
+            "--output",
+            "run",
+            "--iterations",
+            "24",
+            "--quiet",
+        ],
+        dir,
+    ));
+    assert_eq!(last_iteration(&dir.join("run")), 24);
+    ok(&maan(
+        &["test", "--checkpoint", "run", "--detections", "test.json"],
+        dir,
+    ));
+    // Layout A's per-stream files of the test videos.
+    let text = ok(&maan(
+        &[
+            "predict",
+            "--checkpoint",
+            "run",
+            "--features",
+            "data/features/test",
+            "--detections",
+            "pred-a.json",
+            "--cas-dir",
+            "cas",
+        ],
+        dir,
+    ));
+    assert!(text.contains("detections -> pred-a.json"), "{text}");
+    assert_same_detections(dir, "test.json", "pred-a.json");
+    let rgb = dir.join("data/features/test/rgb");
+    let ids: Vec<String> = std::fs::read_dir(&rgb)
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(!ids.is_empty());
+    for id in &ids {
+        let cas = dataset::read_features(&dir.join(format!("cas/{id}.npy")), id).unwrap();
+        let feats = dataset::read_features(&rgb.join(format!("{id}.npy")), id).unwrap();
+        assert_eq!((cas.rows, cas.cols), (feats.rows, 20), "{id}");
+    }
+    // Layout B: rgb and flow concatenated in one file per video.
+    std::fs::create_dir(dir.join("concat")).unwrap();
+    for id in &ids {
+        let r = dataset::read_features(&rgb.join(format!("{id}.npy")), id).unwrap();
+        let f = dataset::read_features(&dir.join(format!("data/features/test/flow/{id}.npy")), id)
+            .unwrap();
+        let mut both = Vec::new();
+        for t in 0..r.rows {
+            both.extend_from_slice(&r.data[t * r.cols..(t + 1) * r.cols]);
+            both.extend_from_slice(&f.data[t * f.cols..(t + 1) * f.cols]);
+        }
+        dataset::write_features(
+            &dir.join(format!("concat/{id}.npy")),
+            &both,
+            r.rows,
+            r.cols + f.cols,
+            dataset::NpyDtype::F32,
+        )
+        .unwrap();
+    }
+    ok(&maan(
+        &[
+            "predict",
+            "--checkpoint",
+            "run",
+            "--features",
+            "concat",
+            "--detections",
+            "pred-b.json",
+        ],
+        dir,
+    ));
+    assert_same_detections(dir, "test.json", "pred-b.json");
+    // Bad feature folders.
+    fails(
+        &maan(
+            &[
+                "predict",
+                "--checkpoint",
+                "run",
+                "--features",
+                "nowhere",
+                "--detections",
+                "x.json",
+            ],
+            dir,
+        ),
+        "nowhere",
+    );
+    let flow0 = dir.join(format!("data/features/test/flow/{}.npy", ids[0]));
+    std::fs::rename(&flow0, dir.join("flow0.npy")).unwrap();
+    fails(
+        &maan(
+            &[
+                "predict",
+                "--checkpoint",
+                "run",
+                "--features",
+                "data/features/test",
+                "--detections",
+                "x.json",
+            ],
+            dir,
+        ),
+        &format!(
+            "flow/{}.npy: missing feature file of video {}",
+            ids[0], ids[0]
+        ),
+    );
+    std::fs::rename(dir.join("flow0.npy"), &flow0).unwrap();
+    dataset::write_features(
+        &dir.join(format!("concat/{}.npy", ids[0])),
+        &[0.5; 10],
+        2,
+        5,
+        dataset::NpyDtype::F32,
+    )
+    .unwrap();
+    fails(
+        &maan(
+            &[
+                "predict",
+                "--checkpoint",
+                "run",
+                "--features",
+                "concat",
+                "--detections",
+                "x.json",
+            ],
+            dir,
+        ),
+        "5 feature columns, but the model takes 32",
+    );
+    // A moved dataset.
+    std::fs::rename(dir.join("data"), dir.join("moved")).unwrap();
+    fails(
+        &maan(
+            &["test", "--checkpoint", "run", "--detections", "t2.json"],
+            dir,
+        ),
+        "pass --data-dir",
+    );
+    ok(&maan(
+        &[
+            "test",
+            "--checkpoint",
+            "run",
+            "--data-dir",
+            "moved",
+            "--detections",
+            "t2.json",
+        ],
+        dir,
+    ));
 }
 
 /// Ctrl-C (SIGINT) saves the last checkpoint and exits cleanly; `--resume` continues it.

@@ -149,10 +149,13 @@ impl CheckpointWriter {
             serde_json::to_vec_pretty(state).map_err(|e| ModelError::Checkpoint(e.to_string()))?;
         self.bytes(STATE_FILE, &json)?;
         let old = self.final_dir.with_extension("old");
-        if old.exists() {
-            fs::remove_dir_all(&old).map_err(|e| ModelError::io(&old, e))?;
-        }
+        // `NAME.old/` is stale only while `NAME/` exists; without `NAME/` (a process killed
+        // between the two renames) it is the only complete checkpoint, kept until the new
+        // one is in place.
         if self.final_dir.exists() {
+            if old.exists() {
+                fs::remove_dir_all(&old).map_err(|e| ModelError::io(&old, e))?;
+            }
             fs::rename(&self.final_dir, &old).map_err(|e| ModelError::io(&self.final_dir, e))?;
         }
         fs::rename(&self.tmp_dir, &self.final_dir).map_err(|e| ModelError::io(&self.tmp_dir, e))?;

@@ -25,6 +25,20 @@ pub enum ModelError {
     /// The evaluation failed.
     #[error("evaluation: {0}")]
     Eval(String),
+    /// Scoring or localization in `maan-eval` failed (the source says why).
+    #[error("evaluation")]
+    Metric(#[from] maan_eval::EvalError),
+    /// Localizing the actions of one video failed.
+    #[error("localizing video {video}")]
+    Localize {
+        /// The video.
+        video: String,
+        /// Why.
+        source: maan_eval::EvalError,
+    },
+    /// The dataset could not be read or does not fit (the source names the file and video).
+    #[error("dataset")]
+    Dataset(#[from] dataset::DatasetError),
 }
 
 impl ModelError {

@@ -10,7 +10,7 @@ use maan_eval::eval::{
 use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ModelError, Result};
+use crate::error::Result;
 use crate::infer::{
     detections, localize_preset, run_videos_with, Batching, StreamKind, VideoOutput,
 };
@@ -122,8 +122,7 @@ pub fn score(
         warnings.push("no detections: mAP is 0".into());
         (vec![0.0; tious.len()], 0.0)
     } else {
-        let report =
-            detection_map(&gt, &filtered, &tious).map_err(|e| ModelError::Eval(e.to_string()))?;
+        let report = detection_map(&gt, &filtered, &tious)?;
         warnings.extend(report.warnings);
         (report.map, report.average_map)
     };

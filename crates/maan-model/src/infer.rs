@@ -392,7 +392,10 @@ pub fn detections(
             seconds_per_snippet,
             cfg,
         )
-        .map_err(|e| ModelError::Eval(format!("video {}: {e}", o.id)))?;
+        .map_err(|source| ModelError::Localize {
+            video: o.id.clone(),
+            source,
+        })?;
         let list = dets
             .into_iter()
             .filter_map(|d| {
@@ -439,7 +442,12 @@ pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
 
 /// The localization preset for a dataset (THUMOS14 or ActivityNet1.3).
 pub fn localize_preset(data: &WtalDataset) -> LocalizeConfig {
-    match data.kind {
+    localize_preset_for(data.kind)
+}
+
+/// The localization preset of a benchmark (THUMOS14 or ActivityNet1.3).
+pub fn localize_preset_for(kind: dataset::DatasetKind) -> LocalizeConfig {
+    match kind {
         dataset::DatasetKind::ActivityNet13 => LocalizeConfig::activitynet(),
         _ => LocalizeConfig::thumos14(),
     }

@@ -42,7 +42,7 @@ pub use model::{
     bce_with_logits, CasWeighting, StreamModel, StreamModelConfig, StreamOutput, VideoPrediction,
 };
 pub use train::{
-    fit_config, load_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver,
+    fit_config, load_config, load_models, NoObserver, RunData, Streams, TrainConfig, TrainObserver,
     TrainSummary, Trainer,
 };
 

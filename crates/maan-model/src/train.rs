@@ -36,7 +36,7 @@ use burn::module::AutodiffModule;
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Bool, Tensor, TensorData};
-use dataset::{TrainDataset, TrainItem, Video, WtalDataset};
+use dataset::{DatasetKind, Layout, SnippetTiming, TrainDataset, TrainItem, Video, WtalDataset};
 use maan_eval::localize::LocalizeConfig;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -119,6 +119,85 @@ pub struct TrainConfig {
     /// test` for this run); `None`: the dataset's paper preset
     /// ([`crate::infer::localize_preset`]).
     pub localize: Option<LocalizeConfig>,
+    /// The data the run was trained on (set by [`fit_config`]; `None` in runs written before
+    /// runs recorded it): what resuming, testing and predicting need without the dataset.
+    pub data: Option<RunData>,
+}
+
+/// What a run records about its training data, so that its directory alone is enough to
+/// resume it, test it and apply it to new videos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunData {
+    /// The dataset folder (absolute when it could be resolved).
+    pub dir: PathBuf,
+    /// The benchmark it follows.
+    pub kind: DatasetKind,
+    /// Its layout.
+    pub layout: Layout,
+    /// RGB feature dimension (the RGB model's input).
+    pub rgb_dim: usize,
+    /// Flow feature dimension (the flow model's input; 0 without flow).
+    pub flow_dim: usize,
+    /// Class names; class index = position (the classifier's outputs).
+    pub classes: Vec<String>,
+    /// Snippet timing of the features (detections' seconds).
+    pub timing: SnippetTiming,
+}
+
+impl RunData {
+    /// What `data` gives a run.
+    pub fn of(data: &WtalDataset) -> Self {
+        RunData {
+            dir: data.dir.canonicalize().unwrap_or_else(|_| data.dir.clone()),
+            kind: data.kind,
+            layout: data.layout,
+            rgb_dim: data.rgb_dim(),
+            flow_dim: data.flow_dim(),
+            classes: data.classes.names().to_vec(),
+            timing: data.timing,
+        }
+    }
+
+    /// Checks that `data` fits models trained on this run's data: same feature dimensions of
+    /// the streams in `streams` and same classes.
+    pub fn check_fits(&self, data: &WtalDataset, streams: Streams) -> ModelResult<()> {
+        let mut problems = Vec::new();
+        for kind in streams.kinds() {
+            let (model, given) = match kind {
+                StreamKind::Rgb => (self.rgb_dim, data.rgb_dim()),
+                StreamKind::Flow => (self.flow_dim, data.flow_dim()),
+            };
+            if model != given {
+                problems.push(format!(
+                    "{} features of {given} dims where the model takes {model}",
+                    kind.name()
+                ));
+            }
+        }
+        if data.classes.names() != self.classes.as_slice() {
+            problems.push(format!(
+                "{} classes ({}...) where the model was trained on {} ({}...)",
+                data.num_classes(),
+                data.classes.names().first().map_or("", String::as_str),
+                self.classes.len(),
+                self.classes.first().map_or("", String::as_str)
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ModelError::Config(format!(
+                "the dataset in {} does not fit the run: {}",
+                data.dir.display(),
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// The feature dimension of a stream.
+    pub fn dim(&self, kind: StreamKind) -> usize {
+        stream_dim(kind, self.rgb_dim, self.flow_dim)
+    }
 }
 
 /// Receives the progress of a training run (the CLI draws progress bars with it).
@@ -222,9 +301,11 @@ pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<Train
             Streams::Rgb => {}
         }
     }
-    // Each stream has its own model: its feature dimension is set per stream at init.
+    // Each stream has its own model: its feature dimension is set per stream at init (from
+    // `data`: `model.feature_dim` is the RGB stream's).
     config.model.num_classes = data.num_classes();
     config.model.feature_dim = data.rgb_dim();
+    config.data = Some(RunData::of(data));
     Ok(config)
 }
 
@@ -245,6 +326,9 @@ impl<B: AutodiffBackend> Trainer<B> {
         run_dir: Option<&Path>,
         device: B::Device,
     ) -> ModelResult<Self> {
+        if let Some(run_data) = &config.data {
+            run_data.check_fits(data, config.streams)?;
+        }
         B::seed(&device, config.seed);
         let streams = config
             .streams
@@ -592,14 +676,27 @@ pub fn load_config(run_dir: &Path) -> ModelResult<TrainConfig> {
 }
 
 /// Loads the models of a run directory's checkpoint `name` (`best`, falling back to `last`
-/// when `name` is `best` and there is none) for inference.
+/// when `name` is `best` and there is none) for inference. The feature dimensions come from
+/// the run's [`RunData`]; `data_dims` (rgb, flow) is needed only for runs written before runs
+/// recorded it.
 pub fn load_models<B: Backend>(
     run_dir: &Path,
     name: &str,
-    data_dims: (usize, usize),
+    data_dims: Option<(usize, usize)>,
     device: &B::Device,
 ) -> ModelResult<(TrainConfig, StreamModels<B>)> {
     let config = load_config(run_dir)?;
+    let data_dims = match (&config.data, data_dims) {
+        (Some(d), _) => (d.rgb_dim, d.flow_dim),
+        (None, Some(dims)) => dims,
+        (None, None) => {
+            return Err(ModelError::Config(format!(
+                "{} does not record its feature dimensions (a run from an older maan): \
+                 give its dataset",
+                run_dir.display()
+            )))
+        }
+    };
     let dir = checkpoint_dir(run_dir, name)
         .or_else(|| {
             if name == BEST {

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod experiment;
 pub mod inspect;
 pub mod plot;
+pub mod predict;
 pub mod synth;
 pub mod test;
 pub mod train;

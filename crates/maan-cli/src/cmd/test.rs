@@ -69,7 +69,8 @@ pub fn run(args: TestArgs) -> Result<()> {
         );
     }
     args.backend.check()?;
-    let data = args.data.load()?;
+    let config = maan_model::load_config(&args.checkpoint)?;
+    let data = args.data.load_for_run(&config)?;
     if data.test.is_empty() {
         bail!("{}: the test split has no videos", data.dir.display());
     }
@@ -88,7 +89,7 @@ impl BackendJob for TestJob {
         let (config, models) = load_models::<B::InnerBackend>(
             &args.checkpoint,
             which,
-            (data.rgb_dim(), data.flow_dim()),
+            Some((data.rgb_dim(), data.flow_dim())),
             &device,
         )?;
         if config.model.num_classes != data.num_classes() {

@@ -50,15 +50,65 @@ pub struct DataOpts {
     /// ~/.local/share/maan/synthetic/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Benchmark the data follows.
-    #[arg(long, value_enum, default_value = "thumos14")]
-    pub dataset: DatasetArg,
+    /// Benchmark the data follows [default: thumos14; for an existing run (`test`, `train
+    /// --resume`), the run's].
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetArg>,
 }
 
 impl DataOpts {
     /// Loads the dataset (see [`load_data`]).
     pub fn load(&self) -> Result<WtalDataset> {
-        load_data(self.data_dir.as_deref(), self.dataset)
+        load_data(
+            self.data_dir.as_deref(),
+            self.dataset.unwrap_or(DatasetArg::Thumos14),
+        )
+    }
+
+    /// The data of an existing run: `--data-dir` when given, else the folder the run was
+    /// trained on (recorded in its config.json), else as [`DataOpts::load`] (runs from an
+    /// older maan); checked to fit the run's models (feature dimensions, classes).
+    pub fn load_for_run(&self, config: &TrainConfig) -> Result<WtalDataset> {
+        let data = match (&self.data_dir, &config.data) {
+            (None, Some(run)) => {
+                if let Some(given) = self.dataset {
+                    let given = DatasetKind::from(given);
+                    if given != run.kind {
+                        bail!(
+                            "--dataset {given}: the run was trained on {} data (in {})",
+                            run.kind,
+                            run.dir.display()
+                        );
+                    }
+                }
+                let opts = LoadOptions {
+                    kind: Some(run.kind),
+                    layout: Some(run.layout),
+                    timing: run.timing,
+                    ..LoadOptions::default()
+                };
+                WtalDataset::load(&run.dir, &opts).with_context(|| {
+                    format!(
+                        "loading the run's dataset in {} (moved? pass --data-dir)",
+                        run.dir.display()
+                    )
+                })?
+            }
+            _ => self.load()?,
+        };
+        if let Some(run) = &config.data {
+            run.check_fits(&data, config.streams)?;
+        }
+        Ok(data)
+    }
+}
+
+impl From<DatasetArg> for DatasetKind {
+    fn from(d: DatasetArg) -> Self {
+        match d {
+            DatasetArg::Thumos14 => DatasetKind::Thumos14,
+            DatasetArg::Activitynet => DatasetKind::ActivityNet13,
+        }
     }
 }
 
@@ -158,40 +208,43 @@ pub struct TrainArgs {
     /// Backend and device.
     #[command(flatten)]
     pub backend: BackendOpts,
-    /// Feature aggregator: maa (MAAN) or a Table 1 baseline.
-    #[arg(long, default_value = "maa")]
-    pub aggregator: Aggregator,
-    /// Streams to train (both: two models, fused 0.5 / 0.5 at test time).
-    #[arg(long, value_enum, default_value = "both")]
-    pub streams: StreamsArg,
-    /// Training iterations (the paper does not state it).
-    #[arg(long, default_value_t = 5000)]
-    pub iterations: usize,
-    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA).
-    #[arg(long, default_value_t = 16)]
-    pub batch_size: usize,
-    /// Snippets sampled per video (the paper's T).
-    #[arg(long, default_value_t = 20)]
-    pub segments: usize,
-    /// Adam learning rate (the paper's 5e-4).
-    #[arg(long, default_value_t = 5e-4)]
-    pub lr: f64,
-    /// Seed of initialisation, sampling and dropout.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only).
-    #[arg(long, default_value_t = 1e-4)]
-    pub sparsity: f64,
-    /// Evaluate on the test split every N iterations (0: at the end only).
-    #[arg(long, default_value_t = 500)]
-    pub eval_every: usize,
-    /// Save the `last` checkpoint every N iterations (0: at the end only).
-    #[arg(long, default_value_t = 500)]
-    pub checkpoint_every: usize,
+    /// Feature aggregator: maa (MAAN) or a Table 1 baseline [default: maa].
+    #[arg(long)]
+    pub aggregator: Option<Aggregator>,
+    /// Streams to train (both: two models, fused 0.5 / 0.5 at test time) [default: both].
+    #[arg(long, value_enum)]
+    pub streams: Option<StreamsArg>,
+    /// Training iterations (the paper does not state it) [default: 5000]. With --resume: the
+    /// new total, to extend the run (without it, the run's own total).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA) [default: 16].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Snippets sampled per video (the paper's T) [default: 20].
+    #[arg(long)]
+    pub segments: Option<usize>,
+    /// Adam learning rate (the paper's 5e-4) [default: 0.0005].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Seed of initialisation, sampling and dropout [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only) [default: 0.0001].
+    #[arg(long)]
+    pub sparsity: Option<f64>,
+    /// Evaluate on the test split every N iterations (0: at the end only) [default: 500].
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Save the `last` checkpoint every N iterations (0: at the end only) [default: 500].
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
     /// Run directory: config.json, metrics.jsonl, last/, best/. [default: runs/<aggregator>-<unix time>]
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Continue the run in --output from its last checkpoint (model, Adam state, iteration).
+    /// Continue the run in --output from its last checkpoint (model, Adam state, iteration),
+    /// with every setting of the run (its config.json); --iterations N extends it, and any
+    /// other training option that disagrees with the run is an error.
     #[arg(long)]
     pub resume: bool,
     /// Localization of the evaluations during training (saved in the run's config.json).
@@ -204,10 +257,7 @@ pub struct TrainArgs {
 
 /// Loads `--data-dir`, or the built-in synthetic dataset (generated on first use).
 pub fn load_data(data_dir: Option<&Path>, dataset: DatasetArg) -> Result<WtalDataset> {
-    let kind = match dataset {
-        DatasetArg::Thumos14 => DatasetKind::Thumos14,
-        DatasetArg::Activitynet => DatasetKind::ActivityNet13,
-    };
+    let kind = DatasetKind::from(dataset);
     let dir = match data_dir {
         Some(d) => d.to_path_buf(),
         None => {
@@ -251,12 +301,99 @@ struct TrainJob {
     run_dir: PathBuf,
 }
 
+/// The configuration of a new run from the flags (defaults where a flag is absent), before
+/// [`fit_config`] completes it with the data's dimensions.
+fn config_from_args(args: &TrainArgs, data: &WtalDataset) -> TrainConfig {
+    let defaults = TrainConfig::new(StreamModelConfig::new());
+    let model = StreamModelConfig::new()
+        .with_aggregator(args.aggregator.unwrap_or(defaults.model.aggregator))
+        .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight));
+    let streams = match args.streams {
+        None => defaults.streams,
+        Some(StreamsArg::Both) => Streams::Both,
+        Some(StreamsArg::Rgb) => Streams::Rgb,
+        Some(StreamsArg::Flow) => Streams::Flow,
+    };
+    TrainConfig::new(model)
+        .with_streams(streams)
+        .with_iterations(args.iterations.unwrap_or(defaults.iterations))
+        .with_batch_size(args.batch_size.unwrap_or(defaults.batch_size))
+        .with_num_segments(args.segments.unwrap_or(defaults.num_segments))
+        .with_learning_rate(args.lr.unwrap_or(defaults.learning_rate))
+        .with_seed(args.seed.unwrap_or(defaults.seed))
+        .with_eval_every(args.eval_every.unwrap_or(defaults.eval_every))
+        .with_checkpoint_every(args.checkpoint_every.unwrap_or(defaults.checkpoint_every))
+        .with_localize(args.localize.for_data(data))
+}
+
+/// With `--resume`: the training options given on the command line that disagree with the
+/// run's saved configuration, as "--flag: given X, the run has Y" (empty: none).
+fn resume_conflicts(args: &TrainArgs, saved: &TrainConfig, data: &WtalDataset) -> Vec<String> {
+    fn check<T: PartialEq + std::fmt::Debug>(
+        out: &mut Vec<String>,
+        flag: &str,
+        given: Option<T>,
+        saved: T,
+    ) {
+        if let Some(g) = given {
+            if g != saved {
+                out.push(format!("{flag}: given {g:?}, the run has {saved:?}"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    check(
+        &mut out,
+        "--aggregator",
+        args.aggregator,
+        saved.model.aggregator,
+    );
+    let streams = args.streams.map(|s| match s {
+        StreamsArg::Both => Streams::Both,
+        StreamsArg::Rgb => Streams::Rgb,
+        StreamsArg::Flow => Streams::Flow,
+    });
+    check(&mut out, "--streams", streams, saved.streams);
+    check(&mut out, "--batch-size", args.batch_size, saved.batch_size);
+    check(&mut out, "--segments", args.segments, saved.num_segments);
+    check(&mut out, "--lr", args.lr, saved.learning_rate);
+    check(&mut out, "--seed", args.seed, saved.seed);
+    check(
+        &mut out,
+        "--sparsity",
+        args.sparsity,
+        saved.model.sparsity_weight,
+    );
+    check(&mut out, "--eval-every", args.eval_every, saved.eval_every);
+    check(
+        &mut out,
+        "--checkpoint-every",
+        args.checkpoint_every,
+        saved.checkpoint_every,
+    );
+    if args.localize.is_set() {
+        let base = saved
+            .localize
+            .clone()
+            .unwrap_or_else(|| maan_model::infer::localize_preset(data));
+        let given = args.localize.apply(&base);
+        if given != base {
+            out.push(format!(
+                "--cas-smoothing / --proposal-score: given {}, the run has {}",
+                describe_localize(&given),
+                describe_localize(&base)
+            ));
+        }
+    }
+    out
+}
+
 /// Runs `maan train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    if args.iterations == 0 {
+    if args.iterations == Some(0) {
         bail!("--iterations must be at least 1");
     }
-    if args.batch_size == 0 || args.segments == 0 {
+    if args.batch_size == Some(0) || args.segments == Some(0) {
         bail!("--batch-size and --segments must be at least 1");
     }
     let run_dir = match &args.output {
@@ -269,7 +406,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
-            PathBuf::from(format!("runs/{}-{secs}", args.aggregator.name()))
+            let aggregator = args
+                .aggregator
+                .unwrap_or(StreamModelConfig::new().aggregator);
+            PathBuf::from(format!("runs/{}-{secs}", aggregator.name()))
         }
     };
     if args.resume && checkpoint_dir(&run_dir, LAST).is_none() {
@@ -286,7 +426,42 @@ pub fn run(args: TrainArgs) -> Result<()> {
         );
     }
     args.backend.check()?;
-    let data = args.data.load()?;
+    let data = if args.resume {
+        args.data
+            .load_for_run(&maan_model::load_config(&run_dir)?)?
+    } else {
+        args.data.load()?
+    };
+    if args.resume {
+        let saved = maan_model::load_config(&run_dir)?;
+        let conflicts = resume_conflicts(&args, &saved, &data);
+        if !conflicts.is_empty() {
+            bail!(
+                "--resume continues {} with its own settings (config.json), and these options \
+                 disagree with them:\n  {}\n(leave them out, or start a new run with another \
+                 --output)",
+                run_dir.display(),
+                conflicts.join("\n  ")
+            );
+        }
+        let dir = checkpoint_dir(&run_dir, LAST).expect("checked above");
+        let done = maan_model::checkpoint::read_state(&dir)?.iteration;
+        let total = args.iterations.unwrap_or(saved.iterations);
+        if total <= done {
+            if args.iterations.is_some() {
+                bail!(
+                    "--iterations {total}: {} is already at iteration {done}; give a larger total \
+                     to extend it",
+                    run_dir.display()
+                );
+            }
+            eprintln!(
+                "{} is complete ({done} of {total} iterations); --resume --iterations N extends it",
+                run_dir.display()
+            );
+            return Ok(());
+        }
+    }
     let (backend, device) = (args.backend.backend, args.backend.device);
     run_on(
         backend,
@@ -309,27 +484,9 @@ impl BackendJob for TrainJob {
             run_dir,
         } = self;
         let mut trainer = if args.resume {
-            Trainer::<B>::resume(&run_dir, &data, Some(args.iterations), device)?
+            Trainer::<B>::resume(&run_dir, &data, args.iterations, device)?
         } else {
-            let model = StreamModelConfig::new()
-                .with_aggregator(args.aggregator)
-                .with_sparsity_weight(args.sparsity);
-            let streams = match args.streams {
-                StreamsArg::Both => Streams::Both,
-                StreamsArg::Rgb => Streams::Rgb,
-                StreamsArg::Flow => Streams::Flow,
-            };
-            let config = TrainConfig::new(model)
-                .with_streams(streams)
-                .with_iterations(args.iterations)
-                .with_batch_size(args.batch_size)
-                .with_num_segments(args.segments)
-                .with_learning_rate(args.lr)
-                .with_seed(args.seed)
-                .with_eval_every(args.eval_every)
-                .with_checkpoint_every(args.checkpoint_every)
-                .with_localize(args.localize.for_data(&data));
-            let config = fit_config(&config, &data)?;
+            let config = fit_config(&config_from_args(&args, &data), &data)?;
             Trainer::<B>::new(config, &data, Some(&run_dir), device)?
         };
         trainer.set_batching(backend.batching());

@@ -206,3 +206,36 @@ fn adam_step_lowers_the_loss() {
     let l1 = model.forward_loss(x, labels, None).into_scalar();
     assert!(l1 < l0 * 0.8, "loss {l0} -> {l1}");
 }
+
+/// `ModelError` keeps the `maan-eval` and `dataset` errors it wraps as its `source()`, so that a
+/// "caused by:" chain reaches the message that names the file and the video.
+#[test]
+fn model_errors_keep_their_sources() {
+    use std::error::Error as _;
+    let eval = maan_eval::EvalError::Json {
+        file: "gt.json".into(),
+        line: 3,
+        column: 7,
+        message: "expected value".into(),
+    };
+    let err = crate::ModelError::Localize {
+        video: "video_test_0000004".into(),
+        source: eval,
+    };
+    assert!(err.to_string().contains("video_test_0000004"), "{err}");
+    let source = err.source().expect("source kept");
+    assert!(source.to_string().contains("gt.json"), "{source}");
+    let metric = crate::ModelError::from(maan_eval::EvalError::Json {
+        file: "det.json".into(),
+        line: 1,
+        column: 1,
+        message: "eof".into(),
+    });
+    assert!(metric.source().unwrap().to_string().contains("det.json"));
+    let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+    let data = crate::ModelError::from(dataset::DatasetError::Io {
+        path: "rgb/v.npy".into(),
+        source: io,
+    });
+    assert!(data.source().unwrap().to_string().contains("rgb/v.npy"));
+}

@@ -191,8 +191,7 @@ fn interrupted_and_resumed_equals_uninterrupted() {
 
 fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::WtalDataset) {
     let device = Default::default();
-    let (_, models) =
-        load_models::<TestBackend>(dir, LAST, (data.rgb_dim(), data.flow_dim()), &device).unwrap();
+    let (_, models) = load_models::<TestBackend>(dir, LAST, None, &device).unwrap();
     let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
     let loaded = run_videos(&refs, &data.test, 0.5, &device).unwrap();
     let valid: Vec<_> = trainer
