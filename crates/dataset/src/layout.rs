@@ -7,7 +7,7 @@ use crate::error::DatasetError;
 /// The name of the official ActivityNet1.3 annotation file.
 pub const ACTIVITYNET_JSON: &str = "activity_net.v1-3.min.json";
 
-/// How a dataset directory is laid out (WTAL_SPEC section 1).
+/// How a dataset directory is laid out (the layouts of the public WTAL code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Layout {
     /// BaSNet, UM, CoLA: `gt.json`, `split_{train,test}.txt`,

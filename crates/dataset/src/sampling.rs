@@ -1,4 +1,4 @@
-//! Which snippets of a video a training or test pass sees (WTAL_SPEC section 3).
+//! Which snippets of a video a training or test pass sees.
 
 use rand::Rng;
 

@@ -1,7 +1,7 @@
 //! Snippet timing: conversions between seconds and snippet indices.
 
 /// How long one feature snippet lasts: `frames_per_snippet / fps` seconds (16 / 25 = 0.64 s by
-/// default, the I3D convention of BaSNet, UM, CoLA, ACM-Net and ASM-Loc; WTAL_SPEC section 2).
+/// default, the I3D convention of BaSNet, UM, CoLA, ACM-Net and ASM-Loc).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SnippetTiming {
     /// Frames per snippet (16 for I3D).

@@ -103,19 +103,70 @@ fn train_test_eval_round_trip() {
     );
     assert!(std::fs::read_dir(dir.join("cas")).unwrap().count() == 8);
 
-    // The detections score with `maan eval` against the dataset's ground truth.
-    let out = maan(
+    // `maan eval` scores the detections against the dataset's ground truth with the mAP that
+    // `maan test` reported, at every tIoU. Like the official evaluator, `maan eval` refuses
+    // labels that no test instance has (8 test videos cover few of the 20 classes), while
+    // `maan test` scores the classes of the ground truth only: keep those.
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    fails(
+        &maan(
+            &[
+                "eval",
+                "--ground-truth",
+                "data/gt.json",
+                "--detections",
+                "det.json",
+            ],
+            dir,
+        ),
+        "is not a class of the ground truth",
+    );
+    let gt = read("data/gt.json");
+    let labels: std::collections::BTreeSet<String> = gt["database"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|v| v["subset"] == "test")
+        .flat_map(|v| v["annotations"].as_array().unwrap().clone())
+        .map(|a| a["label"].as_str().unwrap().to_string())
+        .collect();
+    let mut kept = read("det.json");
+    for list in kept["results"].as_object_mut().unwrap().values_mut() {
+        list.as_array_mut()
+            .unwrap()
+            .retain(|d| labels.contains(d["label"].as_str().unwrap()));
+    }
+    std::fs::write(dir.join("kept.json"), kept.to_string()).unwrap();
+    ok(&maan(
         &[
             "eval",
             "--ground-truth",
             "data/gt.json",
             "--detections",
-            "det.json",
+            "kept.json",
+            "--json",
+            "eval.json",
         ],
         dir,
+    ));
+    let (eval, test) = (read("eval.json"), read("det.metrics.json"));
+    let (me, mt) = (
+        eval["mAP"].as_array().unwrap(),
+        test["map"].as_array().unwrap(),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(me.len(), 9, "{eval}");
+    assert_eq!(me.len(), mt.len());
+    for (a, b) in me.iter().zip(mt) {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        assert!((a - b).abs() < 1e-12, "maan eval {a} vs maan test {b}");
+    }
+    let (a, b) = (
+        eval["average_mAP"].as_f64().unwrap(),
+        test["average_map"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-12 && a > 0.0, "{a} vs {b}");
 }
 
 #[test]

@@ -8,7 +8,10 @@ use dataset::{inspect, DatasetKind, Layout, LengthStats, LoadOptions, SnippetTim
 /// Arguments of `maan inspect`.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// Dataset directory (layout A, layout B or ActivityNet; see WTAL_SPEC.md section 1).
+    /// Dataset directory: layout A (gt.json, split_{train,test}.txt,
+    /// features/{train,test}/{rgb,flow}/<video>.npy), layout B (the same with
+    /// {train,test}/<video>.npy, rgb and flow concatenated) or ActivityNet
+    /// (activity_net.v1-3.min.json with v_<id>.npy features).
     #[arg(long)]
     pub data_dir: PathBuf,
     /// Layout: A (features/{train,test}/{rgb,flow}/<video>.npy), B ({train,test}/<video>.npy,

@@ -198,6 +198,29 @@ fn adam_step_lowers_the_loss() {
     let mut optim = AdamConfig::new().init();
     let first = model.forward_loss(x.clone(), labels.clone(), None);
     let l0 = first.clone().into_scalar();
+    // Every weight and bias has a non-zero gradient.
+    type Inner = <AD as burn::tensor::backend::AutodiffBackend>::InnerBackend;
+    let grads = GradientsParams::from_grads(first.backward(), &model);
+    for (name, layer) in [
+        ("attention_fc1", &model.attention_fc1),
+        ("attention_fc2", &model.attention_fc2),
+        ("classifier", &model.classifier),
+    ] {
+        let w = grads
+            .get::<Inner, 2>(layer.weight.id)
+            .unwrap_or_else(|| panic!("{name}.weight has no gradient"));
+        let b = grads
+            .get::<Inner, 1>(layer.bias.as_ref().unwrap().id)
+            .unwrap_or_else(|| panic!("{name}.bias has no gradient"));
+        assert!(
+            w.abs().sum().into_scalar() > 0.0,
+            "{name}.weight: zero gradient"
+        );
+        assert!(
+            b.abs().sum().into_scalar() > 0.0,
+            "{name}.bias: zero gradient"
+        );
+    }
     for _ in 0..60 {
         let loss = model.forward_loss(x.clone(), labels.clone(), None);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
