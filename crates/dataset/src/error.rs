@@ -17,7 +17,7 @@ pub enum DatasetError {
         source: std::io::Error,
     },
     /// The dataset directory does not look like any supported layout.
-    #[error("{dir}: cannot detect the dataset layout ({reason}); pass --layout A|B|activitynet")]
+    #[error("{dir}: cannot detect the dataset layout ({reason})")]
     UnknownLayout {
         /// The dataset directory.
         dir: PathBuf,
@@ -98,7 +98,7 @@ pub enum DatasetError {
         video: String,
     },
     /// The rgb and flow streams of a video have different numbers of snippets.
-    #[error("{path}: video {video}: rgb has {rgb_len} snippets but flow has {flow_len} (use --crop-to-shorter to crop both to the shorter)")]
+    #[error("{path}: video {video}: rgb has {rgb_len} snippets but flow has {flow_len}")]
     StreamLengthMismatch {
         /// The flow feature file.
         path: PathBuf,
@@ -119,7 +119,7 @@ pub enum DatasetError {
         /// The unknown label.
         label: String,
     },
-    /// Invalid argument or configuration (for example `--dim 0`).
+    /// Invalid argument or configuration (for example a feature dimension of 0).
     #[error("{0}")]
     Config(String),
     /// Several errors: the first is shown, `maan inspect` lists them all.
@@ -167,6 +167,34 @@ pub struct Problem {
     pub severity: Severity,
     /// What is wrong, naming the file and the video.
     pub message: String,
+    /// What kind of problem it is, for front ends that suggest a remedy.
+    pub kind: ProblemKind,
+}
+
+/// The kinds of [`Problem`] a front end may suggest a remedy for (a load option); every other
+/// problem is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The layout could not be detected ([`DatasetError::UnknownLayout`]): it can be given.
+    UnknownLayout,
+    /// rgb and flow differ in length ([`DatasetError::StreamLengthMismatch`]): they can be
+    /// cropped to the shorter one.
+    StreamLengths,
+    /// Anything else.
+    Other,
+}
+
+impl DatasetError {
+    /// The [`ProblemKind`] of this error (of the first error, for [`DatasetError::Many`]).
+    pub fn problem_kind(&self) -> ProblemKind {
+        match self {
+            DatasetError::UnknownLayout { .. } => ProblemKind::UnknownLayout,
+            DatasetError::StreamLengthMismatch { .. } => ProblemKind::StreamLengths,
+            DatasetError::Many { first, .. } => first.problem_kind(),
+            _ => ProblemKind::Other,
+        }
+    }
 }
 
 impl Problem {
@@ -175,6 +203,7 @@ impl Problem {
         Problem {
             severity: Severity::Warning,
             message: message.into(),
+            kind: ProblemKind::Other,
         }
     }
 
@@ -183,6 +212,7 @@ impl Problem {
         Problem {
             severity: Severity::Error,
             message: err.to_string(),
+            kind: err.problem_kind(),
         }
     }
 }

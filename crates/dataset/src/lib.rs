@@ -134,7 +134,7 @@ pub mod timing;
 pub mod unlabelled;
 
 pub use batch::{stack, train_loader, video_batch, Batch, TrainDataset, TrainItem, WtalBatcher};
-pub use error::{DatasetError, Problem, Severity};
+pub use error::{DatasetError, Problem, ProblemKind, Severity};
 pub use layout::{detect_layout, DatasetKind, Layout, Split, ACTIVITYNET_JSON};
 pub use loader::{inspect, InspectReport, LengthStats, LoadOptions, Video, WtalDataset};
 pub use npy::{read_features, write_features, FeatureArray, NpyDtype};

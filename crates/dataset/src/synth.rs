@@ -472,7 +472,9 @@ fn synth_stream(
 /// Deterministic: the same configuration writes the same bytes, whatever the number of threads.
 pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetError> {
     if cfg.dim == 0 {
-        return Err(DatasetError::Config("--dim must be at least 1".into()));
+        return Err(DatasetError::Config(
+            "the feature dimension (dim) must be at least 1".into(),
+        ));
     }
     let phi = cfg.params.noise_correlation;
     if !(0.0..1.0).contains(&phi) {

@@ -148,7 +148,7 @@ fn zero_dim_is_an_error() {
     assert!(generate(dir.path(), &cfg)
         .unwrap_err()
         .to_string()
-        .contains("--dim"));
+        .contains("dimension (dim) must be at least 1"));
 }
 
 /// The generative model's structure is visible in the data: per class, the core snippets are

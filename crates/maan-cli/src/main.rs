@@ -78,6 +78,12 @@ fn quiet_on_broken_pipe() {
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
+    // Commands that take the dataset options of `cmd::common::LoadArgs`, whose errors may
+    // come with a hint naming one of them.
+    let load_flags = matches!(
+        cli.command,
+        Command::Train(_) | Command::Test(_) | Command::Inspect(_) | Command::Experiment(_)
+    );
     let result = match cli.command {
         Command::Train(a) => cmd::train::run(a),
         Command::Test(a) => cmd::test::run(a),
@@ -96,6 +102,9 @@ fn main() -> ExitCode {
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
+            }
+            if let Some(hint) = load_flags.then(|| cmd::common::hint(&err)).flatten() {
+                eprintln!("hint: {hint}");
             }
             ExitCode::FAILURE
         }

@@ -101,9 +101,9 @@ fn closed_stdout_ends_quietly() {
 fn inspect_help_shows_defaults() {
     let t = text(&maan(&["inspect", "--help"]));
     assert!(
-        t.contains("[default: 25]")
-            && t.contains("[default: 16]")
-            && t.contains("[default: detected]"),
+        t.contains("[default: 25;")
+            && t.contains("[default: 16;")
+            && t.contains("[default: detected;"),
         "{t}"
     );
     let t = text(&maan(&["synth", "--help"]));
@@ -162,7 +162,12 @@ fn inspect_stream_lengths_and_crop_flag() {
     .unwrap();
     assert_fails(
         &inspect(dir.path(), &[]),
-        &["rgb has 30 snippets but flow has 29", FLOW, V1],
+        &[
+            "rgb has 30 snippets but flow has 29",
+            FLOW,
+            V1,
+            "hint: --crop-to-shorter",
+        ],
     );
     let o = inspect(dir.path(), &["--crop-to-shorter"]);
     let t = text(&o);
@@ -171,6 +176,37 @@ fn inspect_stream_lengths_and_crop_flag() {
         t.contains("0 errors, 1 warnings") && t.contains("cropped to 29"),
         "{t}"
     );
+    // What `inspect` accepts, `train` accepts, with the same option; the error of `train`
+    // without it carries the same hint.
+    let d = dir.path().to_str().unwrap();
+    let out = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data-dir",
+            d,
+            "--iterations",
+            "2",
+            "--batch-size",
+            "2",
+            "--eval-every",
+            "0",
+            "--quiet",
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        maan(&args)
+    };
+    assert_fails(
+        &train(&[]),
+        &[
+            "rgb has 30 snippets but flow has 29",
+            "hint: --crop-to-shorter",
+        ],
+    );
+    let o = train(&["--crop-to-shorter"]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]

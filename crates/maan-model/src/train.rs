@@ -295,7 +295,7 @@ pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<Train
             Streams::Both => config.streams = Streams::Rgb,
             Streams::Flow => {
                 return Err(ModelError::Config(
-                    "--streams flow asked, but the dataset has no flow features".into(),
+                    "the flow stream was asked for, but the dataset has no flow features".into(),
                 ))
             }
             Streams::Rgb => {}

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use dataset::{inspect, DatasetKind, Layout, LengthStats, LoadOptions, SnippetTiming};
+use dataset::{inspect, DatasetKind, LengthStats, Severity};
+
+use super::common::{load_hint, LoadArgs};
 
 /// Arguments of `maan inspect`.
 #[derive(Debug, clap::Args)]
@@ -14,32 +16,12 @@ pub struct InspectArgs {
     /// (activity_net.v1-3.min.json with v_<id>.npy features).
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// Layout: A (features/{train,test}/{rgb,flow}/<video>.npy), B ({train,test}/<video>.npy,
-    /// rgb then flow) or activitynet (activity_net.v1-3.min.json). [default: detected]
-    #[arg(long)]
-    pub layout: Option<Layout>,
     /// Benchmark: thumos14 or activitynet13. [default: inferred from the layout and labels]
     #[arg(long)]
     pub kind: Option<DatasetKind>,
-    /// Annotation file. [default: DIR/gt.json, or DIR/activity_net.v1-3.min.json]
-    #[arg(long)]
-    pub annotations: Option<PathBuf>,
-    /// Class list, one name per line. [default: DIR/classes.txt if present, else built in]
-    #[arg(long)]
-    pub classes: Option<PathBuf>,
-    /// Crop rgb and flow to the shorter stream when their lengths differ (a warning) instead of
-    /// reporting an error.
-    #[arg(long)]
-    pub crop_to_shorter: bool,
-    /// Frames per feature snippet.
-    #[arg(long, default_value_t = 16.0)]
-    pub frames_per_snippet: f64,
-    /// Frame rate the features were extracted at.
-    #[arg(long, default_value_t = 25.0)]
-    pub fps: f64,
-    /// Threads reading feature files (0: one per CPU).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    /// How to read it.
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 fn stats_row(name: &str, listed: usize, loaded: usize, s: Option<LengthStats>) -> String {
@@ -57,19 +39,8 @@ fn stats_row(name: &str, listed: usize, loaded: usize, s: Option<LengthStats>) -
 
 /// Runs `maan inspect`.
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
-    let timing = SnippetTiming {
-        frames_per_snippet: args.frames_per_snippet,
-        fps: args.fps,
-    };
-    let opts = LoadOptions {
-        layout: args.layout,
-        kind: args.kind,
-        timing,
-        crop_to_shorter: args.crop_to_shorter,
-        annotations: args.annotations,
-        classes: args.classes,
-        num_threads: args.threads,
-    };
+    let opts = args.load.options(args.kind, None);
+    let timing = opts.timing;
     let r = inspect(&args.data_dir, &opts);
     println!("dataset   {}", r.dir.display());
     println!(
@@ -130,6 +101,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
     for p in &problems {
         println!("  {p}");
+    }
+    let mut hints: Vec<&str> = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .filter_map(|p| load_hint(p.kind))
+        .collect();
+    hints.dedup();
+    for h in hints {
+        println!("hint: {h}");
     }
     if r.has_errors() {
         anyhow::bail!(

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes `XArgs` (clap) and `run(args) -> anyhow::Result<()>`.
 
 pub mod bench;
+pub mod common;
 pub mod demo;
 pub mod eval;
 pub mod experiment;

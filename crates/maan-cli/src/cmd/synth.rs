@@ -43,6 +43,9 @@ pub struct SynthArgs {
 
 /// Runs `maan synth`.
 pub fn run(args: SynthArgs) -> anyhow::Result<()> {
+    if args.dim == 0 {
+        anyhow::bail!("--dim must be at least 1");
+    }
     let cfg = SynthConfig {
         like: args.like,
         dim: args.dim,

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::{generate, Like, SynthConfig};
-use dataset::{DatasetKind, LoadOptions, WtalDataset};
+use dataset::{DatasetKind, WtalDataset};
 use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
 use maan_eval::localize::{LocalizeConfig, ProposalScore, Thresholds};
@@ -54,6 +54,9 @@ pub struct DataOpts {
     /// --resume`), the run's].
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetArg>,
+    /// How to read it (the options of `maan inspect`).
+    #[command(flatten)]
+    pub load: super::common::LoadArgs,
 }
 
 impl DataOpts {
@@ -62,6 +65,7 @@ impl DataOpts {
         load_data(
             self.data_dir.as_deref(),
             self.dataset.unwrap_or(DatasetArg::Thumos14),
+            &self.load,
         )
     }
 
@@ -81,12 +85,9 @@ impl DataOpts {
                         );
                     }
                 }
-                let opts = LoadOptions {
-                    kind: Some(run.kind),
-                    layout: Some(run.layout),
-                    timing: run.timing,
-                    ..LoadOptions::default()
-                };
+                let opts = self
+                    .load
+                    .options(Some(run.kind), Some((run.layout, run.timing)));
                 WtalDataset::load(&run.dir, &opts).with_context(|| {
                     format!(
                         "loading the run's dataset in {} (moved? pass --data-dir)",
@@ -256,7 +257,11 @@ pub struct TrainArgs {
 }
 
 /// Loads `--data-dir`, or the built-in synthetic dataset (generated on first use).
-pub fn load_data(data_dir: Option<&Path>, dataset: DatasetArg) -> Result<WtalDataset> {
+pub fn load_data(
+    data_dir: Option<&Path>,
+    dataset: DatasetArg,
+    load: &super::common::LoadArgs,
+) -> Result<WtalDataset> {
     let kind = DatasetKind::from(dataset);
     let dir = match data_dir {
         Some(d) => d.to_path_buf(),
@@ -283,10 +288,7 @@ pub fn load_data(data_dir: Option<&Path>, dataset: DatasetArg) -> Result<WtalDat
             dir
         }
     };
-    let opts = LoadOptions {
-        kind: Some(kind),
-        ..LoadOptions::default()
-    };
+    let opts = load.options(Some(kind), None);
     let data = WtalDataset::load(&dir, &opts)
         .with_context(|| format!("loading the dataset in {}", dir.display()))?;
     if data.train.is_empty() {
