@@ -121,22 +121,11 @@ impl TrainDataset {
     /// The item of video `index` at `epoch` (a pure function of seed, epoch and index).
     pub fn sample(&self, index: usize, epoch: u64) -> Option<TrainItem> {
         let video = self.videos.get(index)?;
-        let mut rng = StdRng::seed_from_u64(mix(self.seed, epoch, index as u64));
+        let mut rng =
+            StdRng::seed_from_u64(crate::sampling::mix_seed(self.seed, epoch, index as u64));
         let indices = random_perturb(video.len, self.t, &mut rng);
         Some(TrainItem::from_indices(video, indices))
     }
-}
-
-/// SplitMix64-style mixing of three words into one seed.
-fn mix(seed: u64, epoch: u64, index: u64) -> u64 {
-    let mut z = seed ^ 0x9E37_79B9_7F4A_7C15;
-    for w in [epoch, index] {
-        z = z.wrapping_add(w.wrapping_add(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-    }
-    z
 }
 
 impl Dataset<TrainItem> for TrainDataset {

@@ -2,6 +2,26 @@
 
 use rand::Rng;
 
+/// SplitMix64-style mixing of a seed and two words into one seed: the seeds of the training
+/// sampler (epoch permutations, per-video snippet draws) and of the dropout masks are
+/// `mix_seed(seed, epoch_or_iteration, index_or_salt)`, so every random choice is a pure
+/// function of the run's seed and the iteration.
+pub fn mix_seed(seed: u64, a: u64, b: u64) -> u64 {
+    mix_from(seed ^ 0x9E37_79B9_7F4A_7C15, a, b)
+}
+
+/// The mixing of [`mix_seed`] from an already salted state `z` (the synthetic generator salts
+/// the seed with its own constant, so its random streams differ from the sampler's).
+pub fn mix_from(mut z: u64, a: u64, b: u64) -> u64 {
+    for w in [a, b] {
+        z = z.wrapping_add(w.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
 /// The training-time sampling of STPN, BaSNet, CoLA, UM and CO2-Net (`random_perturb`): divide
 /// the video into `t` uniform segments and draw one snippet in each.
 ///

@@ -15,6 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::error::DatasetError;
 use crate::layout::Split;
 use crate::npy::{write_features, NpyDtype};
+use crate::sampling::mix_from;
 use crate::timing::SnippetTiming;
 
 const THUMOS_GT: &str = include_str!("../../../data/thumos14/gt.json");
@@ -256,16 +257,9 @@ impl Patterns {
     }
 }
 
-fn mix(seed: u64, a: u64, b: u64) -> u64 {
-    let mut z = seed ^ 0xD6E8_FEB8_6659_FD93;
-    for w in [a, b] {
-        z = z.wrapping_add(w.wrapping_add(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-    }
-    z
-}
+/// Salt of the generator's seeds (`sampling::mix_from(seed ^ SEED_SALT, …)`), so that its
+/// random streams differ from the training sampler's for the same seed.
+const SEED_SALT: u64 = 0xD6E8_FEB8_6659_FD93;
 
 fn thumos_plans(cfg: &SynthConfig, classes: &ClassList) -> Result<Vec<Plan>, DatasetError> {
     let gt = GroundTruth::from_json_str(THUMOS_GT, "data/thumos14/gt.json")?;
@@ -312,7 +306,7 @@ fn thumos_plans(cfg: &SynthConfig, classes: &ClassList) -> Result<Vec<Plan>, Dat
 fn activitynet_plans(cfg: &SynthConfig, classes: &ClassList) -> Vec<Plan> {
     let n = cfg.num_videos.unwrap_or(DEFAULT_ACTIVITYNET_VIDEOS).max(2);
     let n_train = (n * 2).div_ceil(3).min(n - 1);
-    let mut rng = StdRng::seed_from_u64(mix(cfg.seed, 0xA, 0));
+    let mut rng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xA, 0));
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     (0..n)
         .map(|i| {
@@ -491,7 +485,7 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
         Like::Thumos14 => thumos_plans(cfg, &classes)?,
         Like::ActivityNet => activitynet_plans(cfg, &classes),
     };
-    let mut prng = StdRng::seed_from_u64(mix(cfg.seed, 0xB, 0));
+    let mut prng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xB, 0));
     let pat_rgb = Patterns::new(&mut prng, classes.len(), cfg.dim, &cfg.params);
     let pat_flow = Patterns::new(&mut prng, classes.len(), cfg.dim, &cfg.params);
 
@@ -516,7 +510,7 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
                     break;
                 }
                 let plan = &plans[i];
-                let mut rng = StdRng::seed_from_u64(mix(cfg.seed, 0xC, i as u64));
+                let mut rng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xC, i as u64));
                 let rgb = synth_stream(plan, &pat_rgb, &cfg.params.rgb, cfg, &mut rng);
                 let flow = synth_stream(plan, &pat_flow, &cfg.params.flow, cfg, &mut rng);
                 let dir = out.join("features").join(plan.split.name());

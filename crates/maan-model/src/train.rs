@@ -468,7 +468,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     pub fn step_device(&mut self, batch: DeviceBatch<B>) -> Vec<Tensor<B, 1>> {
         B::seed(
             &self.device,
-            mix(self.config.seed, self.iteration as u64, 0xD0),
+            dataset::sampling::mix_seed(self.config.seed, self.iteration as u64, 0xD0),
         );
         let DeviceBatch {
             rgb,
@@ -848,7 +848,9 @@ impl Sampler {
                 let epoch = pos / n as u64;
                 if perm.as_ref().is_none_or(|p| p.0 != epoch) {
                     let mut v: Vec<usize> = (0..n).collect();
-                    v.shuffle(&mut StdRng::seed_from_u64(mix(self.seed, epoch, 0x5EED)));
+                    v.shuffle(&mut StdRng::seed_from_u64(dataset::sampling::mix_seed(
+                        self.seed, epoch, 0x5EED,
+                    )));
                     perm = Some((epoch, v));
                 }
                 let p = &perm.as_ref().expect("set above").1;
@@ -866,18 +868,6 @@ impl Sampler {
             .collect();
         HostBatch::stack(&items)
     }
-}
-
-/// SplitMix64-style mixing of three words into one seed.
-fn mix(seed: u64, a: u64, b: u64) -> u64 {
-    let mut z = seed ^ 0x9E37_79B9_7F4A_7C15;
-    for w in [a, b] {
-        z = z.wrapping_add(w.wrapping_add(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-    }
-    z
 }
 
 use burn::tensor::ElementConversion as _;
