@@ -687,6 +687,119 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
     ));
 }
 
+/// `maan train --config RUN/config.json` reproduces a run from its directory alone (same
+/// settings, same data folder, same weights), and flags override the file.
+#[test]
+fn config_file_reproduces_a_run_and_flags_override_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    ok(&maan(
+        &[
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            "12",
+            "--batch-size",
+            "4",
+            "--segments",
+            "10",
+            "--lr",
+            "0.001",
+            "--seed",
+            "3",
+            "--streams",
+            "rgb",
+            "--eval-every",
+            "0",
+            "--cas-smoothing",
+            "3",
+            "--quiet",
+            "--output",
+            "a",
+        ],
+        dir,
+    ));
+    ok(&maan(
+        &[
+            "train",
+            "--config",
+            "a/config.json",
+            "--quiet",
+            "--output",
+            "b",
+        ],
+        dir,
+    ));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    assert_eq!(read("a/config.json"), read("b/config.json"));
+    for r in ["a", "b"] {
+        ok(&maan(
+            &[
+                "test",
+                "--checkpoint",
+                r,
+                "--which",
+                "last",
+                "--detections",
+                &format!("{r}.json"),
+            ],
+            dir,
+        ));
+    }
+    assert_same_detections(dir, "a.json", "b.json");
+    ok(&maan(
+        &[
+            "train",
+            "--config",
+            "a/config.json",
+            "--seed",
+            "4",
+            "--iterations",
+            "2",
+            "--quiet",
+            "--output",
+            "c",
+        ],
+        dir,
+    ));
+    let (a, c) = (read("a/config.json"), read("c/config.json"));
+    assert_eq!(c["seed"], 4);
+    assert_eq!(c["iterations"], 2);
+    for k in [
+        "batch_size",
+        "num_segments",
+        "learning_rate",
+        "streams",
+        "localize",
+        "data",
+    ] {
+        assert_eq!(a[k], c[k], "{k}");
+    }
+    fails(
+        &maan(
+            &[
+                "train",
+                "--config",
+                "a/config.json",
+                "--resume",
+                "--output",
+                "a",
+            ],
+            dir,
+        ),
+        "--config starts a new run",
+    );
+    std::fs::write(dir.join("bad.json"), "{\"iterations\": ").unwrap();
+    fails(
+        &maan(&["train", "--config", "bad.json", "--output", "d"], dir),
+        "bad.json: not a maan training configuration",
+    );
+}
+
 /// Ctrl-C (SIGINT) saves the last checkpoint and exits cleanly; `--resume` continues it.
 #[cfg(unix)]
 #[test]

@@ -243,6 +243,11 @@ pub struct TrainArgs {
     /// Run directory: config.json, metrics.jsonl, last/, best/. [default: runs/<aggregator>-<unix time>]
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Start from the settings of this file: a run's config.json (or a JSON file of the same
+    /// fields), so that a run can be reproduced from its directory alone. Flags override it;
+    /// without --data-dir, the data folder recorded in it is used.
+    #[arg(long, value_name = "CONFIG.json")]
+    pub config: Option<PathBuf>,
     /// Continue the run in --output from its last checkpoint (model, Adam state, iteration),
     /// with every setting of the run (its config.json); --iterations N extends it, and any
     /// other training option that disagrees with the run is an error.
@@ -301,13 +306,35 @@ struct TrainJob {
     args: TrainArgs,
     data: WtalDataset,
     run_dir: PathBuf,
+    base: Option<TrainConfig>,
 }
 
-/// The configuration of a new run from the flags (defaults where a flag is absent), before
-/// [`fit_config`] completes it with the data's dimensions.
-fn config_from_args(args: &TrainArgs, data: &WtalDataset) -> TrainConfig {
-    let defaults = TrainConfig::new(StreamModelConfig::new());
-    let model = StreamModelConfig::new()
+/// Reads a configuration file of `maan train --config` (a run's config.json).
+fn read_config_file(path: &Path) -> Result<TrainConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a maan training configuration (a run's config.json)",
+            path.display()
+        )
+    })
+}
+
+/// The configuration of a new run from the flags, over `base` (a `--config` file) or the
+/// defaults where a flag is absent, before [`fit_config`] completes it with the data's
+/// dimensions.
+fn config_from_args(
+    args: &TrainArgs,
+    data: &WtalDataset,
+    base: Option<&TrainConfig>,
+) -> TrainConfig {
+    let defaults = base
+        .cloned()
+        .unwrap_or_else(|| TrainConfig::new(StreamModelConfig::new()));
+    let model = defaults
+        .model
+        .clone()
         .with_aggregator(args.aggregator.unwrap_or(defaults.model.aggregator))
         .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight));
     let streams = match args.streams {
@@ -316,16 +343,24 @@ fn config_from_args(args: &TrainArgs, data: &WtalDataset) -> TrainConfig {
         Some(StreamsArg::Rgb) => Streams::Rgb,
         Some(StreamsArg::Flow) => Streams::Flow,
     };
-    TrainConfig::new(model)
-        .with_streams(streams)
-        .with_iterations(args.iterations.unwrap_or(defaults.iterations))
-        .with_batch_size(args.batch_size.unwrap_or(defaults.batch_size))
-        .with_num_segments(args.segments.unwrap_or(defaults.num_segments))
-        .with_learning_rate(args.lr.unwrap_or(defaults.learning_rate))
-        .with_seed(args.seed.unwrap_or(defaults.seed))
-        .with_eval_every(args.eval_every.unwrap_or(defaults.eval_every))
-        .with_checkpoint_every(args.checkpoint_every.unwrap_or(defaults.checkpoint_every))
-        .with_localize(args.localize.for_data(data))
+    let localize = match (&defaults.localize, args.localize.is_set()) {
+        (Some(base), true) => Some(args.localize.apply(base)),
+        (Some(base), false) => Some(base.clone()),
+        (None, _) => args.localize.for_data(data),
+    };
+    TrainConfig {
+        model,
+        streams,
+        iterations: args.iterations.unwrap_or(defaults.iterations),
+        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
+        num_segments: args.segments.unwrap_or(defaults.num_segments),
+        learning_rate: args.lr.unwrap_or(defaults.learning_rate),
+        seed: args.seed.unwrap_or(defaults.seed),
+        eval_every: args.eval_every.unwrap_or(defaults.eval_every),
+        checkpoint_every: args.checkpoint_every.unwrap_or(defaults.checkpoint_every),
+        localize,
+        ..defaults
+    }
 }
 
 /// With `--resume`: the training options given on the command line that disagree with the
@@ -427,10 +462,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
             run_dir.display()
         );
     }
+    if args.resume && args.config.is_some() {
+        bail!(
+            "--config starts a new run from a configuration; --resume continues one with its own"
+        );
+    }
+    let base = args.config.as_deref().map(read_config_file).transpose()?;
     args.backend.check()?;
     let data = if args.resume {
         args.data
             .load_for_run(&maan_model::load_config(&run_dir)?)?
+    } else if let Some(base) = base.as_ref().filter(|b| b.data.is_some()) {
+        args.data.load_for_run(base)?
     } else {
         args.data.load()?
     };
@@ -472,6 +515,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             args,
             data,
             run_dir,
+            base,
         },
     )
 }
@@ -484,11 +528,12 @@ impl BackendJob for TrainJob {
             args,
             data,
             run_dir,
+            base,
         } = self;
         let mut trainer = if args.resume {
             Trainer::<B>::resume(&run_dir, &data, args.iterations, device)?
         } else {
-            let config = fit_config(&config_from_args(&args, &data), &data)?;
+            let config = fit_config(&config_from_args(&args, &data, base.as_ref()), &data)?;
             Trainer::<B>::new(config, &data, Some(&run_dir), device)?
         };
         trainer.set_batching(backend.batching());
