@@ -16,11 +16,11 @@ use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::{read_unlabelled, StreamDims};
 use maan_model::checkpoint::{BEST, LAST};
-use maan_model::infer::{detections, localize_preset_for, run_videos_with, write_cas_npy};
+use maan_model::infer::{localize_preset_for, run_videos_with};
 use maan_model::{load_config, load_models, RunData, TrainConfig};
 
-use super::test::WhichArg;
-use super::train::{describe_localize, LocalizeOpts};
+use super::test::{write_outputs, WhichArg};
+use super::train::LocalizeOpts;
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
 
 /// Arguments of `maan predict`.
@@ -117,25 +117,15 @@ impl BackendJob for PredictJob {
             .clone()
             .unwrap_or_else(|| localize_preset_for(run.kind));
         let localize = args.localize.apply(&base);
-        eprintln!("localization: {}", describe_localize(&localize));
-        let dets = detections(
+        write_outputs(
             &outputs,
             &run.classes,
             run.timing.seconds_per_snippet(),
             &localize,
+            &args.detections,
+            args.cas_dir.as_deref(),
         )?;
-        dets.to_path(&args.detections)
-            .with_context(|| format!("writing {}", args.detections.display()))?;
-        eprintln!(
-            "{} videos in {secs:.2} s: {} detections -> {}",
-            outputs.len(),
-            dets.num_detections(),
-            args.detections.display()
-        );
-        if let Some(dir) = &args.cas_dir {
-            write_cas_npy(&outputs, dir)?;
-            eprintln!("CAS of each video -> {}/<video>.npy", dir.display());
-        }
+        eprintln!("({} videos in {secs:.2} s)", outputs.len());
         Ok(())
     }
 }

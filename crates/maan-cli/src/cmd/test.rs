@@ -114,25 +114,15 @@ impl BackendJob for TestJob {
             .clone()
             .unwrap_or_else(|| localize_preset(&data));
         let localize = args.localize.apply(&base);
-        eprintln!("localization: {}", describe_localize(&localize));
-        let dets = detections(
+        let dets = write_outputs(
             &outputs,
             data.classes.names(),
             data.timing.seconds_per_snippet(),
             &localize,
+            &args.detections,
+            args.cas_dir.as_deref(),
         )?;
-        dets.to_path(&args.detections)
-            .with_context(|| format!("writing {}", args.detections.display()))?;
-        eprintln!(
-            "{} test videos in {secs:.2} s: {} detections -> {}",
-            outputs.len(),
-            dets.num_detections(),
-            args.detections.display()
-        );
-        if let Some(dir) = &args.cas_dir {
-            write_cas_npy(&outputs, dir)?;
-            eprintln!("CAS of each video -> {}/<video>.npy", dir.display());
-        }
+        eprintln!("({} test videos in {secs:.2} s)", outputs.len());
         let gt = data.test_ground_truth();
         if gt.num_segments() > 0 {
             let metrics = score(&data, &dets, &outputs)?;
@@ -152,4 +142,32 @@ impl BackendJob for TestJob {
         }
         Ok(())
     }
+}
+
+/// Localizes `outputs` with `localize`, writes the detections to `path` (ActivityNet result
+/// format) and, with `cas_dir`, each video's CAS as npy, saying so on stderr (what `maan test`
+/// and `maan predict` both do with their model outputs).
+pub fn write_outputs(
+    outputs: &[maan_model::VideoOutput],
+    classes: &[String],
+    seconds_per_snippet: f64,
+    localize: &maan_eval::localize::LocalizeConfig,
+    path: &std::path::Path,
+    cas_dir: Option<&std::path::Path>,
+) -> Result<maan_eval::DetectionFile> {
+    eprintln!("localization: {}", describe_localize(localize));
+    let dets = detections(outputs, classes, seconds_per_snippet, localize)?;
+    dets.to_path(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "{} videos: {} detections -> {}",
+        outputs.len(),
+        dets.num_detections(),
+        path.display()
+    );
+    if let Some(dir) = cas_dir {
+        write_cas_npy(outputs, dir)?;
+        eprintln!("CAS of each video -> {}/<video>.npy", dir.display());
+    }
+    Ok(dets)
 }
