@@ -18,9 +18,11 @@
 //! checkpoint (model, Adam state, iteration) continues exactly as the uninterrupted run does
 //! (bit for bit on ndarray without its SIMD/threads features; to about 1e-7 relative with them,
 //! where some reductions round differently from run to run).
-//! The batches of the next iterations are gathered and uploaded to the device on a
-//! background thread while the current one trains ([`DeviceBatch`]), so a GPU step does not
-//! wait on the host for its data. A panic in that thread ends training with an error.
+//! The batches of the next iterations are gathered on a background thread while the current
+//! one trains, and uploaded ([`DeviceBatch`]) by the training thread: an upload from the
+//! background thread would go to another stream of Burn's fusion backends, and the Dropout
+//! aggregator's random draws would then depend on timing. A panic in that thread ends
+//! training with an error.
 //!
 //! The library never prints: progress goes to a [`TrainObserver`].
 
@@ -506,18 +508,19 @@ impl<B: AutodiffBackend> Trainer<B> {
         let total = self.config.iterations;
         observer.on_start(self.iteration, total);
         let sampler = Sampler::new(&self.config, data.train.clone());
-        let (tx, rx) = mpsc::sync_channel::<DeviceBatch<B>>(2);
+        // The thread gathers batches on the host only: uploading them there would put them on
+        // another stream of Burn's fusion backends, whose lazily run random operations (the
+        // Dropout aggregator) would then draw at timing-dependent moments, and a resumed run
+        // would no longer end where the uninterrupted one does.
+        let (tx, rx) = mpsc::sync_channel::<HostBatch>(2);
         let start = self.iteration;
         let producer = {
             let sampler = sampler.clone();
-            let kinds = self.config.streams.kinds();
-            let device = self.device.clone();
             thread::Builder::new()
                 .name("maan-batches".into())
                 .spawn(move || {
                     for it in start..total {
-                        let batch = DeviceBatch::upload(&sampler.batch(it), &kinds, &device);
-                        if tx.send(batch).is_err() {
+                        if tx.send(sampler.batch(it)).is_err() {
                             break;
                         }
                     }
@@ -529,7 +532,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         let mut stopped = false;
         while self.iteration < total {
             let Ok(batch) = rx.recv() else { break };
-            let losses = self.step_device(batch);
+            let losses = self.step(&batch);
             let it = self.iteration;
             let log = self.config.log_every > 0 && it.is_multiple_of(self.config.log_every)
                 || it == total;

@@ -255,7 +255,7 @@ impl BackendJob for TrainBenchJob<'_> {
         let loop_secs = loop_start.elapsed().as_secs_f64();
         let loop_its = a.iterations as f64 / loop_secs;
         println!(
-            "{backend:>8}: {loop_its:8.1} it/s  ({:.3} ms/iteration, training loop: prefetch thread, loss read every 10)",
+            "{backend:>8}: {loop_its:8.1} it/s  ({:.3} ms/iteration, training loop: batches gathered on a second thread, loss read every 10)",
             1e3 * loop_secs / a.iterations as f64
         );
 
