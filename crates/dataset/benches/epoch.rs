@@ -1,4 +1,5 @@
-//! Time to load and batch one THUMOS14-sized epoch of the default synthetic data.
+//! Time to load and batch one THUMOS14-sized epoch of the default synthetic data, through the
+//! path training uses ([`dataset::Sampler`]).
 //!
 //! `cargo bench -p dataset --bench epoch`. Generates the default THUMOS14-like dataset (dim 256,
 //! f32, 410 videos) into a temporary directory first (or uses `$MAAN_BENCH_DATA` if set).
@@ -6,12 +7,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::backend::NdArray;
 use criterion::{criterion_group, criterion_main, Criterion};
 use dataset::synth::{generate, SynthConfig};
-use dataset::{train_loader, video_batch, LoadOptions, WtalDataset};
-
-type B = NdArray;
+use dataset::{HostBatch, LoadOptions, Sampler, TrainItem, WtalDataset};
 
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -38,34 +36,32 @@ fn bench(c: &mut Criterion) {
         b.iter(|| WtalDataset::load(&dir, &opts).expect("load"))
     });
     let ds = WtalDataset::load(&dir, &opts).expect("load");
-    let device = Default::default();
-    for workers in [0usize, 2] {
-        let loader = train_loader::<B>(ds.train.clone(), 20, 16, 0, workers);
-        g.bench_function(
-            format!("train_epoch_200_videos_T20_B16_workers{workers}"),
-            |b| {
-                b.iter(|| {
-                    loader
-                        .iter()
-                        .map(|batch| batch.rgb.dims()[0])
-                        .sum::<usize>()
-                })
-            },
-        );
-    }
+    // One epoch of 200 training videos at batch 16 is 13 iterations (the last one spills into
+    // the next epoch, as in training).
+    let sampler = Sampler::new(ds.train.clone(), 16, 20, 0);
+    let iterations = ds.train.len().div_ceil(16);
+    g.bench_function("train_epoch_200_videos_T20_B16", |b| {
+        b.iter(|| {
+            (0..iterations)
+                .map(|it| sampler.batch(it).batch)
+                .sum::<usize>()
+        })
+    });
     g.bench_function("test_epoch_210_whole_videos", |b| {
         b.iter(|| {
             ds.test
                 .iter()
-                .map(|v| video_batch::<B>(v, &device).rgb.dims()[1])
+                .map(|v| HostBatch::stack(&[TrainItem::whole(v)]).time)
                 .sum::<usize>()
         })
     });
     g.bench_function("load_then_train_epoch", |b| {
         b.iter(|| {
             let ds = WtalDataset::load(&dir, &opts).expect("load");
-            let loader = train_loader::<B>(ds.train.clone(), 20, 16, 0, 0);
-            loader.iter().count()
+            let sampler = Sampler::new(ds.train.clone(), 16, 20, 0);
+            (0..iterations)
+                .map(|it| sampler.batch(it).batch)
+                .sum::<usize>()
         })
     });
     g.finish();

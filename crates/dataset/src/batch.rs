@@ -1,44 +1,24 @@
-//! Training items, batching, and Burn data loaders.
+//! The training data path: which videos and snippets each training iteration sees, gathered
+//! into host arrays ([`HostBatch`]) that a model crate uploads to its device.
+//!
+//! Iteration `i` of a run takes positions `i·batch_size .. (i+1)·batch_size` of an endless
+//! sequence of epochs, each a permutation of the training videos seeded by `(seed, epoch)`,
+//! and samples `T` snippets of each video with [`random_perturb`] seeded by
+//! `(seed, epoch, video)`. A batch is therefore a pure function of `(seed, iteration)`: a
+//! resumed run sees exactly the batches the uninterrupted run sees, whatever thread gathers
+//! them. This crate holds no tensors (it chooses no backend); `maan-model` uploads a
+//! [`HostBatch`] in one copy per array.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
-use burn::data::dataset::Dataset;
-use burn::prelude::*;
-use burn::tensor::{Bool, TensorData};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::loader::Video;
-use crate::sampling::random_perturb;
+use crate::sampling::{mix_seed, random_perturb};
 
-/// A batch of videos, padded to the longest with `mask = false`.
-///
-/// When the videos have no flow stream (`flow_dim == 0`), `flow` is a copy of `rgb`, so two-stream
-/// code runs unchanged; check [`Video::flow_dim`] to tell.
-///
-/// # Shapes
-/// - `rgb`: `[batch, time, rgb_dim]`
-/// - `flow`: `[batch, time, flow_dim]`
-/// - `mask`: `[batch, time]`, `true` on real snippets, `false` on padding (padded features are 0)
-/// - `labels`: `[batch, num_classes]`, multi-hot 0/1
-#[derive(Debug, Clone)]
-pub struct Batch<B: Backend> {
-    /// RGB features `[batch, time, rgb_dim]`.
-    pub rgb: Tensor<B, 3>,
-    /// Flow features `[batch, time, flow_dim]`.
-    pub flow: Tensor<B, 3>,
-    /// Valid snippets `[batch, time]`.
-    pub mask: Tensor<B, 2, Bool>,
-    /// Multi-hot labels `[batch, num_classes]`.
-    pub labels: Tensor<B, 2>,
-    /// Video ids, one per row.
-    pub ids: Vec<String>,
-}
-
-/// One sampled video, on the CPU.
+/// One sampled video, on the host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainItem {
     /// Video id.
@@ -86,132 +66,139 @@ impl TrainItem {
     }
 }
 
-/// A Burn [`Dataset`] of training items: each access samples `t` snippets of a video with
-/// [`random_perturb`], from an RNG seeded by `(seed, epoch, index)`.
+/// A batch gathered on the host (row-major arrays), ready to upload.
 ///
-/// The epoch of an index is the number of times it was accessed before: a data loader reads
-/// every index once per pass, so pass `k` sees epoch `k` whatever the thread order, and two runs
-/// with the same seed see the same snippets. [`TrainDataset::sample`] gives an item for an
-/// explicit epoch.
-#[derive(Debug)]
-pub struct TrainDataset {
-    videos: Vec<Arc<Video>>,
-    t: usize,
-    seed: u64,
-    epochs: Vec<AtomicU32>,
+/// Items are zero-padded to the longest with `mask = false`. Without a flow stream
+/// (`flow_dim == 0`) `flow` is empty; code that trains a flow model must check
+/// [`HostBatch::flow_dim`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostBatch {
+    /// Videos in the batch.
+    pub batch: usize,
+    /// Snippets per video (padded).
+    pub time: usize,
+    /// RGB features `[batch, time, rgb_dim]`.
+    pub rgb: Vec<f32>,
+    /// RGB dimension.
+    pub rgb_dim: usize,
+    /// Flow features `[batch, time, flow_dim]` (empty without flow).
+    pub flow: Vec<f32>,
+    /// Flow dimension (0 without flow).
+    pub flow_dim: usize,
+    /// `true` on real snippets, `[batch, time]`.
+    pub mask: Vec<bool>,
+    /// Multi-hot labels `[batch, num_classes]`.
+    pub labels: Vec<f32>,
+    /// Classes.
+    pub num_classes: usize,
+    /// Video ids, one per row.
+    pub ids: Vec<String>,
 }
 
-impl TrainDataset {
-    /// A dataset sampling `t` snippets per video (the paper's T = 20).
-    pub fn new(videos: Vec<Arc<Video>>, t: usize, seed: u64) -> Self {
-        let epochs = videos.iter().map(|_| AtomicU32::new(0)).collect();
-        TrainDataset {
-            videos,
-            t,
+impl HostBatch {
+    /// Stacks sampled items, zero-padding to the longest. Items must share their dimensions
+    /// and class count (the loader guarantees it).
+    pub fn stack(items: &[TrainItem]) -> HostBatch {
+        let b = items.len();
+        let t = items.iter().map(|i| i.len).max().unwrap_or(0);
+        let rd = items.first().map_or(0, |i| i.rgb_dim);
+        let fd = items.first().map_or(0, |i| i.flow_dim);
+        let c = items.first().map_or(0, |i| i.labels.len());
+        let mut out = HostBatch {
+            batch: b,
+            time: t,
+            rgb: vec![0.0; b * t * rd],
+            rgb_dim: rd,
+            flow: vec![0.0; b * t * fd],
+            flow_dim: fd,
+            mask: vec![false; b * t],
+            labels: vec![0.0; b * c],
+            num_classes: c,
+            ids: items.iter().map(|i| i.id.clone()).collect(),
+        };
+        for (k, item) in items.iter().enumerate() {
+            out.rgb[k * t * rd..k * t * rd + item.rgb.len()].copy_from_slice(&item.rgb);
+            out.flow[k * t * fd..k * t * fd + item.flow.len()].copy_from_slice(&item.flow);
+            out.mask[k * t..k * t + item.len]
+                .iter_mut()
+                .for_each(|m| *m = true);
+            out.labels[k * c..(k + 1) * c].copy_from_slice(&item.labels[..c]);
+        }
+        out
+    }
+}
+
+/// The training sampler: which videos and snippets iteration `i` sees, a pure function of
+/// `(seed, i)` (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    videos: Arc<[Arc<Video>]>,
+    seed: u64,
+    batch_size: usize,
+    num_segments: usize,
+}
+
+impl Sampler {
+    /// A sampler over `videos`: `batch_size` videos per iteration, `num_segments` snippets
+    /// (the paper's T) per video, seeded by `seed`.
+    pub fn new(videos: Vec<Arc<Video>>, batch_size: usize, num_segments: usize, seed: u64) -> Self {
+        Sampler {
+            videos: videos.into(),
             seed,
-            epochs,
+            batch_size,
+            num_segments,
         }
     }
 
-    /// The videos.
+    /// The videos sampled from.
     pub fn videos(&self) -> &[Arc<Video>] {
         &self.videos
     }
 
-    /// The item of video `index` at `epoch` (a pure function of seed, epoch and index).
-    pub fn sample(&self, index: usize, epoch: u64) -> Option<TrainItem> {
+    /// `(video index, epoch)` of each element of iteration `iteration`'s batch. Empty when
+    /// there are no videos.
+    pub fn indices(&self, iteration: usize) -> Vec<(usize, u64)> {
+        let n = self.videos.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut perm: Option<(u64, Vec<usize>)> = None;
+        (0..self.batch_size)
+            .map(|j| {
+                let pos = (iteration * self.batch_size + j) as u64;
+                let epoch = pos / n as u64;
+                if perm.as_ref().is_none_or(|p| p.0 != epoch) {
+                    let mut v: Vec<usize> = (0..n).collect();
+                    v.shuffle(&mut StdRng::seed_from_u64(mix_seed(
+                        self.seed, epoch, 0x5EED,
+                    )));
+                    perm = Some((epoch, v));
+                }
+                let p = &perm.as_ref().expect("set above").1;
+                (p[(pos % n as u64) as usize], epoch)
+            })
+            .collect()
+    }
+
+    /// The item of video `index` in epoch `epoch`: `T` snippets drawn with [`random_perturb`]
+    /// from an RNG seeded by `(seed, epoch, index)`. `None` when `index` is out of range.
+    pub fn item(&self, index: usize, epoch: u64) -> Option<TrainItem> {
         let video = self.videos.get(index)?;
-        let mut rng =
-            StdRng::seed_from_u64(crate::sampling::mix_seed(self.seed, epoch, index as u64));
-        let indices = random_perturb(video.len, self.t, &mut rng);
+        let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, epoch, index as u64));
+        let indices = random_perturb(video.len, self.num_segments, &mut rng);
         Some(TrainItem::from_indices(video, indices))
     }
-}
 
-impl Dataset<TrainItem> for TrainDataset {
-    fn get(&self, index: usize) -> Option<TrainItem> {
-        let epoch = self.epochs.get(index)?.fetch_add(1, Ordering::Relaxed);
-        self.sample(index, epoch as u64)
+    /// The items of iteration `iteration`, in batch order.
+    pub fn items(&self, iteration: usize) -> Vec<TrainItem> {
+        self.indices(iteration)
+            .into_iter()
+            .filter_map(|(i, e)| self.item(i, e))
+            .collect()
     }
 
-    fn len(&self) -> usize {
-        self.videos.len()
+    /// The host batch of iteration `iteration`.
+    pub fn batch(&self, iteration: usize) -> HostBatch {
+        HostBatch::stack(&self.items(iteration))
     }
-}
-
-/// Stacks [`TrainItem`]s into a [`Batch`], zero-padding to the longest item with `mask = false`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WtalBatcher;
-
-impl<B: Backend> Batcher<B, TrainItem, Batch<B>> for WtalBatcher {
-    fn batch(&self, items: Vec<TrainItem>, device: &B::Device) -> Batch<B> {
-        stack(&items, device)
-    }
-}
-
-/// Builds a batch from items (see [`WtalBatcher`]). Items must share their dimensions and class
-/// count (the loader guarantees it).
-pub fn stack<B: Backend>(items: &[TrainItem], device: &B::Device) -> Batch<B> {
-    let b = items.len();
-    let t = items.iter().map(|i| i.len).max().unwrap_or(0);
-    let rd = items.first().map_or(0, |i| i.rgb_dim);
-    let fd = items.first().map_or(0, |i| i.flow_dim);
-    let c = items.first().map_or(0, |i| i.labels.len());
-    let mut rgb = vec![0.0f32; b * t * rd];
-    let mut flow = vec![0.0f32; b * t * fd];
-    let mut mask = vec![false; b * t];
-    let mut labels = vec![0.0f32; b * c];
-    for (k, item) in items.iter().enumerate() {
-        rgb[k * t * rd..k * t * rd + item.rgb.len()].copy_from_slice(&item.rgb);
-        flow[k * t * fd..k * t * fd + item.flow.len()].copy_from_slice(&item.flow);
-        mask[k * t..k * t + item.len]
-            .iter_mut()
-            .for_each(|m| *m = true);
-        labels[k * c..(k + 1) * c].copy_from_slice(&item.labels[..c]);
-    }
-    let rgb = Tensor::<B, 3>::from_data(TensorData::new(rgb, [b, t, rd]), device);
-    let flow = if fd == 0 {
-        rgb.clone()
-    } else {
-        Tensor::<B, 3>::from_data(TensorData::new(flow, [b, t, fd]), device)
-    };
-    Batch {
-        rgb,
-        flow,
-        mask: Tensor::<B, 2, Bool>::from_data(TensorData::new(mask, [b, t]), device),
-        labels: Tensor::<B, 2>::from_data(TensorData::new(labels, [b, c]), device),
-        ids: items.iter().map(|i| i.id.clone()).collect(),
-    }
-}
-
-/// A shuffling training loader: every pass visits each video once, sampling `t` snippets
-/// ([`TrainDataset`]), in batches of `batch_size` (the last one may be smaller), shuffled with
-/// `seed`, read by `num_workers` threads (0: in the calling thread).
-///
-/// Batches are built on the backend's default device; call `.to_device(&device)` on the result
-/// for another. With `num_workers <= 1` the order of batches is deterministic for a seed; with
-/// more, the content of each batch is, but the order in which threads deliver them is not.
-pub fn train_loader<B: Backend>(
-    videos: Vec<Arc<Video>>,
-    t: usize,
-    batch_size: usize,
-    seed: u64,
-    num_workers: usize,
-) -> Arc<dyn DataLoader<B, Batch<B>>> {
-    let mut builder = DataLoaderBuilder::new(WtalBatcher)
-        .batch_size(batch_size.max(1))
-        .shuffle(seed);
-    if num_workers > 0 {
-        builder = builder.num_workers(num_workers);
-    }
-    builder.build(TrainDataset::new(videos, t, seed))
-}
-
-/// A whole video at test time: batch 1, every snippet, mask all true.
-///
-/// # Shapes
-/// `rgb` `[1, len, rgb_dim]`, `flow` `[1, len, flow_dim]`, `mask` `[1, len]`, `labels`
-/// `[1, num_classes]`.
-pub fn video_batch<B: Backend>(video: &Video, device: &B::Device) -> Batch<B> {
-    stack(&[TrainItem::whole(video)], device)
 }

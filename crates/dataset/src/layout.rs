@@ -46,14 +46,18 @@ impl std::str::FromStr for Layout {
     }
 }
 
-/// Which benchmark a dataset is: decides the default class list, and which annotation subsets
-/// are training and test data when there are no split files.
+/// Which benchmark a dataset is, or imitates: decides the default class list, which annotation
+/// subsets are training and test data when there are no split files, the localization preset
+/// and the tIoU thresholds of the evaluation, and the shape of synthetic data. The one type for
+/// this concept everywhere (loader, synthetic generator, model evaluation, every CLI command);
+/// parsed from `thumos14` / `thumos` and `activitynet` / `activitynet13` / `anet`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DatasetKind {
     /// THUMOS14: 20 classes; train on `validation` (or `train`), test on `test`.
     Thumos14,
     /// ActivityNet1.3: 200 classes; train on `training` (or `train`), test on `validation` (or
     /// `val`).
+    #[serde(alias = "ActivityNet")]
     ActivityNet13,
 }
 
@@ -82,6 +86,33 @@ impl std::str::FromStr for DatasetKind {
 }
 
 impl DatasetKind {
+    /// The benchmark's built-in class list (THUMOS14's 20 in the public code's order,
+    /// ActivityNet1.3's 200).
+    pub fn classes(self) -> maan_eval::annotations::ClassList {
+        match self {
+            DatasetKind::Thumos14 => maan_eval::annotations::ClassList::thumos14(),
+            DatasetKind::ActivityNet13 => maan_eval::annotations::ClassList::activitynet13(),
+        }
+    }
+
+    /// The tIoU thresholds of the benchmark's detection mAP (THUMOS14 0.1:0.1:0.9,
+    /// ActivityNet1.3 0.5:0.05:0.95).
+    pub fn tiou_thresholds(self) -> Vec<f64> {
+        match self {
+            DatasetKind::Thumos14 => maan_eval::eval::thumos14_tiou_thresholds(),
+            DatasetKind::ActivityNet13 => maan_eval::eval::activitynet_tiou_thresholds(),
+        }
+    }
+
+    /// The annotation subset of the official test videos (THUMOS14 `test`, ActivityNet1.3
+    /// `validation`).
+    pub fn official_test_subset(self) -> &'static str {
+        match self {
+            DatasetKind::Thumos14 => "test",
+            DatasetKind::ActivityNet13 => "validation",
+        }
+    }
+
     /// Whether an annotation subset name holds training videos for this benchmark.
     pub fn is_train_subset(self, subset: &str) -> bool {
         match self {

@@ -1,7 +1,8 @@
 //! I3D feature datasets for weakly-supervised temporal action localization (WTAL): THUMOS14 and
 //! ActivityNet1.3 laid out as the public code lays them out, validation of every file, snippet
-//! timing, the paper's training-time sampling, Burn batches and data loaders, and a synthetic
-//! benchmark shaped like the real ones.
+//! timing, the paper's training-time sampling and batching, and a synthetic benchmark shaped
+//! like the real ones. The crate holds no tensors and chooses no backend: batches are host
+//! arrays that a model crate uploads.
 //!
 //! # Reading a dataset
 //!
@@ -33,7 +34,7 @@
 //! THUMOS14 (20, public-code order) or ActivityNet1.3 (200) list. Videos may have several labels.
 //!
 //! **One stream.** The loaders always read both streams. A [`Video`] built by hand may have
-//! `flow: None` and `flow_dim == 0`; its batches then carry `flow` equal to `rgb`.
+//! `flow: None` and `flow_dim == 0`; its batches then carry an empty `flow`.
 //!
 //! # Validation
 //!
@@ -56,23 +57,25 @@
 //! Training samples `T` snippets per video with [`sampling::random_perturb`] (the paper's
 //! "divide the video uniformly into T segments and sample one random snippet from each", with
 //! the public code's inclusive bound and repeats for videos shorter than T); test time uses
-//! every snippet ([`video_batch`]).
+//! every snippet ([`TrainItem::whole`]).
 //!
 //! # Batches
 //!
-//! [`Batch`] `{ rgb, flow: [B, T, D], mask: [B, T], labels: [B, C], ids }` is built by
-//! [`WtalBatcher`] (a Burn `Batcher`) from [`TrainItem`]s of a [`TrainDataset`] (a Burn
-//! `Dataset` sampling deterministically from seed, epoch and index); [`train_loader`] wires
-//! them into Burn's shuffling, multi-threaded `DataLoader`.
+//! Training has one data path, [`Sampler`]: iteration `i`'s batch (which videos, in which
+//! epoch permutation, which `T` snippets of each) is a pure function of the seed and `i`, so a
+//! resumed run sees the batches an uninterrupted one sees. [`Sampler::batch`] gathers it into
+//! a [`HostBatch`] `{ rgb: [B, T, D_rgb], flow: [B, T, D_flow], mask: [B, T], labels: [B, C] }`
+//! of row-major host arrays (zero-padded, `mask = false` on padding); `maan-model` gathers the
+//! next batches on a background thread and uploads them on the training thread.
 //!
 //! # The synthetic benchmark
 //!
 //! [`synth::generate`] writes a layout-A dataset that loads through the same code as real data.
-//! `Like::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json` restricted to
+//! `DatasetKind::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json` restricted to
 //! the 200 + 210 videos of the split files: 132,887 snippets per stream at 0.64 s, 6,318
 //! instances, written verbatim to `gt.json`; 67 of them start after their video's `duration`,
 //! carry no signal, and draw a loader warning each, as they would with the real features);
-//! `Like::ActivityNet` draws videos (default 1000, two thirds train) with durations uniform in
+//! `DatasetKind::ActivityNet13` draws videos (default 1000, two thirds train) with durations uniform in
 //! 20–220 s, one of the 200 classes each, 1, 2 or 3 instances with probabilities 0.65 / 0.25 /
 //! 0.10 (mean 1.45) covering together 30–90 % of the video.
 //!
@@ -133,7 +136,7 @@ pub mod synth;
 pub mod timing;
 pub mod unlabelled;
 
-pub use batch::{stack, train_loader, video_batch, Batch, TrainDataset, TrainItem, WtalBatcher};
+pub use batch::{HostBatch, Sampler, TrainItem};
 pub use error::{DatasetError, Problem, ProblemKind, Severity};
 pub use layout::{detect_layout, DatasetKind, Layout, Split, ACTIVITYNET_JSON};
 pub use loader::{inspect, InspectReport, LengthStats, LoadOptions, Video, WtalDataset};
@@ -142,14 +145,9 @@ pub use timing::SnippetTiming;
 pub use unlabelled::{read_unlabelled, StreamDims};
 
 #[cfg(test)]
-pub(crate) type TestBackend = burn::backend::NdArray;
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
-
-    use burn::data::dataset::Dataset;
 
     fn video(id: &str, len: usize, labels: Vec<usize>) -> Arc<Video> {
         let rgb: Vec<f32> = (0..len * 3).map(|i| i as f32).collect();
@@ -168,113 +166,100 @@ mod tests {
         })
     }
 
+    /// Stacking pads shorter items with zeros and `mask = false`, keeps rows in order, and
+    /// writes multi-hot labels.
     #[test]
     fn batch_shapes_and_padding() {
-        let dev = Default::default();
         let a = TrainItem::whole(&video("a", 4, vec![1]));
         let b = TrainItem::whole(&video("b", 2, vec![0, 4]));
-        let batch: Batch<TestBackend> = stack(&[a, b], &dev);
-        assert_eq!(batch.rgb.dims(), [2, 4, 3]);
-        assert_eq!(batch.flow.dims(), [2, 4, 2]);
-        assert_eq!(batch.mask.dims(), [2, 4]);
-        assert_eq!(batch.labels.dims(), [2, 5]);
-        assert_eq!(batch.ids, vec!["a", "b"]);
-        let mask: Vec<bool> = batch.mask.into_data().to_vec().unwrap();
-        assert_eq!(mask, vec![true, true, true, true, true, true, false, false]);
-        let labels: Vec<f32> = batch.labels.into_data().to_vec().unwrap();
-        assert_eq!(labels, vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 1.]);
-        let rgb: Vec<f32> = batch.rgb.into_data().to_vec().unwrap();
+        let batch = HostBatch::stack(&[a, b]);
+        assert_eq!((batch.batch, batch.time), (2, 4));
         assert_eq!(
-            &rgb[..12],
+            (batch.rgb_dim, batch.flow_dim, batch.num_classes),
+            (3, 2, 5)
+        );
+        assert_eq!(batch.rgb.len(), 2 * 4 * 3);
+        assert_eq!(batch.flow.len(), 2 * 4 * 2);
+        assert_eq!(batch.ids, vec!["a", "b"]);
+        assert_eq!(
+            batch.mask,
+            vec![true, true, true, true, true, true, false, false]
+        );
+        assert_eq!(batch.labels, vec![0., 1., 0., 0., 0., 1., 0., 0., 0., 1.]);
+        assert_eq!(
+            &batch.rgb[..12],
             &(0..12).map(|i| i as f32).collect::<Vec<_>>()[..]
         );
-        assert_eq!(&rgb[12..18], &[0., 1., 2., 3., 4., 5.]);
-        assert_eq!(&rgb[18..], &[0.0; 6]); // padding
-        let flow: Vec<f32> = batch.flow.into_data().to_vec().unwrap();
-        assert_eq!(&flow[8..12], &[0., -1., -2., -3.]);
+        assert_eq!(&batch.rgb[12..18], &[0., 1., 2., 3., 4., 5.]);
+        assert_eq!(&batch.rgb[18..], &[0.0; 6]); // padding
+        assert_eq!(&batch.flow[8..12], &[0., -1., -2., -3.]);
     }
 
+    /// A video without flow gives items and batches with an empty flow array.
     #[test]
-    fn video_batch_is_whole_video() {
-        let v = video("a", 7, vec![2]);
-        let b: Batch<TestBackend> = video_batch(&v, &Default::default());
-        assert_eq!(b.rgb.dims(), [1, 7, 3]);
-        assert_eq!(b.flow.dims(), [1, 7, 2]);
-        let mask: Vec<bool> = b.mask.into_data().to_vec().unwrap();
-        assert!(mask.iter().all(|&m| m));
-    }
-
-    #[test]
-    fn single_stream_flow_equals_rgb() {
+    fn single_stream_batches_have_no_flow() {
         let mut v = (*video("a", 3, vec![])).clone();
         v.flow = None;
         v.flow_dim = 0;
-        let b: Batch<TestBackend> = video_batch(&v, &Default::default());
-        assert_eq!(b.flow.dims(), [1, 3, 3]);
-        let (r, f): (Vec<f32>, Vec<f32>) = (
-            b.rgb.into_data().to_vec().unwrap(),
-            b.flow.into_data().to_vec().unwrap(),
-        );
-        assert_eq!(r, f);
+        let b = HostBatch::stack(&[TrainItem::whole(&v)]);
+        assert_eq!(b.flow_dim, 0);
+        assert!(b.flow.is_empty());
+        assert_eq!(b.rgb.len(), 9);
     }
 
+    /// An item is a pure function of (seed, epoch, video): two samplers agree, epochs differ,
+    /// rows are the sampled snippets, and short videos repeat snippets to reach T.
     #[test]
-    fn train_dataset_epochs_are_deterministic() {
+    fn items_are_a_function_of_seed_epoch_and_video() {
         let videos = vec![video("a", 100, vec![1]), video("b", 7, vec![2])];
-        let d1 = TrainDataset::new(videos.clone(), 20, 42);
-        let d2 = TrainDataset::new(videos, 20, 42);
-        let e0 = d1.get(0).unwrap();
-        let e1 = d1.get(0).unwrap();
-        assert_eq!(e0, d2.sample(0, 0).unwrap());
-        assert_eq!(e1, d2.sample(0, 1).unwrap());
+        let s1 = Sampler::new(videos.clone(), 2, 20, 42);
+        let s2 = Sampler::new(videos, 2, 20, 42);
+        let e0 = s1.item(0, 0).unwrap();
+        let e1 = s1.item(0, 1).unwrap();
+        assert_eq!(e0, s2.item(0, 0).unwrap());
+        assert_eq!(e1, s2.item(0, 1).unwrap());
         assert_ne!(e0.indices, e1.indices);
         assert_eq!(e0.len, 20);
         assert_eq!(e0.rgb.len(), 60);
-        // Rows are the sampled snippets.
         let t = e0.indices[5];
         assert_eq!(
             &e0.rgb[15..18],
             &[(3 * t) as f32, (3 * t + 1) as f32, (3 * t + 2) as f32]
         );
-        // Short video: 20 indices with repeats, all < 7.
-        let s = d1.get(1).unwrap();
+        let s = s1.item(1, 0).unwrap();
         assert_eq!(s.len, 20);
         assert!(s.indices.iter().all(|&i| i < 7));
-        assert!(d1.get(2).is_none());
-        assert_eq!(d1.len(), 2);
+        assert!(s1.item(2, 0).is_none());
+        assert_ne!(
+            Sampler::new(s1.videos().to_vec(), 2, 20, 43)
+                .item(0, 0)
+                .unwrap(),
+            e0
+        );
     }
 
+    /// Consecutive iterations visit every video exactly once per epoch (10 videos, batches of
+    /// 4: epochs straddle batches), and the batches are the same on every call.
     #[test]
-    fn loader_yields_every_video_once_per_epoch() {
+    fn sampler_visits_every_video_once_per_epoch() {
         let videos: Vec<_> = (0..10)
             .map(|i| video(&format!("v{i}"), 30 + i, vec![i % 5]))
             .collect();
-        for workers in [0, 2] {
-            let loader = train_loader::<TestBackend>(videos.clone(), 20, 4, 7, workers);
-            for _epoch in 0..2 {
-                let mut ids = Vec::new();
-                for b in loader.iter() {
-                    assert_eq!(b.rgb.dims()[1..], [20, 3]);
-                    assert_eq!(b.flow.dims()[1..], [20, 2]);
-                    let m: Vec<bool> = b.mask.into_data().to_vec().unwrap();
-                    assert!(m.iter().all(|&x| x));
-                    ids.extend(b.ids);
-                }
-                ids.sort();
-                let mut expect: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
-                expect.sort();
-                assert_eq!(ids, expect);
-            }
+        let sampler = Sampler::new(videos, 4, 20, 7);
+        let ids: Vec<String> = (0..5).flat_map(|it| sampler.batch(it).ids).collect();
+        for epoch in ids.chunks(10) {
+            let mut e = epoch.to_vec();
+            e.sort();
+            let mut expect: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+            expect.sort();
+            assert_eq!(e, expect);
         }
-        // Same seed, same batches (single thread).
-        let collect = || -> Vec<Vec<f32>> {
-            let l = train_loader::<TestBackend>(videos.clone(), 20, 4, 9, 0);
-            let mut out = Vec::new();
-            for _ in 0..2 {
-                out.extend(l.iter().map(|b| b.rgb.into_data().to_vec::<f32>().unwrap()));
-            }
-            out
-        };
-        assert_eq!(collect(), collect());
+        assert_ne!(ids[..10], ids[10..]);
+        for it in 0..5 {
+            let b = sampler.batch(it);
+            assert_eq!((b.batch, b.time), (4, 20));
+            assert!(b.mask.iter().all(|&m| m));
+            assert_eq!(b, sampler.batch(it));
+        }
     }
 }

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use maan_eval::annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 
@@ -425,10 +426,7 @@ fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
         None if dir.join("classes.txt").is_file() => {
             ClassList::from_path(&dir.join("classes.txt"))?
         }
-        None => match kind {
-            DatasetKind::Thumos14 => ClassList::thumos14(),
-            DatasetKind::ActivityNet13 => ClassList::activitynet13(),
-        },
+        None => kind.classes(),
     };
 
     let mut errors = Vec::new();
@@ -593,36 +591,21 @@ struct Ctx<'a> {
     opts: &'a LoadOptions,
 }
 
+/// Loads every job on a rayon pool of `num_threads` threads (0: rayon's global pool, one per
+/// core); outcomes come back in job order.
 fn run_jobs(jobs: &[Job], ctx: &Ctx<'_>, num_threads: usize) -> Vec<Outcome> {
-    let threads = if num_threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    } else {
-        num_threads
+    let load = || jobs.par_iter().map(|job| load_video(job, ctx)).collect();
+    if num_threads == 0 {
+        return load();
     }
-    .clamp(1, jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= jobs.len() {
-                    break;
-                }
-                let out = load_video(&jobs[i], ctx);
-                if let Ok(mut r) = results.lock() {
-                    r[i] = Some(out);
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| Outcome::Failed(Vec::new())))
-        .collect()
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(num_threads)
+        .build()
+    {
+        Ok(pool) => pool.install(load),
+        // No threads to be had: read in this one.
+        Err(_) => jobs.iter().map(|job| load_video(job, ctx)).collect(),
+    }
 }
 
 fn load_video(job: &Job, ctx: &Ctx<'_>) -> Outcome {

@@ -4,16 +4,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use maan_eval::annotations::{ClassList, GroundTruth};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 
 use crate::error::DatasetError;
-use crate::layout::Split;
+use crate::layout::{DatasetKind, Split};
 use crate::npy::{write_features, NpyDtype};
 use crate::sampling::mix_from;
 use crate::timing::SnippetTiming;
@@ -21,39 +20,6 @@ use crate::timing::SnippetTiming;
 const THUMOS_GT: &str = include_str!("../../../data/thumos14/gt.json");
 const THUMOS_SPLIT_TRAIN: &str = include_str!("../../../data/thumos14/split_train.txt");
 const THUMOS_SPLIT_TEST: &str = include_str!("../../../data/thumos14/split_test.txt");
-
-/// Which benchmark the synthetic data imitates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Like {
-    /// The real THUMOS14 annotations (`data/thumos14/gt.json` restricted to the 200 + 210 videos
-    /// of the split files): same videos, durations, classes, instances and splits.
-    Thumos14,
-    /// Videos drawn from ActivityNet1.3's statistics: 200 classes, one class per video, about 1.5
-    /// instances per video, instances covering much of the video.
-    ActivityNet,
-}
-
-impl std::fmt::Display for Like {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Like::Thumos14 => "thumos14",
-            Like::ActivityNet => "activitynet",
-        })
-    }
-}
-
-impl std::str::FromStr for Like {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "thumos14" | "thumos" => Ok(Like::Thumos14),
-            "activitynet" | "activitynet13" | "anet" => Ok(Like::ActivityNet),
-            other => Err(format!(
-                "unknown benchmark {other:?} (expected thumos14 or activitynet)"
-            )),
-        }
-    }
-}
 
 /// Amplitudes of one stream's patterns, in units of the background noise's standard deviation
 /// along the pattern's (unit) direction.
@@ -143,7 +109,7 @@ impl Default for SynthParams {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SynthConfig {
     /// The benchmark imitated.
-    pub like: Like,
+    pub like: DatasetKind,
     /// Feature dimension per stream.
     pub dim: usize,
     /// Seed: the output is a function of the whole configuration.
@@ -152,8 +118,8 @@ pub struct SynthConfig {
     pub dtype: NpyDtype,
     /// Snippet timing used to turn durations into snippet counts.
     pub timing: SnippetTiming,
-    /// Videos for [`Like::ActivityNet`] (two thirds train, one third test); for
-    /// [`Like::Thumos14`], `Some(n)` keeps only the first `n` videos of each split.
+    /// Videos for [`DatasetKind::ActivityNet13`] (two thirds train, one third test); for
+    /// [`DatasetKind::Thumos14`], `Some(n)` keeps only the first `n` videos of each split.
     pub num_videos: Option<usize>,
     /// The generative model's parameters.
     pub params: SynthParams,
@@ -169,7 +135,7 @@ pub const DEFAULT_ACTIVITYNET_VIDEOS: usize = 1000;
 impl Default for SynthConfig {
     fn default() -> Self {
         SynthConfig {
-            like: Like::Thumos14,
+            like: DatasetKind::Thumos14,
             dim: DEFAULT_DIM,
             seed: 0,
             dtype: NpyDtype::F32,
@@ -477,13 +443,10 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
         )));
     }
     cfg.timing.validate()?;
-    let classes = match cfg.like {
-        Like::Thumos14 => ClassList::thumos14(),
-        Like::ActivityNet => ClassList::activitynet13(),
-    };
+    let classes = cfg.like.classes();
     let plans = match cfg.like {
-        Like::Thumos14 => thumos_plans(cfg, &classes)?,
-        Like::ActivityNet => activitynet_plans(cfg, &classes),
+        DatasetKind::Thumos14 => thumos_plans(cfg, &classes)?,
+        DatasetKind::ActivityNet13 => activitynet_plans(cfg, &classes),
     };
     let mut prng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xB, 0));
     let pat_rgb = Patterns::new(&mut prng, classes.len(), cfg.dim, &cfg.params);
@@ -496,40 +459,17 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
         }
     }
 
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(plans.len().max(1));
-    let next = AtomicUsize::new(0);
-    let first_error: Mutex<Option<DatasetError>> = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= plans.len() {
-                    break;
-                }
-                let plan = &plans[i];
-                let mut rng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xC, i as u64));
-                let rgb = synth_stream(plan, &pat_rgb, &cfg.params.rgb, cfg, &mut rng);
-                let flow = synth_stream(plan, &pat_flow, &cfg.params.flow, cfg, &mut rng);
-                let dir = out.join("features").join(plan.split.name());
-                for (stream, data) in [("rgb", rgb), ("flow", flow)] {
-                    let p = dir.join(stream).join(format!("{}.npy", plan.id));
-                    if let Err(e) = write_features(&p, &data, plan.len, cfg.dim, cfg.dtype) {
-                        if let Ok(mut fe) = first_error.lock() {
-                            fe.get_or_insert(e);
-                        }
-                        next.store(plans.len(), Ordering::Relaxed);
-                        return;
-                    }
-                }
-            });
+    plans.par_iter().enumerate().try_for_each(|(i, plan)| {
+        let mut rng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xC, i as u64));
+        let rgb = synth_stream(plan, &pat_rgb, &cfg.params.rgb, cfg, &mut rng);
+        let flow = synth_stream(plan, &pat_flow, &cfg.params.flow, cfg, &mut rng);
+        let dir = out.join("features").join(plan.split.name());
+        for (stream, data) in [("rgb", rgb), ("flow", flow)] {
+            let p = dir.join(stream).join(format!("{}.npy", plan.id));
+            write_features(&p, &data, plan.len, cfg.dim, cfg.dtype)?;
         }
-    });
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
-    }
+        Ok::<(), DatasetError>(())
+    })?;
 
     let mut db = serde_json::Map::new();
     for p in &plans {

@@ -3,16 +3,16 @@
 use std::fs;
 use std::path::Path;
 
-use dataset::synth::{generate, Like, SynthConfig};
+use dataset::synth::{generate, SynthConfig};
 use dataset::{DatasetKind, Layout, LoadOptions, NpyDtype, WtalDataset};
 use maan_eval::annotations::GroundTruth;
 
-fn tiny(like: Like, seed: u64) -> SynthConfig {
+fn tiny(like: DatasetKind, seed: u64) -> SynthConfig {
     SynthConfig {
         like,
         dim: 8,
         seed,
-        num_videos: Some(if like == Like::Thumos14 { 4 } else { 12 }),
+        num_videos: Some(if like == DatasetKind::Thumos14 { 4 } else { 12 }),
         ..Default::default()
     }
 }
@@ -40,7 +40,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn thumos_like_loads_through_the_real_loader() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = generate(dir.path(), &tiny(Like::Thumos14, 1)).unwrap();
+    let summary = generate(dir.path(), &tiny(DatasetKind::Thumos14, 1)).unwrap();
     assert_eq!(summary.videos, (4, 4));
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
     assert_eq!(ds.layout, Layout::A);
@@ -84,7 +84,7 @@ fn thumos_like_loads_through_the_real_loader() {
 #[test]
 fn activitynet_like_loads() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = generate(dir.path(), &tiny(Like::ActivityNet, 2)).unwrap();
+    let summary = generate(dir.path(), &tiny(DatasetKind::ActivityNet13, 2)).unwrap();
     assert_eq!(summary.videos, (8, 4));
     assert_eq!(summary.classes, 200);
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
@@ -111,16 +111,16 @@ fn deterministic_for_a_seed() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    generate(a.path(), &tiny(Like::Thumos14, 7)).unwrap();
-    generate(b.path(), &tiny(Like::Thumos14, 7)).unwrap();
-    generate(c.path(), &tiny(Like::Thumos14, 8)).unwrap();
+    generate(a.path(), &tiny(DatasetKind::Thumos14, 7)).unwrap();
+    generate(b.path(), &tiny(DatasetKind::Thumos14, 7)).unwrap();
+    generate(c.path(), &tiny(DatasetKind::Thumos14, 8)).unwrap();
     let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
     assert_eq!(fa, fb);
     assert_eq!(fa.len(), fc.len());
     assert_ne!(fa, fc);
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    generate(a.path(), &tiny(Like::ActivityNet, 3)).unwrap();
-    generate(b.path(), &tiny(Like::ActivityNet, 3)).unwrap();
+    generate(a.path(), &tiny(DatasetKind::ActivityNet13, 3)).unwrap();
+    generate(b.path(), &tiny(DatasetKind::ActivityNet13, 3)).unwrap();
     assert_eq!(files(a.path()), files(b.path()));
 }
 
@@ -129,7 +129,7 @@ fn f16_output_loads() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = SynthConfig {
         dtype: NpyDtype::F16,
-        ..tiny(Like::Thumos14, 1)
+        ..tiny(DatasetKind::Thumos14, 1)
     };
     let s = generate(dir.path(), &cfg).unwrap();
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
@@ -143,7 +143,7 @@ fn zero_dim_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = SynthConfig {
         dim: 0,
-        ..tiny(Like::Thumos14, 1)
+        ..tiny(DatasetKind::Thumos14, 1)
     };
     assert!(generate(dir.path(), &cfg)
         .unwrap_err()
@@ -159,7 +159,7 @@ fn instances_carry_a_core_and_weaker_parts() {
     let cfg = SynthConfig {
         dim: 64,
         num_videos: Some(40),
-        ..tiny(Like::Thumos14, 5)
+        ..tiny(DatasetKind::Thumos14, 5)
     };
     generate(dir.path(), &cfg).unwrap();
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();

@@ -39,6 +39,18 @@ pub struct BackendOpts {
     pub device: usize,
 }
 
+impl Default for BackendOpts {
+    /// [`DEFAULT_BACKEND`], device 0 (what the flags give when absent).
+    fn default() -> Self {
+        let backend = <BackendArg as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .find(|b| b.name() == DEFAULT_BACKEND)
+            .unwrap_or(BackendArg::Wgpu);
+        BackendOpts { backend, device: 0 }
+    }
+}
+
 impl BackendOpts {
     /// Runs `job` on the chosen backend and device (see [`run_on`]).
     pub fn run<J: BackendJob>(self, job: J) -> Result<J::Output> {

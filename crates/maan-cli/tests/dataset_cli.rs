@@ -333,7 +333,7 @@ fn synth_then_inspect() {
     let o = synth(
         &out,
         &[
-            "--like",
+            "--dataset",
             "activitynet",
             "--dim",
             "4",

@@ -886,7 +886,7 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
     ok(&maan(
         &[
             "synth",
-            "--like",
+            "--dataset",
             "activitynet",
             "--out",
             "anet",

@@ -2,11 +2,9 @@
 //! classification mAP, through `maan-eval`.
 
 use burn::tensor::backend::Backend;
-use dataset::{DatasetKind, WtalDataset};
+use dataset::WtalDataset;
 use maan_eval::detections::DetectionFile;
-use maan_eval::eval::{
-    activitynet_tiou_thresholds, classification_map, detection_map, thumos14_tiou_thresholds,
-};
+use maan_eval::eval::{classification_map, detection_map};
 use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
@@ -87,15 +85,6 @@ pub struct BestMetrics {
     pub iteration: usize,
 }
 
-/// The tIoU thresholds of a dataset's protocol (0.1:0.1:0.9 for THUMOS14, 0.5:0.05:0.95 for
-/// ActivityNet1.3).
-pub fn tiou_thresholds(kind: DatasetKind) -> Vec<f64> {
-    match kind {
-        DatasetKind::ActivityNet13 => activitynet_tiou_thresholds(),
-        _ => thumos14_tiou_thresholds(),
-    }
-}
-
 /// Scores a detection file and video-level probabilities against the test split of `data`.
 pub fn score(
     data: &WtalDataset,
@@ -117,7 +106,7 @@ pub fn score(
             "{dropped} detections of classes absent from the test ground truth were not scored"
         ));
     }
-    let tious = tiou_thresholds(data.kind);
+    let tious = data.kind.tiou_thresholds();
     let (map, average_map) = if filtered.num_detections() == 0 {
         warnings.push("no detections: mAP is 0".into());
         (vec![0.0; tious.len()], 0.0)

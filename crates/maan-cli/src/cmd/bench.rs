@@ -22,7 +22,7 @@ use maa_core::Aggregator;
 use maan_model::infer::{detections, localize_preset, run_videos_with, Batching};
 use maan_model::optim::{BurnAdam, FlatAdam};
 use maan_model::toy::{toy_dataset, ToyConfig};
-use maan_model::train::{fit_config, Sampler};
+use maan_model::train::fit_config;
 use maan_model::NoObserver;
 use maan_model::StreamModel;
 use maan_model::{StreamModelConfig, Streams, TrainConfig, Trainer};
@@ -214,7 +214,7 @@ impl BackendJob for TrainBenchJob<'_> {
             .with_num_segments(a.segments)
             .with_eval_every(0);
         let config = fit_config(&config, &data)?;
-        let sampler = Sampler::new(&config, data.train.clone());
+        let sampler = config.sampler(data.train.clone());
         let mut trainer = Trainer::<B>::new(config.clone(), &data, None, device.clone())?;
 
         // End to end through Trainer::step, as the training loop runs it (batch gathered on
@@ -304,7 +304,7 @@ impl BackendJob for TrainBenchJob<'_> {
 /// iterations on a fresh model (after 5 untimed ones), each phase synchronised.
 fn profile<B: AutodiffBackend>(
     config: &TrainConfig,
-    sampler: &Sampler,
+    sampler: &dataset::Sampler,
     device: &B::Device,
     n: usize,
     mut optimizer_step: impl FnMut(f64, StreamModel<B>, GradientsParams) -> StreamModel<B>,

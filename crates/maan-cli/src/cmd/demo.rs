@@ -6,15 +6,14 @@
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
-use clap::Parser;
+use anyhow::Result;
+use dataset::DatasetKind;
 use maan_eval::annotations::GroundTruth;
 
 use crate::backend::BackendOpts;
-use crate::cmd::plot::{class_list, plot_video};
-use crate::cmd::test::TestArgs;
-use crate::cmd::train::{DatasetArg, LocalizeOpts, ProposalScoreArg, TrainArgs};
-use dataset::synth::Like;
+use crate::cmd::plot::plot_video;
+use crate::cmd::test::{TestArgs, WhichArg};
+use crate::cmd::train::{ensure_synthetic, DataOpts, LocalizeOpts, TrainArgs};
 
 /// Arguments of `maan demo`.
 #[derive(Debug, clap::Args)]
@@ -28,9 +27,9 @@ pub struct DemoArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Benchmark the synthetic data imitates.
-    #[arg(long, value_enum, default_value = "thumos14")]
-    pub dataset: DatasetArg,
+    /// Benchmark the synthetic data imitates: thumos14 or activitynet.
+    #[arg(long, default_value = "thumos14", value_name = "thumos14|activitynet")]
+    pub dataset: DatasetKind,
     /// Synthetic dataset folder (generated on first use) [default: data/synthetic/<dataset>
     /// inside the maan-rs repository, else $MAAN_DATA_DIR/synthetic/<dataset>, else
     /// ~/.local/share/maan/synthetic/<dataset>].
@@ -44,18 +43,6 @@ pub struct DemoArgs {
     pub output: Option<PathBuf>,
 }
 
-#[derive(Parser)]
-struct TrainCli {
-    #[command(flatten)]
-    args: TrainArgs,
-}
-
-#[derive(Parser)]
-struct TestCli {
-    #[command(flatten)]
-    args: TestArgs,
-}
-
 /// Runs `maan demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
     let start = Instant::now();
@@ -66,103 +53,50 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .unwrap_or(0);
         PathBuf::from(format!("runs/demo-{secs}"))
     });
-    let (like, dataset_name) = match args.dataset {
-        DatasetArg::Thumos14 => (Like::Thumos14, "thumos14"),
-        DatasetArg::Activitynet => (Like::ActivityNet, "activitynet"),
-    };
     let data_path = args
         .data_dir
         .clone()
-        .unwrap_or_else(|| crate::cmd::builtin_data_dir(dataset_name));
-    let data_dir = data_path.display().to_string();
+        .unwrap_or_else(|| crate::cmd::builtin_data_dir(args.dataset));
     // Fail at once on a missing GPU, before generating data or training.
     args.backend.check()?;
-    // Localization flags, passed on to `train` (saved in the run) and so to `test`.
-    let mut localize_flags: Vec<String> = Vec::new();
-    if let Some(k) = args.localize.cas_smoothing {
-        localize_flags.extend(["--cas-smoothing".into(), k.to_string()]);
-    }
-    if let Some(score) = args.localize.proposal_score {
-        let name = match score {
-            ProposalScoreArg::Mean => "mean",
-            ProposalScoreArg::OuterInner => "outer-inner",
-        };
-        localize_flags.extend(["--proposal-score".into(), name.into()]);
-    }
-    let run = run_dir.display().to_string();
-    let backend = args.backend.backend.name();
-    let device = args.backend.device.to_string();
+    let data = DataOpts {
+        data_dir: Some(data_path.clone()),
+        dataset: Some(args.dataset),
+        load: Default::default(),
+    };
 
-    eprintln!("[1/3] training MAAN (RGB and flow streams) -> {run}");
-    let iterations = args.iterations.to_string();
-    let seed = args.seed.to_string();
-    let eval_every = args.iterations.to_string();
-    let mut train_argv: Vec<String> = [
-        "train",
-        "--dataset",
-        dataset_name,
-        "--data-dir",
-        &data_dir,
-        "--backend",
-        backend,
-        "--device",
-        &device,
-        "--iterations",
-        &iterations,
-        "--seed",
-        &seed,
-        "--eval-every",
-        &eval_every,
-        "--output",
-        &run,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    train_argv.extend(localize_flags);
-    let train = TrainCli::try_parse_from(train_argv)
-        .context("building the train arguments")?
-        .args;
-    if !data_path.join("gt.json").is_file() {
-        eprintln!("generating the synthetic {like}-shaped dataset in {data_dir} (first use)...");
-        let cfg = dataset::synth::SynthConfig {
-            like,
-            ..Default::default()
-        };
-        dataset::synth::generate(&data_path, &cfg)
-            .with_context(|| format!("generating the synthetic dataset in {data_dir}"))?;
-    }
-    crate::cmd::train::run(train)?;
+    eprintln!(
+        "[1/3] training MAAN (RGB and flow streams) -> {}",
+        run_dir.display()
+    );
+    ensure_synthetic(&data_path, args.dataset, "")?;
+    crate::cmd::train::run(TrainArgs {
+        data: data.clone(),
+        backend: args.backend,
+        iterations: Some(args.iterations),
+        seed: Some(args.seed),
+        eval_every: Some(args.iterations),
+        output: Some(run_dir.clone()),
+        // Saved in the run, and so used by `test` below.
+        localize: args.localize.clone(),
+        ..TrainArgs::default()
+    })?;
 
     eprintln!("[2/3] testing on every test video");
-    let detections = run_dir.join("detections.json");
     let cas_dir = run_dir.join("cas");
-    let test = TestCli::try_parse_from([
-        "test",
-        "--dataset",
-        dataset_name,
-        "--data-dir",
-        &data_dir,
-        "--backend",
-        backend,
-        "--device",
-        &device,
-        "--checkpoint",
-        &run,
-        "--which",
-        "last",
-        "--detections",
-        &detections.display().to_string(),
-        "--cas-dir",
-        &cas_dir.display().to_string(),
-    ])
-    .context("building the test arguments")?
-    .args;
-    crate::cmd::test::run(test)?;
+    crate::cmd::test::run(TestArgs {
+        data,
+        checkpoint: run_dir.clone(),
+        which: WhichArg::Last,
+        detections: run_dir.join("detections.json"),
+        cas_dir: Some(cas_dir.clone()),
+        localize: LocalizeOpts::default(),
+        backend: args.backend,
+    })?;
 
     eprintln!("[3/3] plotting the CAS of a test video (the paper's Figure 5)");
     let gt = GroundTruth::from_path(&data_path.join("gt.json"))?;
-    let classes = class_list(dataset_name)?;
+    let classes = args.dataset.classes();
     // Prefer a HammerThrow video, as in the paper's figure; else any annotated test video.
     let annotated = |label: Option<&str>| {
         gt.videos
@@ -199,8 +133,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         None => eprintln!("no annotated test video with a CAS: no plot"),
     }
     eprintln!(
-        "demo done in {:.0} s; results in {run} (detections.json, cas/, plots/, metrics)",
-        start.elapsed().as_secs_f64()
+        "demo done in {:.0} s; results in {} (detections.json, cas/, plots/, metrics)",
+        start.elapsed().as_secs_f64(),
+        run_dir.display()
     );
     Ok(())
 }

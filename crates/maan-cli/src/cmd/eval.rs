@@ -9,21 +9,11 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use maan_eval::eval::{
-    activitynet_tiou_thresholds, thumos14_tiou_thresholds, THUMOS14_REPORTED_AVERAGE,
-};
+use dataset::DatasetKind;
+use maan_eval::eval::THUMOS14_REPORTED_AVERAGE;
 use maan_eval::{
     detection_map, parse_tiou_range, ClassList, DetectionFile, DetectionReport, GroundTruth,
 };
-
-/// Which benchmark the files belong to; sets the default subset and tIoU thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EvalDataset {
-    /// THUMOS14: subset `test`, tIoU 0.1:0.9:0.1, and the 0.1:0.7 average papers report.
-    Thumos14,
-    /// ActivityNet1.3: subset `validation`, tIoU 0.5:0.95:0.05.
-    Activitynet,
-}
 
 /// Arguments of `maan eval`.
 #[derive(Debug, clap::Args)]
@@ -40,8 +30,8 @@ pub struct EvalArgs {
 
     /// Dataset, which sets the defaults of --subset and --tiou
     /// [default: inferred: thumos14 if every ground-truth label is a THUMOS14 class, else activitynet].
-    #[arg(long, value_enum)]
-    pub dataset: Option<EvalDataset>,
+    #[arg(long, value_name = "thumos14|activitynet")]
+    pub dataset: Option<DatasetKind>,
 
     /// Ground-truth subset to evaluate on [default: `test` for thumos14, `validation` for activitynet].
     #[arg(long)]
@@ -68,13 +58,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let gt_all = GroundTruth::from_path(&args.ground_truth)
         .with_context(|| format!("reading the ground truth {gt_name}"))?;
     let dataset = args.dataset.unwrap_or_else(|| infer_dataset(&gt_all));
-    let subset = args.subset.clone().unwrap_or_else(|| {
-        match dataset {
-            EvalDataset::Thumos14 => "test",
-            EvalDataset::Activitynet => "validation",
-        }
-        .to_string()
-    });
+    let subset = args
+        .subset
+        .clone()
+        .unwrap_or_else(|| dataset.official_test_subset().to_string());
     let gt = gt_all.subset(&subset);
     if gt.num_segments() == 0 {
         let present: Vec<String> = gt_all
@@ -91,10 +78,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let thresholds = match &args.tiou {
         Some(spec) => parse_tiou_range(spec).context("parsing --tiou")?,
-        None => match dataset {
-            EvalDataset::Thumos14 => thumos14_tiou_thresholds(),
-            EvalDataset::Activitynet => activitynet_tiou_thresholds(),
-        },
+        None => dataset.tiou_thresholds(),
     };
     let det = DetectionFile::from_path(&args.detections)
         .with_context(|| format!("reading the detections {det_name}"))?;
@@ -131,18 +115,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 /// THUMOS14 when every label of the ground truth is a THUMOS14 class, ActivityNet otherwise.
-fn infer_dataset(gt: &GroundTruth) -> EvalDataset {
+fn infer_dataset(gt: &GroundTruth) -> DatasetKind {
     let thumos = ClassList::thumos14();
     let labels = gt.labels();
     if !labels.is_empty() && labels.iter().all(|l| thumos.index_of(l).is_some()) {
-        EvalDataset::Thumos14
+        DatasetKind::Thumos14
     } else {
-        EvalDataset::Activitynet
+        DatasetKind::ActivityNet13
     }
 }
 
 /// tIoU / mAP table with the averages, mAP in percent.
-fn summary_table(report: &DetectionReport, dataset: EvalDataset) -> String {
+fn summary_table(report: &DetectionReport, dataset: DatasetKind) -> String {
     let mut rows: Vec<(String, f64)> = report
         .tiou_thresholds
         .iter()
@@ -154,7 +138,7 @@ fn summary_table(report: &DetectionReport, dataset: EvalDataset) -> String {
         report.tiou_thresholds.last().copied().unwrap_or(0.0),
     );
     rows.push((format!("avg {first:.2}:{last:.2}"), report.average_map));
-    if dataset == EvalDataset::Thumos14 {
+    if dataset == DatasetKind::Thumos14 {
         let (lo, hi) = THUMOS14_REPORTED_AVERAGE;
         // Only when it differs from the full average and spans several thresholds.
         let inside = report

@@ -16,8 +16,9 @@ pub struct InspectArgs {
     /// (activity_net.v1-3.min.json with v_<id>.npy features).
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// Benchmark: thumos14 or activitynet13. [default: inferred from the layout and labels]
-    #[arg(long)]
+    /// Benchmark: thumos14 or activitynet (`--kind` is an older name of this flag). [default:
+    /// inferred from the layout and labels]
+    #[arg(long = "dataset", alias = "kind", value_name = "thumos14|activitynet")]
     pub kind: Option<DatasetKind>,
     /// How to read it.
     #[command(flatten)]

@@ -41,10 +41,9 @@ pub struct PlotArgs {
 
 /// Loads a class list by preset name or path.
 pub fn class_list(spec: &str) -> Result<ClassList> {
-    Ok(match spec {
-        "thumos14" | "thumos" => ClassList::thumos14(),
-        "activitynet" | "activitynet13" | "anet" => ClassList::activitynet13(),
-        path => ClassList::from_path(Path::new(path))?,
+    Ok(match spec.parse::<dataset::DatasetKind>() {
+        Ok(kind) => kind.classes(),
+        Err(_) => ClassList::from_path(Path::new(spec))?,
     })
 }
 

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dataset::synth::{generate, Like, SynthConfig, SynthParams, DEFAULT_DIM};
-use dataset::{NpyDtype, SnippetTiming};
+use dataset::synth::{generate, SynthConfig, SynthParams, DEFAULT_DIM};
+use dataset::{DatasetKind, NpyDtype, SnippetTiming};
 
 /// Arguments of `maan synth`.
 #[derive(Debug, clap::Args)]
@@ -14,8 +14,14 @@ pub struct SynthArgs {
     pub out: PathBuf,
     /// Benchmark to imitate: thumos14 (the real annotations: same videos, durations, classes,
     /// instances, splits) or activitynet (videos drawn from ActivityNet1.3's statistics).
-    #[arg(long, default_value = "thumos14")]
-    pub like: Like,
+    /// (`--like` is an older name of this flag.)
+    #[arg(
+        long = "dataset",
+        alias = "like",
+        default_value = "thumos14",
+        value_name = "thumos14|activitynet"
+    )]
+    pub like: DatasetKind,
     /// Feature dimension per stream.
     #[arg(long, default_value_t = DEFAULT_DIM)]
     pub dim: usize,

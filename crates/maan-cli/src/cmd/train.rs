@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
-use dataset::synth::{generate, Like, SynthConfig};
+use dataset::synth::{generate, SynthConfig};
 use dataset::{DatasetKind, WtalDataset};
 use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
@@ -19,16 +19,6 @@ use maan_model::{
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
-
-/// Benchmark imitated by the data (picks the loader's class list, the localization preset
-/// and the built-in synthetic dataset).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DatasetArg {
-    /// THUMOS14 (20 classes; tIoU 0.1:0.1:0.9).
-    Thumos14,
-    /// ActivityNet1.3 (200 classes; tIoU 0.5:0.05:0.95).
-    Activitynet,
-}
 
 /// Which streams to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,7 +32,7 @@ pub enum StreamsArg {
 }
 
 /// `--data-dir` and `--dataset`, shared by `train`, `test` and `experiment`.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DataOpts {
     /// Dataset directory (layout A, B or ActivityNet). Without it, the built-in synthetic
     /// dataset is used, generated on first use: data/synthetic/<dataset> inside the maan-rs
@@ -50,10 +40,12 @@ pub struct DataOpts {
     /// ~/.local/share/maan/synthetic/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Benchmark the data follows [default: thumos14; for an existing run (`test`, `train
-    /// --resume`), the run's].
-    #[arg(long, value_enum)]
-    pub dataset: Option<DatasetArg>,
+    /// Benchmark the data follows: thumos14 (20 classes; tIoU 0.1:0.1:0.9) or activitynet
+    /// (ActivityNet1.3: 200 classes; tIoU 0.5:0.05:0.95). It picks the class list, the
+    /// localization preset and the built-in synthetic dataset [default: thumos14; for an
+    /// existing run (`test`, `train --resume`), the run's].
+    #[arg(long, value_name = "thumos14|activitynet")]
+    pub dataset: Option<DatasetKind>,
     /// How to read it (the options of `maan inspect`).
     #[command(flatten)]
     pub load: super::common::LoadArgs,
@@ -64,7 +56,7 @@ impl DataOpts {
     pub fn load(&self) -> Result<WtalDataset> {
         load_data(
             self.data_dir.as_deref(),
-            self.dataset.unwrap_or(DatasetArg::Thumos14),
+            self.dataset.unwrap_or(DatasetKind::Thumos14),
             &self.load,
         )
     }
@@ -76,7 +68,6 @@ impl DataOpts {
         let data = match (&self.data_dir, &config.data) {
             (None, Some(run)) => {
                 if let Some(given) = self.dataset {
-                    let given = DatasetKind::from(given);
                     if given != run.kind {
                         bail!(
                             "--dataset {given}: the run was trained on {} data (in {})",
@@ -101,15 +92,6 @@ impl DataOpts {
             run.check_fits(&data, config.streams)?;
         }
         Ok(data)
-    }
-}
-
-impl From<DatasetArg> for DatasetKind {
-    fn from(d: DatasetArg) -> Self {
-        match d {
-            DatasetArg::Thumos14 => DatasetKind::Thumos14,
-            DatasetArg::Activitynet => DatasetKind::ActivityNet13,
-        }
     }
 }
 
@@ -201,7 +183,7 @@ pub fn describe_localize(cfg: &LocalizeConfig) -> String {
 }
 
 /// Arguments of `maan train`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct TrainArgs {
     /// Dataset.
     #[command(flatten)]
@@ -264,32 +246,14 @@ pub struct TrainArgs {
 /// Loads `--data-dir`, or the built-in synthetic dataset (generated on first use).
 pub fn load_data(
     data_dir: Option<&Path>,
-    dataset: DatasetArg,
+    kind: DatasetKind,
     load: &super::common::LoadArgs,
 ) -> Result<WtalDataset> {
-    let kind = DatasetKind::from(dataset);
     let dir = match data_dir {
         Some(d) => d.to_path_buf(),
         None => {
-            let (dir, like) = match dataset {
-                DatasetArg::Thumos14 => (super::builtin_data_dir("thumos14"), Like::Thumos14),
-                DatasetArg::Activitynet => {
-                    (super::builtin_data_dir("activitynet"), Like::ActivityNet)
-                }
-            };
-            if !dir.join("gt.json").is_file() {
-                eprintln!(
-                    "no --data-dir: generating the synthetic {like} dataset in {} (first use)...",
-                    dir.display()
-                );
-                let cfg = SynthConfig {
-                    like,
-                    ..SynthConfig::default()
-                };
-                generate(&dir, &cfg).with_context(|| {
-                    format!("generating the synthetic dataset in {}", dir.display())
-                })?;
-            }
+            let dir = super::builtin_data_dir(kind);
+            ensure_synthetic(&dir, kind, "no --data-dir: ")?;
             dir
         }
     };
@@ -300,6 +264,25 @@ pub fn load_data(
         bail!("{}: the training split has no videos", dir.display());
     }
     Ok(data)
+}
+
+/// Generates the built-in synthetic dataset shaped like `kind` in `dir` unless it is there
+/// (its `gt.json` exists); `why` starts the message saying so.
+pub fn ensure_synthetic(dir: &Path, kind: DatasetKind, why: &str) -> Result<()> {
+    if dir.join("gt.json").is_file() {
+        return Ok(());
+    }
+    eprintln!(
+        "{why}generating the synthetic {kind}-shaped dataset in {} (first use)...",
+        dir.display()
+    );
+    let cfg = SynthConfig {
+        like: kind,
+        ..SynthConfig::default()
+    };
+    generate(dir, &cfg)
+        .with_context(|| format!("generating the synthetic dataset in {}", dir.display()))?;
+    Ok(())
 }
 
 struct TrainJob {

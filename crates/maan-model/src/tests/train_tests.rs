@@ -11,7 +11,7 @@ use crate::evaluate::evaluate;
 use crate::infer::{run_videos, StreamKind};
 use crate::toy::{toy_dataset, ToyConfig};
 use crate::train::{
-    fit_config, load_models, NoObserver, Sampler, Streams, TrainConfig, TrainObserver, Trainer,
+    fit_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver, Trainer,
 };
 use crate::{StreamModelConfig, TestAutodiffBackend, TestBackend};
 
@@ -98,30 +98,28 @@ fn stpn_one_stream_learns() {
     assert!(m.classification_map > 0.8, "{m:?}");
 }
 
+/// The run's sampler takes its batch size, T and seed from the configuration (the sampling
+/// itself is tested in `dataset`).
 #[test]
-fn sampler_is_a_pure_function_of_seed_and_iteration() {
-    let _rng = super::rng_lock();
+fn config_sampler_uses_the_runs_batch_size_t_and_seed() {
     let data = toy_dataset(&ToyConfig {
         train_videos: 10,
         ..ToyConfig::default()
     });
-    let config = small_config(10).with_batch_size(4);
-    let a = Sampler::new(&config, data.train.clone());
-    let b = Sampler::new(&config, data.train.clone());
-    for it in [0usize, 7, 3, 2, 0] {
-        assert_eq!(a.batch(it), b.batch(it));
-    }
-    // Every epoch visits every video once: iterations 0..5 of batch 4 over 10 videos cover
-    // epochs 0 and 1.
-    let mut seen: Vec<_> = (0..5).flat_map(|it| a.indices(it)).collect();
-    seen.sort();
-    let expect: Vec<_> = (0..2u64)
-        .flat_map(|e| (0..10).map(move |i| (i, e)))
-        .collect();
-    let mut expect = expect;
-    expect.sort();
-    assert_eq!(seen, expect);
-    assert_eq!(a.batch(0).time, 20);
+    let config = small_config(10)
+        .with_batch_size(4)
+        .with_num_segments(7)
+        .with_seed(3);
+    let batch = config.sampler(data.train.clone()).batch(2);
+    assert_eq!((batch.batch, batch.time), (4, 7));
+    assert_eq!(
+        batch,
+        dataset::Sampler::new(data.train.clone(), 4, 7, 3).batch(2)
+    );
+    assert_ne!(
+        batch,
+        dataset::Sampler::new(data.train.clone(), 4, 7, 4).batch(2)
+    );
 }
 
 struct StopAt(usize, usize);

@@ -8,7 +8,7 @@
 //!    `i·batch_size .. (i+1)·batch_size` of an endless sequence of epochs, each a permutation
 //!    of the videos seeded by `(seed, epoch)`;
 //! 2. samples `T` snippets of each with `random_perturb` seeded by `(seed, epoch, video)`
-//!    ([`dataset::TrainDataset::sample`]);
+//!    ([`dataset::Sampler`], which gathers the [`HostBatch`]);
 //! 3. reseeds the backend with `(seed, iteration)` (only the Dropout aggregator draws from it);
 //! 4. runs forward, backward and an Adam step per stream ([`crate::optim::FlatAdam`]: Burn's
 //!    Adam over all of a stream's parameters at once, a handful of kernel launches instead of a
@@ -26,24 +26,24 @@
 //!
 //! The library never prints: progress goes to a [`TrainObserver`].
 
+mod config;
+mod run_dir;
+
+pub use config::{fit_config, RunData, Streams, TrainConfig};
+pub use run_dir::{load_config, load_models, StreamModels};
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::thread;
 
-use burn::config::Config;
 use burn::module::AutodiffModule;
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Bool, Tensor, TensorData};
-use dataset::{DatasetKind, Layout, SnippetTiming, TrainDataset, TrainItem, Video, WtalDataset};
+use burn::tensor::{Bool, ElementConversion as _, Tensor, TensorData};
+use dataset::{HostBatch, WtalDataset};
 use maan_eval::localize::LocalizeConfig;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{
     self, checkpoint_dir, load_module, read_state, record_from_bytes, record_to_bytes,
@@ -52,155 +52,9 @@ use crate::checkpoint::{
 use crate::error::{ModelError, Result as ModelResult};
 use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
 use crate::infer::{Batching, StreamKind};
-use crate::model::{StreamModel, StreamModelConfig};
+use crate::model::StreamModel;
 use crate::optim::{AdamRecord, FlatAdam};
-
-/// Which streams to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Streams {
-    /// RGB and flow, two models fused 0.5 / 0.5 at test time (the paper).
-    #[default]
-    Both,
-    /// RGB only (also the mode for single-stream features).
-    Rgb,
-    /// Flow only.
-    Flow,
-}
-
-impl Streams {
-    /// The streams, RGB first.
-    pub fn kinds(&self) -> Vec<StreamKind> {
-        match self {
-            Streams::Both => vec![StreamKind::Rgb, StreamKind::Flow],
-            Streams::Rgb => vec![StreamKind::Rgb],
-            Streams::Flow => vec![StreamKind::Flow],
-        }
-    }
-}
-
-/// Configuration of a training run. Defaults are the paper's where it gives one.
-#[derive(Config, Debug, PartialEq)]
-pub struct TrainConfig {
-    /// The model of each stream (its `feature_dim` and `num_classes` are set from the data).
-    pub model: StreamModelConfig,
-    /// Streams to train.
-    #[config(default = "Streams::Both")]
-    pub streams: Streams,
-    /// Number of training iterations (one Adam step per stream each). The paper does not
-    /// state it.
-    #[config(default = 5000)]
-    pub iterations: usize,
-    /// Videos per batch. The paper does not state it; 16 is the batch size of the public
-    /// WTAL code that follows STPN (BaSNet, UM, CoLA).
-    #[config(default = 16)]
-    pub batch_size: usize,
-    /// Snippets sampled per video while training (the paper's T = 20).
-    #[config(default = 20)]
-    pub num_segments: usize,
-    /// Adam learning rate (paper: 5e-4).
-    #[config(default = 5e-4)]
-    pub learning_rate: f64,
-    /// Seed of the initialisation, the sampling and the dropout masks.
-    #[config(default = 0)]
-    pub seed: u64,
-    /// Evaluate on the test split every this many iterations (0: only at the end).
-    #[config(default = 500)]
-    pub eval_every: usize,
-    /// Save the `last` checkpoint every this many iterations (0: only at the end).
-    #[config(default = 500)]
-    pub checkpoint_every: usize,
-    /// Read the loss back and report it every this many iterations (each read synchronises
-    /// the device).
-    #[config(default = 10)]
-    pub log_every: usize,
-    /// Weight of the RGB stream in the two-stream fusion (paper: 0.5).
-    #[config(default = 0.5)]
-    pub rgb_weight: f64,
-    /// Localization settings of the evaluations during training (and the default of `maan
-    /// test` for this run); `None`: the dataset's paper preset
-    /// ([`crate::infer::localize_preset`]).
-    pub localize: Option<LocalizeConfig>,
-    /// The data the run was trained on (set by [`fit_config`]; `None` in runs written before
-    /// runs recorded it): what resuming, testing and predicting need without the dataset.
-    pub data: Option<RunData>,
-}
-
-/// What a run records about its training data, so that its directory alone is enough to
-/// resume it, test it and apply it to new videos.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunData {
-    /// The dataset folder (absolute when it could be resolved).
-    pub dir: PathBuf,
-    /// The benchmark it follows.
-    pub kind: DatasetKind,
-    /// Its layout.
-    pub layout: Layout,
-    /// RGB feature dimension (the RGB model's input).
-    pub rgb_dim: usize,
-    /// Flow feature dimension (the flow model's input; 0 without flow).
-    pub flow_dim: usize,
-    /// Class names; class index = position (the classifier's outputs).
-    pub classes: Vec<String>,
-    /// Snippet timing of the features (detections' seconds).
-    pub timing: SnippetTiming,
-}
-
-impl RunData {
-    /// What `data` gives a run.
-    pub fn of(data: &WtalDataset) -> Self {
-        RunData {
-            dir: data.dir.canonicalize().unwrap_or_else(|_| data.dir.clone()),
-            kind: data.kind,
-            layout: data.layout,
-            rgb_dim: data.rgb_dim(),
-            flow_dim: data.flow_dim(),
-            classes: data.classes.names().to_vec(),
-            timing: data.timing,
-        }
-    }
-
-    /// Checks that `data` fits models trained on this run's data: same feature dimensions of
-    /// the streams in `streams` and same classes.
-    pub fn check_fits(&self, data: &WtalDataset, streams: Streams) -> ModelResult<()> {
-        let mut problems = Vec::new();
-        for kind in streams.kinds() {
-            let (model, given) = match kind {
-                StreamKind::Rgb => (self.rgb_dim, data.rgb_dim()),
-                StreamKind::Flow => (self.flow_dim, data.flow_dim()),
-            };
-            if model != given {
-                problems.push(format!(
-                    "{} features of {given} dims where the model takes {model}",
-                    kind.name()
-                ));
-            }
-        }
-        if data.classes.names() != self.classes.as_slice() {
-            problems.push(format!(
-                "{} classes ({}...) where the model was trained on {} ({}...)",
-                data.num_classes(),
-                data.classes.names().first().map_or("", String::as_str),
-                self.classes.len(),
-                self.classes.first().map_or("", String::as_str)
-            ));
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ModelError::Config(format!(
-                "the dataset in {} does not fit the run: {}",
-                data.dir.display(),
-                problems.join("; ")
-            )))
-        }
-    }
-
-    /// The feature dimension of a stream.
-    pub fn dim(&self, kind: StreamKind) -> usize {
-        stream_dim(kind, self.rgb_dim, self.flow_dim)
-    }
-}
+use config::stream_dim;
 
 /// Receives the progress of a training run (the CLI draws progress bars with it).
 pub trait TrainObserver {
@@ -245,9 +99,6 @@ fn best_pair(best: Option<BestMetrics>) -> Option<(f64, usize)> {
     best.map(|b| (b.average_map, b.iteration))
 }
 
-/// Trained models with their stream, as [`load_models`] returns them.
-pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
-
 /// One stream being trained.
 struct StreamState<B: AutodiffBackend> {
     kind: StreamKind,
@@ -274,47 +125,6 @@ impl<B: AutodiffBackend> std::fmt::Debug for Trainer<B> {
             .field("best", &self.best)
             .field("run_dir", &self.run_dir)
             .finish()
-    }
-}
-
-/// The configuration completed with the data's dimensions (feature dimension of `kind`,
-/// number of classes), checked against the data.
-pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<TrainConfig> {
-    let mut config = config.clone();
-    if data.train.is_empty() {
-        return Err(ModelError::Config(
-            "the training split has no videos".into(),
-        ));
-    }
-    if config.batch_size == 0 || config.num_segments == 0 {
-        return Err(ModelError::Config(
-            "batch size and T must be positive".into(),
-        ));
-    }
-    let has_flow = data.flow_dim() > 0;
-    if !has_flow {
-        match config.streams {
-            Streams::Both => config.streams = Streams::Rgb,
-            Streams::Flow => {
-                return Err(ModelError::Config(
-                    "the flow stream was asked for, but the dataset has no flow features".into(),
-                ))
-            }
-            Streams::Rgb => {}
-        }
-    }
-    // Each stream has its own model: its feature dimension is set per stream at init (from
-    // `data`: `model.feature_dim` is the RGB stream's).
-    config.model.num_classes = data.num_classes();
-    config.model.feature_dim = data.rgb_dim();
-    config.data = Some(RunData::of(data));
-    Ok(config)
-}
-
-fn stream_dim(kind: StreamKind, data_rgb: usize, data_flow: usize) -> usize {
-    match kind {
-        StreamKind::Rgb => data_rgb,
-        StreamKind::Flow => data_flow,
     }
 }
 
@@ -507,7 +317,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     ) -> ModelResult<TrainSummary> {
         let total = self.config.iterations;
         observer.on_start(self.iteration, total);
-        let sampler = Sampler::new(&self.config, data.train.clone());
+        let sampler = self.config.sampler(data.train.clone());
         // The thread gathers batches on the host only: uploading them there would put them on
         // another stream of Burn's fusion backends, whose lazily run random operations (the
         // Dropout aggregator) would then draw at timing-dependent moments, and a resumed run
@@ -671,118 +481,6 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 }
 
-/// Reads `config.json` of a run directory.
-pub fn load_config(run_dir: &Path) -> ModelResult<TrainConfig> {
-    let path = run_dir.join(CONFIG_FILE);
-    let text = fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| ModelError::Config(format!("{}: {e}", path.display())))
-}
-
-/// Loads the models of a run directory's checkpoint `name` (`best`, falling back to `last`
-/// when `name` is `best` and there is none) for inference. The feature dimensions come from
-/// the run's [`RunData`]; `data_dims` (rgb, flow) is needed only for runs written before runs
-/// recorded it.
-pub fn load_models<B: Backend>(
-    run_dir: &Path,
-    name: &str,
-    data_dims: Option<(usize, usize)>,
-    device: &B::Device,
-) -> ModelResult<(TrainConfig, StreamModels<B>)> {
-    let config = load_config(run_dir)?;
-    let data_dims = match (&config.data, data_dims) {
-        (Some(d), _) => (d.rgb_dim, d.flow_dim),
-        (None, Some(dims)) => dims,
-        (None, None) => {
-            return Err(ModelError::Config(format!(
-                "{} does not record its feature dimensions (a run from an older maan): \
-                 give its dataset",
-                run_dir.display()
-            )))
-        }
-    };
-    let dir = checkpoint_dir(run_dir, name)
-        .or_else(|| {
-            if name == BEST {
-                checkpoint_dir(run_dir, LAST)
-            } else {
-                None
-            }
-        })
-        .ok_or_else(|| ModelError::Checkpoint(format!("no checkpoint in {}", run_dir.display())))?;
-    let state = read_state(&dir)?;
-    let mut models = Vec::new();
-    for kind in config.streams.kinds() {
-        if !state.streams.iter().any(|n| n == kind.name()) {
-            continue;
-        }
-        let dim = stream_dim(kind, data_dims.0, data_dims.1);
-        let model = config.model.clone().with_feature_dim(dim).init::<B>(device);
-        let model = load_module(model, &dir.join(format!("{}.mpk", kind.name())), device)?;
-        models.push((kind, model));
-    }
-    if models.is_empty() {
-        return Err(ModelError::Checkpoint(format!(
-            "{} holds no model",
-            dir.display()
-        )));
-    }
-    Ok((config, models))
-}
-
-/// A batch gathered on the host (row-major arrays), ready to upload.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostBatch {
-    /// Videos in the batch.
-    pub batch: usize,
-    /// Snippets per video (padded).
-    pub time: usize,
-    /// RGB features `[batch, time, rgb_dim]`.
-    pub rgb: Vec<f32>,
-    /// RGB dimension.
-    pub rgb_dim: usize,
-    /// Flow features `[batch, time, flow_dim]` (empty without flow).
-    pub flow: Vec<f32>,
-    /// Flow dimension (0 without flow).
-    pub flow_dim: usize,
-    /// `true` on real snippets, `[batch, time]`.
-    pub mask: Vec<bool>,
-    /// Multi-hot labels `[batch, num_classes]`.
-    pub labels: Vec<f32>,
-    /// Classes.
-    pub num_classes: usize,
-}
-
-impl HostBatch {
-    /// Stacks sampled items, zero-padding to the longest.
-    pub fn stack(items: &[TrainItem]) -> HostBatch {
-        let b = items.len();
-        let t = items.iter().map(|i| i.len).max().unwrap_or(0);
-        let rd = items.first().map_or(0, |i| i.rgb_dim);
-        let fd = items.first().map_or(0, |i| i.flow_dim);
-        let c = items.first().map_or(0, |i| i.labels.len());
-        let mut out = HostBatch {
-            batch: b,
-            time: t,
-            rgb: vec![0.0; b * t * rd],
-            rgb_dim: rd,
-            flow: vec![0.0; b * t * fd],
-            flow_dim: fd,
-            mask: vec![false; b * t],
-            labels: vec![0.0; b * c],
-            num_classes: c,
-        };
-        for (k, item) in items.iter().enumerate() {
-            out.rgb[k * t * rd..k * t * rd + item.rgb.len()].copy_from_slice(&item.rgb);
-            out.flow[k * t * fd..k * t * fd + item.flow.len()].copy_from_slice(&item.flow);
-            out.mask[k * t..k * t + item.len]
-                .iter_mut()
-                .for_each(|m| *m = true);
-            out.labels[k * c..(k + 1) * c].copy_from_slice(&item.labels[..c]);
-        }
-        out
-    }
-}
-
 /// A training batch on the device, as [`Trainer::step_device`] takes it.
 #[derive(Debug, Clone)]
 pub struct DeviceBatch<B: Backend> {
@@ -821,56 +519,3 @@ impl<B: Backend> DeviceBatch<B> {
         }
     }
 }
-
-/// The training sampler: which videos and snippets iteration `i` sees, a pure function of
-/// `(seed, i)` (see the module docs).
-#[derive(Debug, Clone)]
-pub struct Sampler {
-    data: Arc<TrainDataset>,
-    seed: u64,
-    batch_size: usize,
-}
-
-impl Sampler {
-    /// A sampler over `videos` with the run's seed, batch size and T.
-    pub fn new(config: &TrainConfig, videos: Vec<Arc<Video>>) -> Self {
-        Sampler {
-            data: Arc::new(TrainDataset::new(videos, config.num_segments, config.seed)),
-            seed: config.seed,
-            batch_size: config.batch_size,
-        }
-    }
-
-    /// `(video index, epoch)` of each element of iteration `iteration`'s batch.
-    pub fn indices(&self, iteration: usize) -> Vec<(usize, u64)> {
-        let n = self.data.videos().len();
-        let mut perm: Option<(u64, Vec<usize>)> = None;
-        (0..self.batch_size)
-            .map(|j| {
-                let pos = (iteration * self.batch_size + j) as u64;
-                let epoch = pos / n as u64;
-                if perm.as_ref().is_none_or(|p| p.0 != epoch) {
-                    let mut v: Vec<usize> = (0..n).collect();
-                    v.shuffle(&mut StdRng::seed_from_u64(dataset::sampling::mix_seed(
-                        self.seed, epoch, 0x5EED,
-                    )));
-                    perm = Some((epoch, v));
-                }
-                let p = &perm.as_ref().expect("set above").1;
-                (p[(pos % n as u64) as usize], epoch)
-            })
-            .collect()
-    }
-
-    /// The host batch of iteration `iteration`.
-    pub fn batch(&self, iteration: usize) -> HostBatch {
-        let items: Vec<TrainItem> = self
-            .indices(iteration)
-            .into_iter()
-            .filter_map(|(i, e)| self.data.sample(i, e))
-            .collect();
-        HostBatch::stack(&items)
-    }
-}
-
-use burn::tensor::ElementConversion as _;

@@ -1,0 +1,210 @@
+//! A run's configuration ([`TrainConfig`]), what it records about its data ([`RunData`]), and
+//! [`fit_config`], which completes a configuration from a dataset.
+
+use std::path::PathBuf;
+
+use burn::config::Config;
+use dataset::{DatasetKind, Layout, Sampler, SnippetTiming, Video, WtalDataset};
+use maan_eval::localize::LocalizeConfig;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use crate::error::{ModelError, Result as ModelResult};
+use crate::infer::StreamKind;
+use crate::model::StreamModelConfig;
+
+/// Which streams to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Streams {
+    /// RGB and flow, two models fused 0.5 / 0.5 at test time (the paper).
+    #[default]
+    Both,
+    /// RGB only (also the mode for single-stream features).
+    Rgb,
+    /// Flow only.
+    Flow,
+}
+
+impl Streams {
+    /// The streams, RGB first.
+    pub fn kinds(&self) -> Vec<StreamKind> {
+        match self {
+            Streams::Both => vec![StreamKind::Rgb, StreamKind::Flow],
+            Streams::Rgb => vec![StreamKind::Rgb],
+            Streams::Flow => vec![StreamKind::Flow],
+        }
+    }
+}
+
+/// Configuration of a training run. Defaults are the paper's where it gives one.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// The model of each stream (its `feature_dim` and `num_classes` are set from the data).
+    pub model: StreamModelConfig,
+    /// Streams to train.
+    #[config(default = "Streams::Both")]
+    pub streams: Streams,
+    /// Number of training iterations (one Adam step per stream each). The paper does not
+    /// state it.
+    #[config(default = 5000)]
+    pub iterations: usize,
+    /// Videos per batch. The paper does not state it; 16 is the batch size of the public
+    /// WTAL code that follows STPN (BaSNet, UM, CoLA).
+    #[config(default = 16)]
+    pub batch_size: usize,
+    /// Snippets sampled per video while training (the paper's T = 20).
+    #[config(default = 20)]
+    pub num_segments: usize,
+    /// Adam learning rate (paper: 5e-4).
+    #[config(default = 5e-4)]
+    pub learning_rate: f64,
+    /// Seed of the initialisation, the sampling and the dropout masks.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Evaluate on the test split every this many iterations (0: only at the end).
+    #[config(default = 500)]
+    pub eval_every: usize,
+    /// Save the `last` checkpoint every this many iterations (0: only at the end).
+    #[config(default = 500)]
+    pub checkpoint_every: usize,
+    /// Read the loss back and report it every this many iterations (each read synchronises
+    /// the device).
+    #[config(default = 10)]
+    pub log_every: usize,
+    /// Weight of the RGB stream in the two-stream fusion (paper: 0.5).
+    #[config(default = 0.5)]
+    pub rgb_weight: f64,
+    /// Localization settings of the evaluations during training (and the default of `maan
+    /// test` for this run); `None`: the dataset's paper preset
+    /// ([`crate::infer::localize_preset`]).
+    pub localize: Option<LocalizeConfig>,
+    /// The data the run was trained on (set by [`fit_config`]; `None` in runs written before
+    /// runs recorded it): what resuming, testing and predicting need without the dataset.
+    pub data: Option<RunData>,
+}
+
+/// What a run records about its training data, so that its directory alone is enough to
+/// resume it, test it and apply it to new videos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunData {
+    /// The dataset folder (absolute when it could be resolved).
+    pub dir: PathBuf,
+    /// The benchmark it follows.
+    pub kind: DatasetKind,
+    /// Its layout.
+    pub layout: Layout,
+    /// RGB feature dimension (the RGB model's input).
+    pub rgb_dim: usize,
+    /// Flow feature dimension (the flow model's input; 0 without flow).
+    pub flow_dim: usize,
+    /// Class names; class index = position (the classifier's outputs).
+    pub classes: Vec<String>,
+    /// Snippet timing of the features (detections' seconds).
+    pub timing: SnippetTiming,
+}
+
+impl RunData {
+    /// What `data` gives a run.
+    pub fn of(data: &WtalDataset) -> Self {
+        RunData {
+            dir: data.dir.canonicalize().unwrap_or_else(|_| data.dir.clone()),
+            kind: data.kind,
+            layout: data.layout,
+            rgb_dim: data.rgb_dim(),
+            flow_dim: data.flow_dim(),
+            classes: data.classes.names().to_vec(),
+            timing: data.timing,
+        }
+    }
+
+    /// Checks that `data` fits models trained on this run's data: same feature dimensions of
+    /// the streams in `streams` and same classes.
+    pub fn check_fits(&self, data: &WtalDataset, streams: Streams) -> ModelResult<()> {
+        let mut problems = Vec::new();
+        for kind in streams.kinds() {
+            let (model, given) = match kind {
+                StreamKind::Rgb => (self.rgb_dim, data.rgb_dim()),
+                StreamKind::Flow => (self.flow_dim, data.flow_dim()),
+            };
+            if model != given {
+                problems.push(format!(
+                    "{} features of {given} dims where the model takes {model}",
+                    kind.name()
+                ));
+            }
+        }
+        if data.classes.names() != self.classes.as_slice() {
+            problems.push(format!(
+                "{} classes ({}...) where the model was trained on {} ({}...)",
+                data.num_classes(),
+                data.classes.names().first().map_or("", String::as_str),
+                self.classes.len(),
+                self.classes.first().map_or("", String::as_str)
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ModelError::Config(format!(
+                "the dataset in {} does not fit the run: {}",
+                data.dir.display(),
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// The feature dimension of a stream.
+    pub fn dim(&self, kind: StreamKind) -> usize {
+        stream_dim(kind, self.rgb_dim, self.flow_dim)
+    }
+}
+
+impl TrainConfig {
+    /// The sampler of this run's training batches over `videos` (batch size, T and seed from
+    /// the configuration).
+    pub fn sampler(&self, videos: Vec<Arc<Video>>) -> Sampler {
+        Sampler::new(videos, self.batch_size, self.num_segments, self.seed)
+    }
+}
+
+/// The configuration completed with the data's dimensions (feature dimension of `kind`,
+/// number of classes), checked against the data.
+pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<TrainConfig> {
+    let mut config = config.clone();
+    if data.train.is_empty() {
+        return Err(ModelError::Config(
+            "the training split has no videos".into(),
+        ));
+    }
+    if config.batch_size == 0 || config.num_segments == 0 {
+        return Err(ModelError::Config(
+            "batch size and T must be positive".into(),
+        ));
+    }
+    let has_flow = data.flow_dim() > 0;
+    if !has_flow {
+        match config.streams {
+            Streams::Both => config.streams = Streams::Rgb,
+            Streams::Flow => {
+                return Err(ModelError::Config(
+                    "the flow stream was asked for, but the dataset has no flow features".into(),
+                ))
+            }
+            Streams::Rgb => {}
+        }
+    }
+    // Each stream has its own model: its feature dimension is set per stream at init (from
+    // `data`: `model.feature_dim` is the RGB stream's).
+    config.model.num_classes = data.num_classes();
+    config.model.feature_dim = data.rgb_dim();
+    config.data = Some(RunData::of(data));
+    Ok(config)
+}
+
+pub(crate) fn stream_dim(kind: StreamKind, data_rgb: usize, data_flow: usize) -> usize {
+    match kind {
+        StreamKind::Rgb => data_rgb,
+        StreamKind::Flow => data_flow,
+    }
+}
