@@ -25,7 +25,8 @@
 //!    duration, as BaSNet/UM/CoLA do.
 //!
 //! Two-stream models are combined by [`fuse`] (late fusion of the CAS and of the video scores,
-//! 0.5 / 0.5 by default, MAAN section 3.1) before these steps: see [`localize_two_stream`].
+//! 0.5 / 0.5 in MAAN section 3.1) before these steps; the weight is the training run's
+//! (`maan-model`'s `TrainConfig::rgb_weight`), the one fusion setting of the pipeline.
 //!
 //! The paper fixes neither the proposal score nor the NMS threshold. Defaults chosen here:
 //! the mean CAS (the STPN reproduction's score, closest to MAAN's pipeline) and an NMS tIoU of
@@ -121,14 +122,11 @@ pub struct LocalizeConfig {
     /// Runs shorter than this many (upsampled) snippets are dropped (1 keeps all; CoLA/ACM-Net
     /// skip runs shorter than 2).
     pub min_length: usize,
-    /// Weights of the first (RGB) and second (flow) stream in [`localize_two_stream`]
-    /// (0.5 / 0.5, paper section 3.1).
-    pub fusion_weights: [f32; 2],
 }
 
 impl LocalizeConfig {
     /// THUMOS14: class threshold 0.1, 0.2 × max, no upsampling, mean score, NMS tIoU 0.5 without
-    /// "+1", fusion 0.5 / 0.5.
+    /// "+1".
     pub fn thumos14() -> Self {
         LocalizeConfig {
             class_threshold: 0.1,
@@ -139,7 +137,6 @@ impl LocalizeConfig {
             nms_iou: 0.5,
             nms_plus_one: false,
             min_length: 1,
-            fusion_weights: [0.5, 0.5],
         }
     }
 
@@ -525,43 +522,6 @@ pub fn localize(
     }
 }
 
-/// Two-stream localization: the CAS and the video scores of both streams are fused with
-/// [`LocalizeConfig::fusion_weights`] ([`fuse`]), then [`try_localize`] runs on the result.
-///
-/// # Errors
-/// As [`try_localize`], plus [`EvalError::Shape`] if the two streams differ in shape.
-pub fn localize_two_stream(
-    cas_rgb: &[f32],
-    cas_flow: &[f32],
-    num_snippets: usize,
-    num_classes: usize,
-    scores_rgb: &[f32],
-    scores_flow: &[f32],
-    seconds_per_snippet: f64,
-    cfg: &LocalizeConfig,
-) -> Result<Vec<ClassDetection>> {
-    if cas_rgb.len() != cas_flow.len() || scores_rgb.len() != scores_flow.len() {
-        return Err(EvalError::Shape(format!(
-            "streams differ: CAS {} vs {} values, scores {} vs {}",
-            cas_rgb.len(),
-            cas_flow.len(),
-            scores_rgb.len(),
-            scores_flow.len()
-        )));
-    }
-    let [wa, wb] = cfg.fusion_weights;
-    let cas = fuse(cas_rgb, cas_flow, wa, wb);
-    let scores = fuse(scores_rgb, scores_flow, wa, wb);
-    try_localize(
-        &cas,
-        num_snippets,
-        num_classes,
-        &scores,
-        seconds_per_snippet,
-        cfg,
-    )
-}
-
 /// Converts class-indexed detections to labelled [`Detection`]s for a result file. Detections
 /// whose class index is out of range for `classes` are skipped.
 pub fn to_detections(dets: &[ClassDetection], classes: &ClassList) -> Vec<Detection> {
@@ -781,28 +741,6 @@ mod tests {
         cfg.upsample = 4;
         let d = try_localize(&cas, 8, 3, &scores, 1.0, &cfg).unwrap();
         assert!(d.iter().all(|d| d.end <= 8.0 + EPS));
-    }
-
-    #[test]
-    fn two_stream_fusion() {
-        let (cas, scores) = toy_cas();
-        let zeros = vec![0.0; cas.len()];
-        let zs = vec![0.0; 3];
-        let mut cfg = LocalizeConfig::thumos14();
-        let both = localize_two_stream(&cas, &cas, 8, 3, &scores, &scores, 0.64, &cfg).unwrap();
-        assert_eq!(both, localize(&cas, 8, 3, &scores, 0.64, &cfg));
-        // With weights 0.5/0.5 and a silent second stream, scores halve: class 2 (0.25) stays,
-        // class 0 (0.45) stays, and the mean scores are halved.
-        let half = localize_two_stream(&cas, &zeros, 8, 3, &scores, &zs, 0.64, &cfg).unwrap();
-        assert_eq!(half.len(), 3);
-        assert!((half[0].score - 0.475).abs() < 1e-6);
-        cfg.fusion_weights = [0.0, 1.0];
-        assert!(
-            localize_two_stream(&cas, &zeros, 8, 3, &scores, &zs, 0.64, &cfg)
-                .unwrap()
-                .is_empty()
-        );
-        assert!(localize_two_stream(&cas, &zeros[1..], 8, 3, &scores, &zs, 0.64, &cfg).is_err());
     }
 
     #[test]
