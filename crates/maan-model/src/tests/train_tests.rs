@@ -132,6 +132,49 @@ impl TrainObserver for StopAt {
     }
 }
 
+/// A run killed after its last checkpoint leaves metrics records of iterations that the
+/// resumed run trains again (and maybe a line cut short); resuming drops them, so
+/// `metrics.jsonl` holds each iteration's loss once, as an uninterrupted run's does.
+#[test]
+fn resume_drops_metrics_logged_after_the_checkpoint() {
+    let _rng = super::rng_lock();
+    let data = toy_dataset(&ToyConfig {
+        train_videos: 8,
+        test_videos: 2,
+        ..ToyConfig::default()
+    });
+    let device: burn::tensor::Device<AD> = Default::default();
+    let mut config = fit_config(&small_config(6), &data).unwrap();
+    config.log_every = 1;
+    config.eval_every = 3;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let mut t = Trainer::<AD>::new(config, &data, Some(&dir), device.clone()).unwrap();
+    assert!(t.run(&data, &mut StopAt(4, 0)).unwrap().stopped);
+    drop(t);
+    // What a process killed during iteration 6, after the checkpoint of iteration 4, leaves.
+    let path = dir.join(METRICS_FILE);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"iteration\":5,\"loss\":[9.0,9.0]}\n{\"iteration\":6,\"lo");
+    std::fs::write(&path, text).unwrap();
+    let mut t = Trainer::<AD>::resume(&dir, &data, None, device).unwrap();
+    t.run(&data, &mut NoObserver).unwrap();
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let losses: Vec<u64> = records
+        .iter()
+        .filter(|r| r.get("loss").is_some())
+        .map(|r| r["iteration"].as_u64().unwrap())
+        .collect();
+    assert_eq!(losses, [1, 2, 3, 4, 5, 6]);
+    assert!(records
+        .iter()
+        .all(|r| r.get("loss") != Some(&serde_json::json!([9.0, 9.0]))));
+}
+
 /// A run stopped (as by Ctrl-C) and resumed ends bit-for-bit where the uninterrupted run does;
 /// checkpoints load back to identical outputs.
 #[test]

@@ -220,6 +220,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 .map_err(|e| ModelError::Checkpoint(format!("{}: {e}", path.display())))?;
         }
         trainer.iteration = state.iteration;
+        drop_metrics_after(run_dir, state.iteration)?;
         trainer.best =
             state
                 .best_metric
@@ -479,6 +480,30 @@ impl<B: AutodiffBackend> Trainer<B> {
             .map_err(|e| ModelError::io(&path, e))?;
         writeln!(f, "{value}").map_err(|e| ModelError::io(&path, e))
     }
+}
+
+/// Rewrites the run's `metrics.jsonl` without the records of iterations after `iteration`
+/// (and without a line cut short), atomically: a process killed after its last checkpoint
+/// logged iterations that the resumed run trains again, and each iteration must appear once.
+fn drop_metrics_after(run_dir: &Path, iteration: usize) -> ModelResult<()> {
+    let path = run_dir.join(METRICS_FILE);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let mut kept = String::with_capacity(text.len());
+    for line in text.lines() {
+        let it = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("iteration").and_then(serde_json::Value::as_u64));
+        if it.is_some_and(|it| it as usize <= iteration) {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    if kept.len() != text.len() {
+        checkpoint::write_atomic(&path, kept.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// A training batch on the device, as [`Trainer::step_device`] takes it.
