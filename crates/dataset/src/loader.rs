@@ -378,57 +378,109 @@ fn read_split_file(path: &Path) -> Result<Vec<String>, DatasetError> {
 
 fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
     opts.timing.validate()?;
-    let layout = match opts.layout {
-        Some(l) => {
-            if !dir.is_dir() {
-                return Err(DatasetError::io(
-                    dir,
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "dataset directory not found",
-                    ),
-                ));
-            }
-            l
-        }
-        None => detect_layout(dir)?,
+    let source = Source::resolve(dir, opts)?;
+    let listing = list_videos(dir, &source)?;
+    let ctx = Ctx {
+        dir,
+        store: source.store,
+        gt: &source.gt,
+        gt_path: &source.gt_path,
+        classes: &source.classes,
+        opts,
     };
-    let store = match layout {
-        Layout::A => FeatureStore::TwoFiles,
-        Layout::B => FeatureStore::Joint,
-        Layout::ActivityNet => detect_store(dir).ok_or_else(|| DatasetError::UnknownLayout {
-            dir: dir.into(),
-            reason: "ActivityNet annotations, but no features/ folder (layout A) and no train/ or test/ folder (layout B)".into(),
-        })?,
-    };
-    let gt_path = match &opts.annotations {
-        Some(p) => p.clone(),
-        None if layout == Layout::ActivityNet && dir.join(ACTIVITYNET_JSON).is_file() => {
-            dir.join(ACTIVITYNET_JSON)
-        }
-        None => dir.join("gt.json"),
-    };
-    let gt = GroundTruth::from_path(&gt_path)?;
-    let labels = gt.labels();
-    let kind = opts.kind.unwrap_or_else(|| {
-        // THUMOS14 unless the layout says ActivityNet or the labels fit ActivityNet1.3 better.
-        let count = |cl: &ClassList| labels.iter().filter(|l| cl.index_of(l).is_some()).count();
-        if layout == Layout::ActivityNet
-            || count(&ClassList::activitynet13()) > count(&ClassList::thumos14())
-        {
-            DatasetKind::ActivityNet13
-        } else {
-            DatasetKind::Thumos14
-        }
-    });
-    let classes = match &opts.classes {
-        Some(p) => ClassList::from_path(p)?,
-        None if dir.join("classes.txt").is_file() => {
-            ClassList::from_path(&dir.join("classes.txt"))?
-        }
-        None => kind.classes(),
-    };
+    let outcomes = run_jobs(&listing.jobs, &ctx, opts.num_threads);
+    Ok(collect(dir, opts, source, listing, outcomes))
+}
 
+/// Where a dataset's parts are: its layout and feature store, its annotations, its benchmark
+/// and class list (each given in [`LoadOptions`] or found in the folder).
+struct Source {
+    layout: Layout,
+    store: FeatureStore,
+    gt_path: PathBuf,
+    gt: GroundTruth,
+    kind: DatasetKind,
+    classes: ClassList,
+}
+
+impl Source {
+    fn resolve(dir: &Path, opts: &LoadOptions) -> Result<Source, DatasetError> {
+        let layout = match opts.layout {
+            Some(l) => {
+                if !dir.is_dir() {
+                    return Err(DatasetError::io(
+                        dir,
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "dataset directory not found",
+                        ),
+                    ));
+                }
+                l
+            }
+            None => detect_layout(dir)?,
+        };
+        let store = match layout {
+            Layout::A => FeatureStore::TwoFiles,
+            Layout::B => FeatureStore::Joint,
+            Layout::ActivityNet => detect_store(dir).ok_or_else(|| DatasetError::UnknownLayout {
+                dir: dir.into(),
+                reason: "ActivityNet annotations, but no features/ folder (layout A) and no train/ or test/ folder (layout B)".into(),
+            })?,
+        };
+        let gt_path = match &opts.annotations {
+            Some(p) => p.clone(),
+            None if layout == Layout::ActivityNet && dir.join(ACTIVITYNET_JSON).is_file() => {
+                dir.join(ACTIVITYNET_JSON)
+            }
+            None => dir.join("gt.json"),
+        };
+        let gt = GroundTruth::from_path(&gt_path)?;
+        let labels = gt.labels();
+        let kind = opts.kind.unwrap_or_else(|| {
+            // THUMOS14 unless the layout says ActivityNet or the labels fit ActivityNet1.3
+            // better.
+            let count = |cl: &ClassList| labels.iter().filter(|l| cl.index_of(l).is_some()).count();
+            if layout == Layout::ActivityNet
+                || count(&ClassList::activitynet13()) > count(&ClassList::thumos14())
+            {
+                DatasetKind::ActivityNet13
+            } else {
+                DatasetKind::Thumos14
+            }
+        });
+        let classes = match &opts.classes {
+            Some(p) => ClassList::from_path(p)?,
+            None if dir.join("classes.txt").is_file() => {
+                ClassList::from_path(&dir.join("classes.txt"))?
+            }
+            None => kind.classes(),
+        };
+        Ok(Source {
+            layout,
+            store,
+            gt_path,
+            gt,
+            kind,
+            classes,
+        })
+    }
+}
+
+/// The videos to read, from the split files or, without them, the annotation subsets.
+struct Listing {
+    jobs: Vec<Job>,
+    /// Videos listed for (train, test).
+    listed: (usize, usize),
+    errors: Vec<DatasetError>,
+    warnings: Vec<Problem>,
+}
+
+fn list_videos(dir: &Path, source: &Source) -> Result<Listing, DatasetError> {
+    let Source {
+        layout, gt, kind, ..
+    } = source;
+    let (layout, kind) = (*layout, *kind);
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
@@ -508,23 +560,33 @@ fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
         {
             warnings.push(Problem::warning(format!(
                 "{}: video {id} (subset {:?}) is annotated but has no features (not in a split file); skipped",
-                gt_path.display(),
+                source.gt_path.display(),
                 v.subset
             )));
         }
     }
+    Ok(Listing {
+        jobs,
+        listed,
+        errors,
+        warnings,
+    })
+}
 
-    // Labels first: they need no file reads.
-    let ctx = Ctx {
-        dir,
-        store,
-        gt: &gt,
-        gt_path: &gt_path,
-        classes: &classes,
-        opts,
-    };
-    let outcomes = run_jobs(&jobs, &ctx, opts.num_threads);
-
+/// Gathers the loaded videos into a dataset, checking that their dimensions agree.
+fn collect(
+    dir: &Path,
+    opts: &LoadOptions,
+    source: Source,
+    listing: Listing,
+    outcomes: Vec<Outcome>,
+) -> Scan {
+    let Listing {
+        jobs,
+        listed,
+        mut errors,
+        mut warnings,
+    } = listing;
     let mut train = Vec::new();
     let mut test = Vec::new();
     let mut dtypes: BTreeMap<NpyDtype, usize> = BTreeMap::new();
@@ -536,7 +598,7 @@ fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
                     *dtypes.entry(d).or_default() += 1;
                 }
                 warnings.extend(warns);
-                let path = store.rgb_path(dir, job.split, &job.name);
+                let path = source.store.rgb_path(dir, job.split, &job.name);
                 match &dims {
                     None => dims = Some((video.rgb_dim, video.flow_dim, path)),
                     Some((r, f, first)) if (*r, *f) != (video.rgb_dim, video.flow_dim) => {
@@ -565,21 +627,21 @@ fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
     }
     let dataset = WtalDataset {
         dir: dir.into(),
-        kind,
-        layout,
-        classes,
+        kind: source.kind,
+        layout: source.layout,
+        classes: source.classes,
         timing: opts.timing,
         train,
         test,
-        ground_truth: gt,
+        ground_truth: source.gt,
         warnings,
     };
-    Ok(Scan {
+    Scan {
         dataset,
         errors,
         listed,
         dtypes,
-    })
+    }
 }
 
 struct Ctx<'a> {
