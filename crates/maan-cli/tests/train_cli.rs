@@ -199,23 +199,30 @@ fn resume_continues_to_the_same_end() {
             .unwrap();
     assert_eq!(state["iteration"], 12);
     // Same weights: identical detections.
-    for run in ["a", "b"] {
-        ok(&maan(
-            &[
-                "test",
-                "--data-dir",
-                "data",
-                "--checkpoint",
-                run,
-                "--which",
-                "last",
-                "--detections",
-                &format!("{run}.json"),
-            ],
-            dir,
-        ));
+    assert_runs_detect_alike(dir, "a", "b", true);
+}
+
+/// Tests the `last` checkpoint of runs `a` and `b` (with `--data-dir data` when `with_data`,
+/// else from what the runs recorded) and asserts that their detections agree
+/// ([`assert_same_detections`]).
+fn assert_runs_detect_alike(dir: &Path, a: &str, b: &str, with_data: bool) {
+    for run in [a, b] {
+        let detections = format!("{run}.json");
+        let mut args = vec![
+            "test",
+            "--checkpoint",
+            run,
+            "--which",
+            "last",
+            "--detections",
+            &detections,
+        ];
+        if with_data {
+            args.extend(["--data-dir", "data"]);
+        }
+        ok(&maan(&args, dir));
     }
-    assert_same_detections(dir, "a.json", "b.json");
+    assert_same_detections(dir, &format!("{a}.json"), &format!("{b}.json"));
 }
 
 /// Asserts that two detection files (ActivityNet result format) hold the same detections: same
@@ -441,23 +448,7 @@ fn sigkill_then_resume_alone_ends_where_an_uninterrupted_run_ends() {
     let text = ok(&maan(&resume, dir));
     assert!(!text.contains("5000"), "{text}");
     assert_eq!(last_iteration(&run), total);
-    for r in ["a", "b"] {
-        ok(&maan(
-            &[
-                "test",
-                "--data-dir",
-                "data",
-                "--checkpoint",
-                r,
-                "--which",
-                "last",
-                "--detections",
-                &format!("{r}.json"),
-            ],
-            dir,
-        ));
-    }
-    assert_same_detections(dir, "a.json", "b.json");
+    assert_runs_detect_alike(dir, "a", "b", true);
     // A complete run: nothing to do.
     let text = ok(&maan(&resume, dir));
     assert!(text.contains("is complete"), "{text}");
@@ -736,21 +727,7 @@ fn config_file_reproduces_a_run_and_flags_override_it() {
         serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
     };
     assert_eq!(read("a/config.json"), read("b/config.json"));
-    for r in ["a", "b"] {
-        ok(&maan(
-            &[
-                "test",
-                "--checkpoint",
-                r,
-                "--which",
-                "last",
-                "--detections",
-                &format!("{r}.json"),
-            ],
-            dir,
-        ));
-    }
-    assert_same_detections(dir, "a.json", "b.json");
+    assert_runs_detect_alike(dir, "a", "b", false);
     ok(&maan(
         &[
             "train",

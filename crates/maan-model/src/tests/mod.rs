@@ -30,3 +30,32 @@ pub(crate) fn tol(rel: f64, abs: f64) -> burn::tensor::Tolerance<f32> {
 pub(crate) fn rng_lock() -> MutexGuard<'static, ()> {
     BACKEND_RNG.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Every parameter of a stream model (attention FC1, FC2, classifier; weights then biases) as
+/// f32, in a fixed order, for comparing two models.
+pub(crate) fn model_params<B: burn::tensor::backend::Backend>(
+    m: &crate::StreamModel<B>,
+) -> Vec<f32> {
+    let mut out = Vec::new();
+    for l in [&m.attention_fc1, &m.attention_fc2, &m.classifier] {
+        out.extend(
+            l.weight
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .unwrap(),
+        );
+        out.extend(
+            l.bias
+                .as_ref()
+                .unwrap()
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .unwrap(),
+        );
+    }
+    out
+}

@@ -5,6 +5,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, Tensor};
 
+use super::model_params;
 use crate::optim::{BurnAdam, FlatAdam};
 use crate::{StreamModel, StreamModelConfig, TestAutodiffBackend};
 
@@ -23,25 +24,7 @@ fn model() -> StreamModel<AD> {
         .with_num_classes(3)
         .with_attention_hidden(5)
         .init::<AD>(&Default::default());
-    let _ = params(&m);
     m
-}
-
-fn params(m: &StreamModel<AD>) -> Vec<f32> {
-    let mut out = Vec::new();
-    for l in [&m.attention_fc1, &m.attention_fc2, &m.classifier] {
-        out.extend(l.weight.val().into_data().to_vec::<f32>().unwrap());
-        out.extend(
-            l.bias
-                .as_ref()
-                .unwrap()
-                .val()
-                .into_data()
-                .to_vec::<f32>()
-                .unwrap(),
-        );
-    }
-    out
 }
 
 /// The gradients of a random batch's loss, once per consumer (Burn's `GradientsParams` is
@@ -92,8 +75,8 @@ fn flat_adam_matches_burns_adam() {
     let _rng = super::rng_lock();
     let mut a = model();
     let mut b = a.clone();
-    let start = params(&a);
-    assert_same(&start, &params(&b), "clone");
+    let start = model_params(&a);
+    assert_same(&start, &model_params(&b), "clone");
     let mut burn: BurnAdam<StreamModel<AD>, AD> = AdamConfig::new().init();
     let mut flat = FlatAdam::<AD>::new();
     for step in 0..6 {
@@ -101,12 +84,16 @@ fn flat_adam_matches_burns_adam() {
         let (gb, ga) = (g.pop().unwrap(), g.pop().unwrap());
         a = burn.step(1e-2, a, ga);
         b = flat.step(1e-2, b, gb);
-        assert_same(&params(&a), &params(&b), &format!("step {step}"));
+        assert_same(
+            &model_params(&a),
+            &model_params(&b),
+            &format!("step {step}"),
+        );
     }
     assert_eq!(flat.time(), 6);
     let moved = start
         .iter()
-        .zip(params(&b))
+        .zip(model_params(&b))
         .filter(|(x, y)| *x != y)
         .count();
     assert_eq!(moved, start.len(), "every parameter moved");
@@ -146,16 +133,16 @@ fn flat_adam_records_are_burns_records() {
         b = flat.step(1e-2, b, g2);
         c = burn_from_flat.step(1e-2, c, g3);
         d = flat_from_burn.step(1e-2, d, g4);
-        let reference = params(&a);
-        assert_same(&reference, &params(&b), &format!("flat, step {step}"));
+        let reference = model_params(&a);
+        assert_same(&reference, &model_params(&b), &format!("flat, step {step}"));
         assert_same(
             &reference,
-            &params(&c),
+            &model_params(&c),
             &format!("burn from flat record, step {step}"),
         );
         assert_same(
             &reference,
-            &params(&d),
+            &model_params(&d),
             &format!("flat from burn record, step {step}"),
         );
     }

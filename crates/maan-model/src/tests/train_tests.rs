@@ -6,6 +6,7 @@ use burn::module::AutodiffModule;
 use burn::tensor::{Tensor, TensorData};
 use maa_core::Aggregator;
 
+use super::model_params;
 use crate::checkpoint::{checkpoint_dir, BEST, LAST, METRICS_FILE};
 use crate::evaluate::evaluate;
 use crate::infer::{run_videos, StreamKind};
@@ -25,31 +26,6 @@ fn small_config(iterations: usize) -> TrainConfig {
         .with_checkpoint_every(0)
         .with_learning_rate(1e-3)
         .with_seed(5)
-}
-
-fn weights<B: burn::tensor::backend::Backend>(m: &crate::StreamModel<B>) -> Vec<f32> {
-    let mut out = Vec::new();
-    for l in [&m.attention_fc1, &m.attention_fc2, &m.classifier] {
-        out.extend(
-            l.weight
-                .val()
-                .into_data()
-                .convert::<f32>()
-                .to_vec::<f32>()
-                .unwrap(),
-        );
-        out.extend(
-            l.bias
-                .as_ref()
-                .unwrap()
-                .val()
-                .into_data()
-                .convert::<f32>()
-                .to_vec::<f32>()
-                .unwrap(),
-        );
-    }
-    out
 }
 
 /// On a tiny synthetic problem the trained model's mAP@0.5 is far above the untrained one's.
@@ -208,8 +184,8 @@ fn interrupted_and_resumed_equals_uninterrupted() {
 
     for kind in [StreamKind::Rgb, StreamKind::Flow] {
         let (wa, wb) = (
-            weights(a.model(kind).unwrap()),
-            weights(b.model(kind).unwrap()),
+            model_params(a.model(kind).unwrap()),
+            model_params(b.model(kind).unwrap()),
         );
         let diff = wa
             .iter()
