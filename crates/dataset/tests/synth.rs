@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use dataset::synth::{generate, SynthConfig};
+use dataset::synth::{generate, Regime, Signal, SynthConfig};
 use dataset::{DatasetKind, Layout, LoadOptions, NpyDtype, WtalDataset};
 use maan_eval::annotations::GroundTruth;
 
@@ -151,7 +151,7 @@ fn zero_dim_is_an_error() {
         .contains("dimension (dim) must be at least 1"));
 }
 
-/// The generative model's structure is visible in the data: per class, the core snippets are
+/// The legacy model's structure is visible in the data: per class, the core snippets are
 /// closest to the class's mean core, weak snippets still lean towards it, background does not.
 #[test]
 fn instances_carry_a_core_and_weaker_parts() {
@@ -160,7 +160,8 @@ fn instances_carry_a_core_and_weaker_parts() {
         dim: 64,
         num_videos: Some(40),
         ..tiny(DatasetKind::Thumos14, 5)
-    };
+    }
+    .with_regime(Regime::Legacy);
     generate(dir.path(), &cfg).unwrap();
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
     let spf = ds.timing.seconds_per_snippet();
@@ -239,4 +240,57 @@ fn full_thumos_like_keeps_every_real_instance() {
         .filter(|w| w.message.contains("dropped"))
         .count();
     assert_eq!(dropped, 67);
+}
+
+/// `synth.json` records the regime and every parameter of the signal: read back, it is the
+/// configuration that wrote the data, for every regime; and every regime's data loads.
+#[test]
+fn synth_json_records_the_regime_and_every_parameter() {
+    for regime in Regime::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = tiny(DatasetKind::Thumos14, 2).with_regime(regime);
+        generate(dir.path(), &cfg).unwrap();
+        let text = fs::read_to_string(dir.path().join("synth.json")).unwrap();
+        let back: SynthConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, cfg);
+        assert!(
+            text.contains(&format!("\"regime\": \"{regime}\"")),
+            "{text}"
+        );
+        match &back.signal {
+            Signal::Legacy(_) => assert_eq!(regime, Regime::Legacy),
+            Signal::I3d(p) => {
+                assert!(text.contains("\"rest_specificity\""));
+                assert!(p.validate().is_ok());
+            }
+        }
+        let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(ds.train.len(), 4);
+    }
+}
+
+/// The regimes differ where they say: uniform has no most discriminative part, peaked a
+/// stronger one than realistic, clutter more background motion; names round-trip.
+#[test]
+fn regimes_are_what_their_names_say() {
+    let i3d = |r: Regime| match r.signal() {
+        Signal::I3d(p) => p,
+        Signal::Legacy(_) => panic!("{r} is I3D-like"),
+    };
+    let (real, peaked, uniform, clutter) = (
+        i3d(Regime::Realistic),
+        i3d(Regime::Peaked),
+        i3d(Regime::Uniform),
+        i3d(Regime::Clutter),
+    );
+    assert_eq!(uniform.peak, 0.0);
+    assert!(peaked.peak / peaked.rest > real.peak / real.rest);
+    assert!(peaked.rest_specificity > real.rest_specificity);
+    assert!(clutter.distractor_rate > real.distractor_rate);
+    assert!(matches!(Regime::Legacy.signal(), Signal::Legacy(_)));
+    for r in Regime::ALL {
+        assert_eq!(r.name().parse::<Regime>().unwrap(), r);
+    }
+    assert!("nope".parse::<Regime>().unwrap_err().contains("realistic"));
+    assert_eq!(SynthConfig::default().regime, Regime::Realistic);
 }

@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use maa_core::Aggregator;
 use maan_model::infer::{detections, localize_preset, run_videos_with, Batching};
@@ -343,7 +342,6 @@ fn profile<B: AutodiffBackend>(
             }
         }
     }
-    let _ = model.valid();
     t
 }
 
@@ -429,7 +427,6 @@ impl BackendJob for InferBenchJob<'_> {
             model_s / r,
             loc_s / r
         );
-        let _ = <B::InnerBackend as Backend>::name(&device);
         Ok(serde_json::json!({
             "backend": backend.to_string(),
             "batching": if batching.buckets { "buckets" } else { "exact" },

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dataset::synth::{generate, SynthConfig, SynthParams, DEFAULT_DIM};
+use dataset::synth::{generate, Regime, Signal, SynthConfig, DEFAULT_DIM};
 use dataset::{DatasetKind, NpyDtype, SnippetTiming};
 
 /// Arguments of `maan synth`.
@@ -41,10 +41,58 @@ pub struct SynthArgs {
     /// Frame rate of the features.
     #[arg(long, default_value_t = 25.0)]
     pub fps: f64,
-    /// Correlation of the background noise between consecutive snippets (AR(1), in [0, 1)):
-    /// 0 gives i.i.d. noise; real I3D features change slowly from snippet to snippet.
-    #[arg(long, default_value_t = 0.0)]
-    pub noise_correlation: f32,
+    /// Regime of the signal: realistic (I3D-like, the default), peaked (the paper's premise,
+    /// pronounced), uniform (no most discriminative part), clutter (much background motion)
+    /// or legacy (the first, Gaussian generator).
+    #[arg(long, default_value = "realistic")]
+    pub regime: Regime,
+    /// Correlation of the background noise between consecutive snippets (AR(1), in [0, 1))
+    /// [default: the regime's: 0.9 within a shot for the I3D-like regimes, 0 for legacy].
+    #[arg(long)]
+    pub noise_correlation: Option<f32>,
+    /// How many times stronger the most discriminative part of an instance is than the rest
+    /// (I3D-like regimes) [default: the regime's].
+    #[arg(long)]
+    pub dominance: Option<f32>,
+    /// How class-specific the rest of an instance is, in [0, 1] (I3D-like regimes) [default:
+    /// the regime's].
+    #[arg(long)]
+    pub specificity: Option<f32>,
+}
+
+/// The configuration of `maan synth`'s signal options over `base`.
+pub fn signal_config(
+    base: SynthConfig,
+    regime: Regime,
+    noise_correlation: Option<f32>,
+    dominance: Option<f32>,
+    specificity: Option<f32>,
+) -> anyhow::Result<SynthConfig> {
+    let mut cfg = base.with_regime(regime);
+    match &mut cfg.signal {
+        Signal::Legacy(p) => {
+            if dominance.is_some() || specificity.is_some() {
+                anyhow::bail!(
+                    "--dominance and --specificity apply to the I3D-like regimes, not legacy"
+                );
+            }
+            if let Some(phi) = noise_correlation {
+                p.noise_correlation = phi;
+            }
+        }
+        Signal::I3d(p) => {
+            if let Some(phi) = noise_correlation {
+                p.noise_correlation = phi;
+            }
+            if let Some(d) = dominance {
+                *p = p.with_dominance(d);
+            }
+            if let Some(s) = specificity {
+                p.rest_specificity = s;
+            }
+        }
+    }
+    Ok(cfg)
 }
 
 /// Runs `maan synth`.
@@ -52,7 +100,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
     if args.dim == 0 {
         anyhow::bail!("--dim must be at least 1");
     }
-    let cfg = SynthConfig {
+    let base = SynthConfig {
         like: args.like,
         dim: args.dim,
         seed: args.seed,
@@ -62,18 +110,22 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             fps: args.fps,
         },
         num_videos: args.videos,
-        params: SynthParams {
-            noise_correlation: args.noise_correlation,
-            ..Default::default()
-        },
+        ..SynthConfig::default()
     };
+    let cfg = signal_config(
+        base,
+        args.regime,
+        args.noise_correlation,
+        args.dominance,
+        args.specificity,
+    )?;
     let start = Instant::now();
     let s = generate(&args.out, &cfg)?;
     let secs = start.elapsed().as_secs_f64();
     println!("wrote     {}", s.out.display());
     println!(
-        "like      {}   seed {}   dim {}   dtype {}",
-        cfg.like, cfg.seed, s.dim, cfg.dtype
+        "like      {}   regime {}   seed {}   dim {}   dtype {}",
+        cfg.like, cfg.regime, cfg.seed, s.dim, cfg.dtype
     );
     println!("videos    {} train, {} test", s.videos.0, s.videos.1);
     println!(

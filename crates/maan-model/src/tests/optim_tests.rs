@@ -24,6 +24,8 @@ fn model() -> StreamModel<AD> {
         .with_num_classes(3)
         .with_attention_hidden(5)
         .init::<AD>(&Default::default());
+    // Reading every parameter initialises it, so that clones share the values.
+    model_params(&m);
     m
 }
 
