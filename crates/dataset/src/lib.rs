@@ -71,59 +71,64 @@
 //! # The synthetic benchmark
 //!
 //! [`synth::generate`] writes a layout-A dataset that loads through the same code as real data.
-//! `DatasetKind::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json` restricted to
-//! the 200 + 210 videos of the split files: 132,887 snippets per stream at 0.64 s, 6,318
-//! instances, written verbatim to `gt.json`; 67 of them start after their video's `duration`,
-//! carry no signal, and draw a loader warning each, as they would with the real features);
-//! `DatasetKind::ActivityNet13` draws videos (default 1000, two thirds train) with durations uniform in
-//! 20–220 s, one of the 200 classes each, 1, 2 or 3 instances with probabilities 0.65 / 0.25 /
-//! 0.10 (mean 1.45) covering together 30–90 % of the video.
+//! `DatasetKind::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json`
+//! restricted to the 200 + 210 videos of the split files: 132,887 snippets per stream at
+//! 0.64 s, 6,318 instances, written verbatim to `gt.json`; 67 of them start after their
+//! video's `duration`, carry no signal, and draw a loader warning each, as they would with the
+//! real features); `DatasetKind::ActivityNet13` draws videos (default 1000, two thirds train)
+//! with durations uniform in 20–220 s, one of the 200 classes each, 1, 2 or 3 instances with
+//! probabilities 0.65 / 0.25 / 0.10 (mean 1.45) covering together 30–90 % of the video. The
+//! whole configuration (benchmark, regime, every parameter) is saved as `synth.json` next to
+//! the data.
 //!
-//! **Generative model.** Per stream (rgb, flow) and seed, draw random unit directions in
-//! `R^dim`: for each class `c` a core pattern `m_c`, a weak pattern `w_c` with cosine
-//! `rho` to `m_c`, and a context pattern `u_c`; one class-agnostic actionness pattern `a`; and
-//! `K` class-agnostic distractor patterns `d_j`. Snippet `t` of a video is
+//! ## What the features must look like
 //!
-//! ```text
-//! x_t = sigma * eps_t                 eps_t ~ N(0, I), background (AR(1) in t with `noise_correlation`, default 0: i.i.d.)
-//!     + sum_{c in labels}  A_ctx  * u_c                    class context, whole video
-//!     + sum_{instances k of class c covering t}
-//!           A_act * a + (t in core_k ? A_core * m_c : A_weak * w_c)
-//!     + sum_{distractor events e covering t}  A_dis * d_j(e) + A_dis_act * a
-//! ```
+//! A real I3D snippet feature is the spatio-temporal average of the last ReLU layer of a 3-D
+//! CNN over 16 frames (0.64 s at 25 fps). The properties that follow from that, and that the
+//! I3D-like model ([`synth::I3dParams`]) has, each with its parameter and the unit test in
+//! `synth/i3d.rs` that measures it on generated videos:
 //!
-//! where every amplitude is multiplied by `1 + jitter * N(0,1)` per snippet. The core of an
-//! instance of `n` snippets is `max(1, round(core_fraction * n))` consecutive snippets at a
-//! uniform position inside it; distractor events (`distractor_rate` per 100 snippets, lengths
-//! uniform in `distractor_len`) fall anywhere in the video. Defaults ([`synth::SynthParams`]):
+//! | property of real features | how the generator has it (parameter, default) | test |
+//! |---|---|---|
+//! | non-negative (averages of ReLU outputs), many small coordinates | `x = softplus(z)`, per-dimension latent bias `bias_mean` −0.5 ± `bias_std` 0.5 | `features_are_non_negative` |
+//! | consecutive snippets of one shot are nearly the same; a shot cut changes them | AR(1) noise within a shot (`noise_correlation` 0.9, `noise_std` 0.5), shots of `mean_shot_len` 10 snippets with a new shot appearance (`shot` 1.5) and fresh noise at each cut | `snippets_of_a_shot_are_similar_and_cuts_break_it` |
+//! | each video has its own look (place, lighting, camera) | a per-video scene vector (`scene` 3.0), mostly in RGB (`rgb.appearance` 1.0, `flow.appearance` 0.4) | `videos_have_their_own_appearance` |
+//! | an action's evidence rises and falls smoothly, has a most discriminative moment (the paper's Figure 1 premise), and the rest of it is weaker but still says which action it is | per instance a Gaussian bump of the class pattern (`peak` 4.5, `peak_fraction` 0.25 of the instance) over a remainder pattern on the whole instance (`rest` 1.5) with trapezoid onset/offset (`ramp_fraction` 0.15); the remainder is `s · r_c + √(1−s²) · a` with specificity `rest_specificity` 0.6 | `instances_have_a_dominant_part_and_a_class_specific_rest` |
+//! | a video's background is weakly related to its action (a pool for diving) | class context on every snippet of a video with the class (`context` 1.0) | (the loader and training tests) |
+//! | camera motion and people moving look like action to a class-agnostic detector | background-motion events (`distractor_rate` 2 per 100 snippets, 3–15 snippets) with their own pattern (`distractor` 2.0) and the actionness of actions (`distractor_actionness` 1.8, mostly in flow: `rgb.motion` 0.6, `flow.motion` 1.0) | `background_motion_looks_like_action_to_actionness` |
 //!
-//! | parameter | value | | parameter | rgb | flow |
-//! |---|---|---|---|---|---|
-//! | `sigma` (`noise_std`) | 1.0 | | `A_core` | 4.0 | 4.0 |
-//! | `core_fraction` | 0.25 | | `A_weak` | 1.5 | 1.8 |
-//! | `rho` (`weak_core_similarity`) | 0.5 | | `A_act` | 1.0 | 1.8 |
-//! | `K` (`num_distractors`) | 4 | | `A_ctx` | 1.0 | 0.3 |
-//! | `distractor_rate` | 2.0 | | `A_dis` | 2.5 | 2.0 |
-//! | `distractor_len` | 2–12 | | `A_dis_act` | 0.7 | 1.2 |
-//! | `amplitude_jitter` | 0.2 | | | | |
+//! Amplitudes are norms of the added vectors in the latent space, where the noise has
+//! standard deviation `noise_std` per coordinate; per instance and event they are jittered by
+//! `amplitude_jitter` (20 %).
 //!
-//! Amplitudes are in units of the noise's standard deviation along the pattern's direction. The
-//! short, strong core is what a weighted-sum aggregator (STPN) can latch onto alone, so its
-//! attention covers a fraction of each instance; the weak parts are still class-specific, which
-//! a model attending to all of an instance (MAAN) can use; the class context makes background
-//! snippets of a video weakly class-like, and the distractors plus actionness make background
-//! events look like actions to a class-agnostic attention. Default size: `dim` 256, f32, 272 MB
-//! for THUMOS14-like data (0.80 s to generate in the `epoch` benchmark, release, 2 cores; 1.4 s
-//! with the dev-profile `maan synth`); ActivityNet-like data at seed 0 has 1,000 videos, 1,443
-//! instances, 189,925 snippets per stream, 389 MB (4.1 s, dev-profile `maan synth`).
+//! ## Regimes
 //!
-//! Measured since (the README's "The paper's Table 1 on synthetic data"): with these defaults
-//! the paper's ranking is not reproduced (STPN and Dropout beat MAAN from tIoU 0.2 up), while
-//! on a held-out dataset made with a different signal model MAAN beats STPN as in the paper.
-//! The generator was written before the models existed and lacks properties of real I3D
-//! features (its noise is independent from snippet to snippet and zero-mean); the numbers it
-//! gives are about this benchmark, not about MAAN. The whole configuration is saved as
-//! `synth.json` next to the data.
+//! [`synth::Regime`] names a signal model with its parameters:
+//!
+//! - `realistic` (the default of `maan synth`, the demo and `experiment table1`): the table
+//!   above. Why these values, chosen before any model was trained on them: a distinctive moment
+//!   (the release of a hammer throw, the take-off of a jump) is clearly but not
+//!   overwhelmingly stronger than the rest of the action (3×); the rest of an action is partly
+//!   class-specific and partly generic motion (0.6); background motion is as action-like, to a
+//!   class-agnostic detector, as the motion of the actions themselves.
+//! - `peaked`: the premise pronounced: the most discriminative part 6× the rest, the rest
+//!   almost entirely class-specific (0.9).
+//! - `uniform`: no most discriminative part (`peak` 0, `rest` 2.5, specificity 0.9): the
+//!   premise absent.
+//! - `clutter`: `realistic` with 4× the background motion, with the actionness of an action
+//!   and its rest together.
+//! - `legacy`: the first generator, kept bit for bit so that the numbers measured with it stay
+//!   reproducible: Gaussian, zero-mean features, independent from snippet to snippet (unless
+//!   `noise_correlation` is set), a short strong core and a weak rest per instance
+//!   ([`synth::SynthParams`]). It has none of the properties above, which is why its demo CAS
+//!   was per-snippet noise and why the paper's ranking did not show on it.
+//!
+//! `maan experiment regimes` trains Table 1's models on every regime and draws MAAN minus
+//! STPN over the two knobs the paper's argument turns on (`dominance` = `peak / rest`, and
+//! `rest_specificity`); the README reports what it found.
+//!
+//! Default size: `dim` 256, f32, 272 MB for THUMOS14-like data; ActivityNet-like data at seed
+//! 0 has 1,000 videos, 1,443 instances, 189,925 snippets per stream, 389 MB.
 
 pub mod batch;
 pub mod error;

@@ -54,7 +54,7 @@ pub fn random_perturb<R: Rng + ?Sized>(len: usize, t: usize, rng: &mut R) -> Vec
 
 /// The deterministic counterpart: `⌊i·len/t⌋` for `i` in `0..t` (STPN/BaSNet test-time
 /// sampling). Always `t` entries (repeats when `len < t`); empty when `len == 0`. To use every
-/// snippet at test time, use `0..len` instead (what [`crate::video_batch`] does).
+/// snippet at test time, use `0..len` instead (what [`crate::TrainItem::whole`] does).
 pub fn uniform_indices(len: usize, t: usize) -> Vec<usize> {
     if len == 0 {
         return Vec::new();

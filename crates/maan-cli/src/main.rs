@@ -19,6 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod backend;
 mod cmd;
 mod figure;
+mod heatmap;
 
 /// Weakly-supervised temporal action localization with MAAN (ICLR 2019) on Burn.
 #[derive(Debug, Parser)]

@@ -15,7 +15,7 @@
 //!   (a few kernel launches per step instead of a dozen per parameter tensor; same numbers,
 //!   same record format).
 //! - [`checkpoint`]: atomic `last/` and `best/` checkpoints (model + Adam state + JSON state).
-//! - [`infer`] and [`evaluate`]: whole-video inference, 0.5 / 0.5 fusion, localization and the
+//! - [`infer`] and [`mod@evaluate`]: whole-video inference, 0.5 / 0.5 fusion, localization and the
 //!   ActivityNet-protocol mAP through `maan-eval`; CAS as npy.
 //! - [`toy`]: a tiny in-memory WTAL problem for tests and benchmarks.
 //!

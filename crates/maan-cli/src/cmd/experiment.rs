@@ -28,7 +28,13 @@ use crate::cmd::train::{describe_localize, DataOpts, LocalizeOpts};
 pub enum ExperimentName {
     /// Table 1: MAAN against four feature aggregators (STPN, Dropout, Norm, SoftMaxNorm).
     Table1,
+    /// Table 1's five models on every regime of the synthetic benchmark, and a heat map of
+    /// MAAN minus STPN over its two knobs (see `maan experiment regimes --help`).
+    Regimes,
 }
+
+/// Default training iterations of `table1`.
+pub const TABLE1_ITERATIONS: usize = 4000;
 
 /// Arguments of `maan experiment`.
 #[derive(Debug, clap::Args)]
@@ -39,9 +45,9 @@ pub struct ExperimentArgs {
     /// Number of seeds per model (0, 1, ... n-1).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training iterations per model and stream.
-    #[arg(long, default_value_t = 4000)]
-    pub iterations: usize,
+    /// Training iterations per model and stream [default: table1 4000, regimes 1500].
+    #[arg(long)]
+    pub iterations: Option<usize>,
     /// Videos per batch.
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
@@ -58,9 +64,12 @@ pub struct ExperimentArgs {
     /// Localization options: each model is also evaluated with them (a second row).
     #[command(flatten)]
     pub localize: LocalizeOpts,
-    /// Folder for table1.md and table1.json.
-    #[arg(long, default_value = "runs/table1")]
-    pub out: PathBuf,
+    /// Output folder [default: runs/<experiment>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Options of `regimes`.
+    #[command(flatten)]
+    pub regimes: super::regimes::RegimesArgs,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -122,7 +131,7 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
 }
 
 impl Row {
-    fn new(
+    pub(crate) fn new(
         agg: Aggregator,
         variant: Option<&str>,
         localization: String,
@@ -237,6 +246,56 @@ impl TrainObserver for Bar {
     }
 }
 
+/// A progress bar over `total` training iterations (hidden with `quiet`).
+pub(crate) fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>12} [{bar:30}] {pos}/{len} it ({per_sec}, eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Trains one model (both streams when the data has them) with `agg`, seed `seed`, and the
+/// Table 1 settings (no evaluation or checkpoint on the way), advancing `bar` every
+/// iteration; returns the trainer and its evaluation on the test split with the dataset's
+/// paper preset.
+pub(crate) fn train_and_evaluate<B: AutodiffBackend>(
+    data: &WtalDataset,
+    agg: Aggregator,
+    seed: u64,
+    iterations: usize,
+    batch_size: usize,
+    device: &B::Device,
+    backend: BackendArg,
+    bar: &ProgressBar,
+) -> Result<(Trainer<B>, EvalMetrics)> {
+    let model = StreamModelConfig::new().with_aggregator(agg);
+    let config = TrainConfig::new(model)
+        .with_iterations(iterations)
+        .with_batch_size(batch_size)
+        .with_seed(seed)
+        .with_eval_every(0)
+        .with_checkpoint_every(0);
+    let config = fit_config(&config, data)?;
+    let mut trainer = Trainer::<B>::new(config, data, None, device.clone())?;
+    trainer.set_batching(backend.batching());
+    let mut observer = Bar { bar: bar.clone() };
+    let summary = trainer.run(data, &mut observer)?;
+    let metrics = match summary.last_eval {
+        Some(m) => m,
+        None => trainer.evaluate(data)?,
+    };
+    Ok((trainer, metrics))
+}
+
 struct Table1Job {
     args: ExperimentArgs,
     data: WtalDataset,
@@ -248,21 +307,11 @@ impl BackendJob for Table1Job {
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<Table1> {
         let Table1Job { args, data } = self;
         let aggregators = aggregators(&args);
-        let total = aggregators.len() as u64 * args.seeds * args.iterations as u64;
+        let iterations = args.iterations.unwrap_or(TABLE1_ITERATIONS);
+        let total = aggregators.len() as u64 * args.seeds * iterations as u64;
         let preset = maan_model::infer::localize_preset(&data);
         let variant = args.localize.for_data(&data);
-        let bar = if args.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(total)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>12} [{bar:30}] {pos}/{len} it ({per_sec}, eta {eta}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
+        let bar = progress_bar(total, args.quiet);
         let mut rows = Vec::new();
         for agg in aggregators {
             let mut runs = Vec::new();
@@ -270,22 +319,16 @@ impl BackendJob for Table1Job {
             for seed in 0..args.seeds {
                 bar.set_prefix(agg.paper_name());
                 bar.set_message(format!("seed {seed}"));
-                let model = StreamModelConfig::new().with_aggregator(agg);
-                let config = TrainConfig::new(model)
-                    .with_iterations(args.iterations)
-                    .with_batch_size(args.batch_size)
-                    .with_seed(seed)
-                    .with_eval_every(0)
-                    .with_checkpoint_every(0);
-                let config = fit_config(&config, &data)?;
-                let mut trainer = Trainer::<B>::new(config, &data, None, device.clone())?;
-                trainer.set_batching(backend.batching());
-                let mut observer = Bar { bar: bar.clone() };
-                let summary = trainer.run(&data, &mut observer)?;
-                let metrics = match summary.last_eval {
-                    Some(m) => m,
-                    None => trainer.evaluate(&data)?,
-                };
+                let (trainer, metrics) = train_and_evaluate::<B>(
+                    &data,
+                    agg,
+                    seed,
+                    iterations,
+                    args.batch_size,
+                    &device,
+                    backend,
+                    &bar,
+                )?;
                 if let Some(cfg) = &variant {
                     let m = trainer.evaluate_with(&data, Some(cfg))?;
                     bar.println(format!(
@@ -320,14 +363,14 @@ impl BackendJob for Table1Job {
             data_dir: data.dir.display().to_string(),
             backend: backend.to_string(),
             seeds: args.seeds,
-            iterations: args.iterations,
+            iterations,
             batch_size: args.batch_size,
             rows,
         })
     }
 }
 
-fn aggregators(args: &ExperimentArgs) -> Vec<Aggregator> {
+pub(crate) fn aggregators(args: &ExperimentArgs) -> Vec<Aggregator> {
     if args.aggregators.is_empty() {
         TABLE1_ROWS.to_vec()
     } else {
@@ -337,19 +380,25 @@ fn aggregators(args: &ExperimentArgs) -> Vec<Aggregator> {
 
 /// Runs `maan experiment`.
 pub fn run(args: ExperimentArgs) -> Result<()> {
-    if args.seeds == 0 || args.iterations == 0 {
+    if args.seeds == 0 || args.iterations == Some(0) {
         anyhow::bail!("--seeds and --iterations must be at least 1");
+    }
+    if args.name == ExperimentName::Regimes {
+        return super::regimes::run(args);
     }
     args.backend.check()?;
     let data = args.data.load()?;
-    let out = args.out.clone();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs/table1"));
     let opts = args.backend;
     let backend = opts.backend;
     eprintln!(
         "Table 1: {} models x {} seeds x {} iterations (both streams) on {}, backend {backend}",
         aggregators(&args).len(),
         args.seeds,
-        args.iterations,
+        args.iterations.unwrap_or(TABLE1_ITERATIONS),
         data.dir.display()
     );
     let table = opts.run(Table1Job { args, data })?;

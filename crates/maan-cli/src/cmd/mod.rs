@@ -8,6 +8,7 @@ pub mod experiment;
 pub mod inspect;
 pub mod plot;
 pub mod predict;
+pub mod regimes;
 pub mod synth;
 pub mod test;
 pub mod train;

@@ -266,21 +266,49 @@ pub fn load_data(
     Ok(data)
 }
 
-/// Generates the built-in synthetic dataset shaped like `kind` in `dir` unless it is there
-/// (its `gt.json` exists); `why` starts the message saying so.
+/// Generates the built-in synthetic dataset shaped like `kind` in `dir` unless it is there;
+/// `why` starts the message saying so. A folder made by `maan synth` with other settings than
+/// the built-in default (its `synth.json` differs, e.g. data from an older generator) is made
+/// again; a folder with a `gt.json` and no `synth.json` is the user's and is left alone.
 pub fn ensure_synthetic(dir: &Path, kind: DatasetKind, why: &str) -> Result<()> {
-    if dir.join("gt.json").is_file() {
-        return Ok(());
-    }
-    eprintln!(
-        "{why}generating the synthetic {kind}-shaped dataset in {} (first use)...",
-        dir.display()
-    );
     let cfg = SynthConfig {
         like: kind,
         ..SynthConfig::default()
     };
-    generate(dir, &cfg)
+    ensure_synthetic_with(dir, &cfg, why)
+}
+
+/// [`ensure_synthetic`] for a given configuration.
+pub fn ensure_synthetic_with(dir: &Path, cfg: &SynthConfig, why: &str) -> Result<()> {
+    let recorded = std::fs::read_to_string(dir.join("synth.json")).ok();
+    match (&recorded, dir.join("gt.json").is_file()) {
+        (None, true) => return Ok(()),
+        (Some(text), true)
+            if serde_json::from_str::<SynthConfig>(text).ok().as_ref() == Some(cfg) =>
+        {
+            return Ok(())
+        }
+        (Some(_), _) => {
+            eprintln!(
+                "{why}the synthetic dataset in {} was made with other settings than the built-in \
+                 {} regime; making it again...",
+                dir.display(),
+                cfg.regime
+            );
+            let features = dir.join("features");
+            if features.is_dir() {
+                std::fs::remove_dir_all(&features)
+                    .with_context(|| format!("removing {}", features.display()))?;
+            }
+        }
+        (None, false) => eprintln!(
+            "{why}generating the synthetic {}-shaped dataset ({} regime) in {} (first use)...",
+            cfg.like,
+            cfg.regime,
+            dir.display()
+        ),
+    }
+    generate(dir, cfg)
         .with_context(|| format!("generating the synthetic dataset in {}", dir.display()))?;
     Ok(())
 }
@@ -682,5 +710,48 @@ impl TrainObserver for Progress {
 
     fn should_stop(&mut self) -> bool {
         self.stop.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in data is made once, kept while its settings match, made again when they
+    /// differ (stale data from another generator), and a user's folder without `synth.json`
+    /// is never touched.
+    #[test]
+    fn builtin_data_is_regenerated_only_when_its_settings_differ() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("thumos14");
+        let cfg = SynthConfig {
+            dim: 4,
+            num_videos: Some(2),
+            ..SynthConfig::default()
+        };
+        ensure_synthetic_with(&dir, &cfg, "").unwrap();
+        let marker = dir.join("features").join("marker");
+        std::fs::write(&marker, "x").unwrap();
+        ensure_synthetic_with(&dir, &cfg, "").unwrap();
+        assert!(marker.is_file(), "regenerated although the settings match");
+        let other = SynthConfig {
+            seed: 1,
+            ..cfg.clone()
+        };
+        ensure_synthetic_with(&dir, &other, "").unwrap();
+        assert!(
+            !marker.is_file(),
+            "not regenerated although the settings differ"
+        );
+        let recorded: SynthConfig =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("synth.json")).unwrap())
+                .unwrap();
+        assert_eq!(recorded, other);
+        // A user's dataset: gt.json, no synth.json.
+        let user = tmp.path().join("user");
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(user.join("gt.json"), "{}").unwrap();
+        ensure_synthetic_with(&user, &cfg, "").unwrap();
+        assert_eq!(std::fs::read_dir(&user).unwrap().count(), 1);
     }
 }

@@ -23,7 +23,7 @@ pub fn load_config(run_dir: &Path) -> ModelResult<TrainConfig> {
 
 /// Loads the models of a run directory's checkpoint `name` (`best`, falling back to `last`
 /// when `name` is `best` and there is none) for inference. The feature dimensions come from
-/// the run's [`RunData`]; `data_dims` (rgb, flow) is needed only for runs written before runs
+/// the run's [`RunData`](super::RunData); `data_dims` (rgb, flow) is needed only for runs written before runs
 /// recorded it.
 pub fn load_models<B: Backend>(
     run_dir: &Path,
