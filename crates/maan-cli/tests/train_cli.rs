@@ -1140,3 +1140,68 @@ fn wgpu_end_to_end_matches_flex() {
         );
     }
 }
+
+/// `maan experiment regimes` end to end at a tiny size: it trains the chosen models on the
+/// chosen regime and on every heat-map cell, and writes the Markdown and JSON reports (the
+/// regime with all its parameters, one row per model, the grid of MAAN minus STPN equal to the
+/// difference of the two models' scores) and the heat map as PNG and SVG; a bad knob is an
+/// error naming it.
+#[test]
+fn experiment_regimes_writes_tables_and_a_heat_map() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = ok(&maan(
+        &[
+            "experiment",
+            "regimes",
+            "--regimes",
+            "uniform",
+            "--aggregators",
+            "stpn,maa",
+            "--seeds",
+            "1",
+            "--iterations",
+            "3",
+            "--dim",
+            "4",
+            "--dominance",
+            "1,4",
+            "--specificity",
+            "0.5",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+        dir,
+    ));
+    assert!(text.contains("| STPN |") && text.contains("| MAAN |"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/regimes.json")).unwrap())
+            .unwrap();
+    let regime = &report["regimes"][0];
+    assert_eq!(regime["regime"], "uniform");
+    assert_eq!(regime["signal"]["model"], "i3d");
+    assert_eq!(regime["signal"]["peak"], 0.0);
+    assert_eq!(regime["table"]["rows"].as_array().unwrap().len(), 2);
+    let grid = &report["grid"];
+    assert_eq!(grid["dominance"].as_array().unwrap().len(), 2);
+    for j in 0..2 {
+        let (m, s, d) = (
+            grid["maan"][0][j].as_f64().unwrap(),
+            grid["stpn"][0][j].as_f64().unwrap(),
+            grid["difference_points"][0][j].as_f64().unwrap(),
+        );
+        assert!((d - (m - s) * 100.0).abs() < 1e-9, "{m} {s} {d}");
+    }
+    for f in ["regimes.md", "heatmap.png", "heatmap.svg"] {
+        assert!(dir.join("out").join(f).is_file(), "{f} missing");
+    }
+    assert!(!dir.join("out/data").exists(), "generated data left behind");
+    fails(
+        &maan(
+            &["experiment", "regimes", "--specificity", "2", "--out", "o2"],
+            dir,
+        ),
+        "--specificity",
+    );
+}

@@ -45,7 +45,7 @@ pub struct ExperimentArgs {
     /// Number of seeds per model (0, 1, ... n-1).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training iterations per model and stream [default: table1 4000, regimes 1500].
+    /// Training iterations per model and stream [default: 4000].
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Videos per batch.

@@ -33,7 +33,7 @@ use crate::heatmap::{self, HeatMap};
 /// Default feature dimension of the generated data.
 pub const DEFAULT_DIM: usize = 64;
 /// Default training iterations per model.
-pub const DEFAULT_ITERATIONS: usize = 1500;
+pub const DEFAULT_ITERATIONS: usize = 4000;
 /// Default dominance values of the heat map (most discriminative part ÷ rest).
 pub const DEFAULT_DOMINANCE: [f32; 4] = [1.0, 2.0, 4.0, 8.0];
 /// Default specificity values of the heat map (how class-specific the rest is).
