@@ -31,7 +31,8 @@ pub struct Figure {
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-fn register_font() {
+/// Registers the bundled font as `sans-serif` for plotters (once).
+pub(crate) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font shipped with the crate.

@@ -26,7 +26,7 @@
 //!
 //! Models are trained from image labels alone (cross-entropy). At test time the CAM of a
 //! class `k`, `M_k = Σ_c w_{c,k} f_c` on the backbone's feature map, is upsampled to the
-//! image, min-max normalised, thresholded at 20% of its maximum, and the bounding box of the
+//! image and thresholded at 20% of its maximum, and the bounding box of the
 //! largest connected component is the predicted box ([`localize::cam_to_box`]). An image is
 //! a top-1 localization error when its top class is wrong or that class's box has IoU < 0.5
 //! with the ground truth; a top-5 error when the true class is not among the top five or

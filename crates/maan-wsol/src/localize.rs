@@ -77,27 +77,20 @@ pub fn resize_bilinear(map: &[f32], h: usize, w: usize, out_h: usize, out_w: usi
     out
 }
 
-/// The CAM rule: the map is min-max normalised to `[0, 1]`, the pixels at or above
-/// `threshold` (the paper's 0.2, [`CAM_THRESHOLD`]) are kept, and the box is the bounding box
-/// of the largest 8-connected component of them (ties: the first found in row-major order).
-/// For a non-negative map with minimum 0 this is "at least 20% of the maximum". A constant
-/// map gives the whole image.
+/// The CAM rule: the pixels whose value is at least `threshold` (the paper's 0.2,
+/// [`CAM_THRESHOLD`]) times the map's maximum are kept, and the box is the bounding box of
+/// the largest 8-connected component of them (ties: the first found in row-major order).
+/// A map whose maximum is not positive gives the whole image.
 ///
 /// `map` is row-major `h × w`, already at image resolution; the box is in its pixels.
 pub fn cam_to_box(map: &[f32], h: usize, w: usize, threshold: f32) -> BBox {
     assert_eq!(map.len(), h * w, "map is not {h}×{w}");
-    let (lo, hi) = map
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if !(hi > lo) {
+    let hi = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !(hi > 0.0) {
         return BBox::new(0.0, 0.0, w as f32, h as f32);
     }
-    let on: Vec<bool> = map
-        .iter()
-        .map(|&v| (v - lo) / (hi - lo) >= threshold)
-        .collect();
+    let cut = threshold * hi;
+    let on: Vec<bool> = map.iter().map(|&v| v >= cut).collect();
     let mut label = vec![false; h * w];
     let mut best: Option<(usize, BBox)> = None;
     let mut stack = Vec::new();
@@ -232,9 +225,12 @@ mod tests {
         assert_eq!(cam_to_box(&m, h, w, 0.2), BBox::new(0.0, 0.0, 3.0, 3.0));
         // Just above the boundary the 1s drop out.
         assert_eq!(cam_to_box(&m, h, w, 0.21), BBox::new(0.0, 0.0, 1.0, 1.0));
-        // A constant map gives the whole image.
+        // Negative values never pass; a map with no positive value gives the whole image.
+        let (m, h, w) = map_from(&["0000", "0500", "0000"]);
+        let m: Vec<f32> = m.iter().map(|v| v - 1.0).collect();
+        assert_eq!(cam_to_box(&m, h, w, 0.2), BBox::new(1.0, 1.0, 2.0, 2.0));
         assert_eq!(
-            cam_to_box(&[2.0; 6], 2, 3, 0.2),
+            cam_to_box(&[-2.0; 6], 2, 3, 0.2),
             BBox::new(0.0, 0.0, 3.0, 2.0)
         );
     }

@@ -158,7 +158,8 @@ pub struct Example {
     pub label: usize,
     /// Predicted class.
     pub predicted: usize,
-    /// CAM of the predicted class at image resolution, min-max normalised, `[size, size]`.
+    /// CAM of the predicted class at image resolution, positive part over the maximum,
+    /// `[size, size]`.
     pub cam: Vec<f32>,
     /// Box from the CAM.
     pub predicted_box: BBox,
@@ -179,14 +180,11 @@ pub struct Evaluation {
     pub examples: Vec<Example>,
 }
 
+/// The map's positive part divided by its maximum (what the CAM rule thresholds).
 fn normalised(map: &[f32]) -> Vec<f32> {
-    let (lo, hi) = map
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    map.iter().map(|v| (v - lo) / span).collect()
+    let hi = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let hi = if hi > 0.0 { hi } else { 1.0 };
+    map.iter().map(|v| v.max(0.0) / hi).collect()
 }
 
 /// Classifies every image, turns the CAM of the top-1 class and of the true class into

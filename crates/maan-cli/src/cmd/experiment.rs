@@ -28,6 +28,9 @@ use crate::cmd::train::{describe_localize, DataOpts, LocalizeOpts};
 pub enum ExperimentName {
     /// Table 1: MAAN against four feature aggregators (STPN, Dropout, Norm, SoftMaxNorm).
     Table1,
+    /// Appendix F (Table 4, Figure 6): weakly-supervised object localization with GAP,
+    /// weighted-sum and MAA pooling at 4×4 and 7×7 (`cmd::wsol`).
+    Wsol,
 }
 
 /// Arguments of `maan experiment`.
@@ -58,9 +61,19 @@ pub struct ExperimentArgs {
     /// Localization options: each model is also evaluated with them (a second row).
     #[command(flatten)]
     pub localize: LocalizeOpts,
-    /// Folder for table1.md and table1.json.
-    #[arg(long, default_value = "runs/table1")]
-    pub out: PathBuf,
+    /// Output folder [default: runs/<experiment>].
+    #[arg(long, visible_alias = "output")]
+    pub out: Option<PathBuf>,
+    /// wsol: one seed, fewer images and iterations (a few minutes on a CPU).
+    #[arg(long)]
+    pub quick: bool,
+    /// wsol: ImageNet-pretrained VGG16 backbone weights (safetensors, torchvision names)
+    /// for CUB-200-2011 (`--data-dir`).
+    #[arg(long)]
+    pub backbone_weights: Option<PathBuf>,
+    /// wsol: tiny sizes, for tests.
+    #[arg(long, hide = true)]
+    pub tiny: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -337,12 +350,18 @@ fn aggregators(args: &ExperimentArgs) -> Vec<Aggregator> {
 
 /// Runs `maan experiment`.
 pub fn run(args: ExperimentArgs) -> Result<()> {
+    if args.name == ExperimentName::Wsol {
+        return crate::cmd::wsol::run(args);
+    }
     if args.seeds == 0 || args.iterations == 0 {
         anyhow::bail!("--seeds and --iterations must be at least 1");
     }
     args.backend.check()?;
     let data = args.data.load()?;
-    let out = args.out.clone();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs/table1"));
     let opts = args.backend;
     let backend = opts.backend;
     eprintln!(
