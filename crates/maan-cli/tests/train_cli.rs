@@ -1163,3 +1163,47 @@ fn wgpu_end_to_end_matches_flex() {
         );
     }
 }
+
+/// `maan experiment wsol` at tiny sizes (hidden `--tiny`): the Table 4-shaped table on stdout,
+/// and wsol.md, wsol.json and the Figure 6 PNG in `--output`; `--backbone-weights` without
+/// CUB is refused.
+#[test]
+fn experiment_wsol_writes_table_json_and_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("wsol");
+    let out = maan(
+        &[
+            "experiment",
+            "wsol",
+            "--tiny",
+            "--quiet",
+            "--backend",
+            "ndarray",
+            "--output",
+            out_dir.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let text = ok(&out);
+    for row in ["CAM (GAP) 4×4", "weighted-CAM 7×7", "MAAN 4×4", "MAAN 7×7"] {
+        assert!(text.contains(&format!("| {row} |")), "{text}");
+    }
+    assert!(text.contains("Top-1 loc err | Top-5 loc err"), "{text}");
+    for f in ["wsol.md", "wsol.json", "wsol.png"] {
+        assert!(out_dir.join(f).is_file(), "{f} missing");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("wsol.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 6);
+    let out = maan(
+        &[
+            "experiment",
+            "wsol",
+            "--tiny",
+            "--backbone-weights",
+            "vgg16.safetensors",
+        ],
+        dir.path(),
+    );
+    fails(&out, "--backbone-weights needs --data-dir");
+}

@@ -31,6 +31,9 @@ pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// reach one past the last column or row.
 const EDGE_SLACK: f32 = 1.0;
 
+/// A list file's rows by image id: (line number, fields after the id).
+type Keyed = HashMap<u32, (usize, Vec<String>)>;
+
 /// One image of the dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CubImage {
@@ -92,7 +95,11 @@ fn read_list(path: &Path, fields: usize) -> Result<Vec<(usize, u32, Vec<String>)
         let id: u32 = parts[0]
             .parse()
             .map_err(|_| malformed(format!("image id {:?} is not a number", parts[0])))?;
-        rows.push((line_no, id, parts[1..].iter().map(|s| s.to_string()).collect()));
+        rows.push((
+            line_no,
+            id,
+            parts[1..].iter().map(|s| s.to_string()).collect(),
+        ));
     }
     Ok(rows)
 }
@@ -114,9 +121,7 @@ impl Cub {
             order.push(id);
         }
         // Reads one list file into id -> (line, fields), checking every id is known.
-        let keyed = |file: &str,
-                     fields: usize|
-         -> Result<(PathBuf, HashMap<u32, (usize, Vec<String>)>), WsolError> {
+        let keyed = |file: &str, fields: usize| -> Result<(PathBuf, Keyed), WsolError> {
             let path = root.join(file);
             let mut map = HashMap::new();
             for (line, id, f) in read_list(&path, fields)? {
@@ -140,23 +145,25 @@ impl Cub {
         let mut num_classes = 0;
         for id in order {
             let name = names[&id].clone();
-            let entry = |path: &Path, map: &HashMap<u32, (usize, Vec<String>)>| {
-                map.get(&id).cloned().ok_or_else(|| WsolError::MissingEntry {
-                    path: path.to_path_buf(),
-                    id,
-                    name: name.clone(),
-                })
+            let entry = |path: &Path, map: &Keyed| {
+                map.get(&id)
+                    .cloned()
+                    .ok_or_else(|| WsolError::MissingEntry {
+                        path: path.to_path_buf(),
+                        id,
+                        name: name.clone(),
+                    })
             };
             let (line, f) = entry(&labels_path, &labels)?;
-            let class: usize = f[0]
-                .parse()
-                .ok()
-                .filter(|&c| c >= 1)
-                .ok_or_else(|| WsolError::Malformed {
-                    path: labels_path.clone(),
-                    line,
-                    message: format!("class id {:?} is not a number ≥ 1", f[0]),
-                })?;
+            let class: usize =
+                f[0].parse()
+                    .ok()
+                    .filter(|&c| c >= 1)
+                    .ok_or_else(|| WsolError::Malformed {
+                        path: labels_path.clone(),
+                        line,
+                        message: format!("class id {:?} is not a number ≥ 1", f[0]),
+                    })?;
             num_classes = num_classes.max(class);
             let (line, f) = entry(&split_path, &split)?;
             let train = match f[0].as_str() {
@@ -296,9 +303,30 @@ mod tests {
             std::fs::create_dir_all(root.join("images").join(c)).unwrap();
         }
         let files = [
-            (1, classes[0], "Black_Footed_Albatross_0046_18.jpg", 1, 1, (20u32, 16u32)),
-            (2, classes[0], "Black_Footed_Albatross_0009_34.jpg", 1, 0, (24, 12)),
-            (3, classes[1], "Laysan_Albatross_0002_1027.png", 2, 0, (10, 10)),
+            (
+                1,
+                classes[0],
+                "Black_Footed_Albatross_0046_18.jpg",
+                1,
+                1,
+                (20u32, 16u32),
+            ),
+            (
+                2,
+                classes[0],
+                "Black_Footed_Albatross_0009_34.jpg",
+                1,
+                0,
+                (24, 12),
+            ),
+            (
+                3,
+                classes[1],
+                "Laysan_Albatross_0002_1027.png",
+                2,
+                0,
+                (10, 10),
+            ),
         ];
         let (mut images, mut labels, mut split, mut boxes) =
             (String::new(), String::new(), String::new(), String::new());
@@ -334,7 +362,10 @@ mod tests {
         assert_eq!(test.images.len(), 2 * 3 * 8 * 8);
         // Image 2 is 24×12, box (2, 3, 12×6): scaled by 8/24 and 8/12.
         let b = test.boxes[0];
-        assert!((b.x0 - 2.0 / 3.0).abs() < 1e-5 && (b.y1 - 6.0).abs() < 1e-5, "{b:?}");
+        assert!(
+            (b.x0 - 2.0 / 3.0).abs() < 1e-5 && (b.y1 - 6.0).abs() < 1e-5,
+            "{b:?}"
+        );
         let train = cub.load_set(true, 8, Some(5)).unwrap();
         assert_eq!(train.len(), 1);
     }
@@ -361,7 +392,10 @@ mod tests {
         std::fs::write(root.join("train_test_split.txt"), "1 1\n2 0\n3 0\n").unwrap();
         std::fs::write(root.join("bounding_boxes.txt"), "1 2 3 10 8\n2 2 3 12 6\n").unwrap();
         let e = Cub::open(&root).unwrap_err().to_string();
-        assert!(e.contains("bounding_boxes.txt: no entry for image id 3"), "{e}");
+        assert!(
+            e.contains("bounding_boxes.txt: no entry for image id 3"),
+            "{e}"
+        );
         // Box outside its (10×10) image: found when the image is read.
         std::fs::write(
             root.join("bounding_boxes.txt"),
@@ -382,11 +416,11 @@ mod tests {
         .unwrap();
         let bad = root.join("images/002.Laysan_Albatross/Laysan_Albatross_0002_1027.png");
         std::fs::write(&bad, b"not a png").unwrap();
-        let e = Cub::open(&root).unwrap().load_set(false, 8, None).unwrap_err();
-        assert!(
-            matches!(e, WsolError::UnreadableImage { id: 3, .. }),
-            "{e}"
-        );
+        let e = Cub::open(&root)
+            .unwrap()
+            .load_set(false, 8, None)
+            .unwrap_err();
+        assert!(matches!(e, WsolError::UnreadableImage { id: 3, .. }), "{e}");
         std::fs::remove_file(root.join("images.txt")).unwrap();
         let e = Cub::open(&root).unwrap_err().to_string();
         assert!(e.contains("images.txt: missing file"), "{e}");

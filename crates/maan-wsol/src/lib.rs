@@ -55,12 +55,11 @@ pub mod train;
 pub use error::WsolError;
 pub use localize::{cam_to_box, iou, localization_errors, BBox, LocErrors, LocRecord};
 pub use model::{
-    load_backbone_weights, AttentionHead, Backbone, BackboneConfig, LoadReport, Pooling,
-    WsolModel, WsolModelConfig, WsolOutput,
+    load_backbone_weights, AttentionHead, Backbone, BackboneConfig, LoadReport, Pooling, WsolModel,
+    WsolModelConfig, WsolOutput,
 };
 pub use train::{
-    evaluate, evaluate_trained, train, train_from, Evaluation, Example, ImageSet,
-    WsolTrainConfig,
+    evaluate, evaluate_trained, train, train_from, Evaluation, Example, ImageSet, WsolTrainConfig,
 };
 
 /// Backend of the unit tests: ndarray, or flex with the `test-flex` feature.

@@ -86,7 +86,7 @@ pub fn resize_bilinear(map: &[f32], h: usize, w: usize, out_h: usize, out_w: usi
 pub fn cam_to_box(map: &[f32], h: usize, w: usize, threshold: f32) -> BBox {
     assert_eq!(map.len(), h * w, "map is not {h}×{w}");
     let hi = map.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !(hi > 0.0) {
+    if hi.is_nan() || hi <= 0.0 {
         return BBox::new(0.0, 0.0, w as f32, h as f32);
     }
     let cut = threshold * hi;
@@ -168,8 +168,9 @@ pub fn localization_errors(records: &[LocRecord]) -> LocErrors {
     LocErrors {
         top1_loc: 1.0 - count(&|r| top1_ok(r) && r.iou_top1 >= IOU_THRESHOLD) / n,
         top5_loc: 1.0
-            - count(&|r| r.top5.iter().take(5).any(|&k| k == r.label) && r.iou_label >= IOU_THRESHOLD)
-                / n,
+            - count(&|r| {
+                r.top5.iter().take(5).any(|&k| k == r.label) && r.iou_label >= IOU_THRESHOLD
+            }) / n,
         top1_cls: 1.0 - count(&top1_ok) / n,
         gt_known_loc_acc: count(&|r| r.iou_label >= IOU_THRESHOLD) / n,
     }

@@ -86,14 +86,19 @@ impl BackboneConfig {
     /// torchvision `vgg16` state dict saved as safetensors (see [`load_backbone_weights`]).
     pub fn vgg16() -> Self {
         Self::new(
-            vec![64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512],
+            vec![
+                64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
+            ],
             vec![1, 3, 6, 9],
         )
     }
 
     /// Channels of the output feature map.
     pub fn out_channels(&self) -> usize {
-        *self.channels.last().expect("a backbone needs a convolution")
+        *self
+            .channels
+            .last()
+            .expect("a backbone needs a convolution")
     }
 
     /// Ratio of the image side to the feature-map side.
@@ -296,7 +301,10 @@ impl<B: Backend> WsolModel<B> {
                 let pool = MaaPoolConfig::new().with_aggregator(agg).init::<B>();
                 (pool.forward_2d(probs.clone(), feats), Some(probs))
             }
-            _ => (grid.reshape([b, c, g * g]).mean_dim(2).reshape([b, c]), None),
+            _ => (
+                grid.reshape([b, c, g * g]).mean_dim(2).reshape([b, c]),
+                None,
+            ),
         }
     }
 
@@ -312,7 +320,11 @@ impl<B: Backend> WsolModel<B> {
         assert_eq!(classes.len(), b, "one class per image");
         let device = features.device();
         let idx = Tensor::<B, 1, Int>::from_ints(
-            classes.iter().map(|&k| k as i64).collect::<Vec<_>>().as_slice(),
+            classes
+                .iter()
+                .map(|&k| k as i64)
+                .collect::<Vec<_>>()
+                .as_slice(),
             &device,
         );
         // Linear weight is [channels, classes]: take one column per image.

@@ -42,7 +42,9 @@ pub struct SynthImage {
 
 fn mix(seed: u64, i: u64) -> u64 {
     // SplitMix64 of the pair: independent streams per image.
-    let mut z = seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x632B_E59B_D9B4_E019);
+    let mut z = seed
+        ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(0x632B_E59B_D9B4_E019);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -62,10 +64,10 @@ fn in_shape(body: usize, u: f32, v: f32) -> bool {
 fn texture(body: usize, x: usize, y: usize) -> bool {
     const P: usize = 3;
     match body {
-        0 => (y / P) % 2 == 0,
-        1 => (x / P) % 2 == 0,
-        2 => (x / P + y / P) % 2 == 0,
-        _ => ((x + y) / P) % 2 == 0,
+        0 => (y / P).is_multiple_of(2),
+        1 => (x / P).is_multiple_of(2),
+        2 => (x / P + y / P).is_multiple_of(2),
+        _ => ((x + y) / P).is_multiple_of(2),
     }
 }
 

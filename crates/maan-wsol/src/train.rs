@@ -132,7 +132,7 @@ pub fn train_from<B: AutodiffBackend>(
 ) -> WsolModel<B> {
     let mut optim = AdamConfig::new().init::<B, WsolModel<B>>();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
-    let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5EED_0F_BA7C4);
+    let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5EED0FBA7C4);
     let b = config.batch_size.min(data.len());
     for it in 0..config.iterations {
         let idx: Vec<usize> = (0..b).map(|_| rng.random_range(0..data.len())).collect();

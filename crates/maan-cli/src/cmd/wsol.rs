@@ -55,7 +55,11 @@ pub struct Preset {
 
 fn preset(args: &ExperimentArgs) -> Preset {
     let cub = args.data.data_dir.is_some();
-    let seeds = if args.quick || args.tiny { 1 } else { args.seeds };
+    let seeds = if args.quick || args.tiny {
+        1
+    } else {
+        args.seeds
+    };
     if args.tiny {
         return Preset {
             image_size: 32,
@@ -400,8 +404,10 @@ fn figure(
     path: &Path,
 ) -> Result<()> {
     crate::figure::register_font();
-    let columns: Vec<&(String, Vec<Example>)> =
-        examples.iter().filter(|(m, _)| m.ends_with("7×7")).collect();
+    let columns: Vec<&(String, Vec<Example>)> = examples
+        .iter()
+        .filter(|(m, _)| m.ends_with("7×7"))
+        .collect();
     let n_rows = columns
         .iter()
         .map(|(_, e)| e.len())
@@ -456,7 +462,10 @@ fn figure(
             }
             let rect = |b: &maan_wsol::BBox| {
                 [
-                    (x0 + (b.x0 * scale as f32) as i32, y0 + (b.y0 * scale as f32) as i32),
+                    (
+                        x0 + (b.x0 * scale as f32) as i32,
+                        y0 + (b.y0 * scale as f32) as i32,
+                    ),
                     (
                         x0 + (b.x1 * scale as f32) as i32 - 1,
                         y0 + (b.y1 * scale as f32) as i32 - 1,
@@ -472,7 +481,15 @@ fn figure(
                     rect(&e.predicted_box),
                     GREEN.stroke_width(2),
                 ))?;
-                let label = format!("IoU {:.2}{}", e.iou, if e.predicted == e.label { "" } else { " (wrong class)" });
+                let label = format!(
+                    "IoU {:.2}{}",
+                    e.iou,
+                    if e.predicted == e.label {
+                        ""
+                    } else {
+                        " (wrong class)"
+                    }
+                );
                 root.draw_text(
                     &label,
                     &TextStyle::from(("sans-serif", 13).into_font()).color(&WHITE),
