@@ -1178,7 +1178,7 @@ fn experiment_wsol_writes_table_json_and_figure() {
             "--tiny",
             "--quiet",
             "--backend",
-            "ndarray",
+            "flex",
             "--output",
             out_dir.to_str().unwrap(),
         ],

@@ -62,12 +62,13 @@ pub use train::{
     evaluate, evaluate_trained, train, train_from, Evaluation, Example, ImageSet, WsolTrainConfig,
 };
 
-/// Backend of the unit tests: ndarray, or flex with the `test-flex` feature.
-#[cfg(all(test, not(feature = "test-flex")))]
-pub type TestBackend = burn::backend::NdArray;
-/// Backend of the unit tests (flex).
-#[cfg(all(test, feature = "test-flex"))]
+/// Backend of the unit tests: flex (the CLI's default CPU backend), or ndarray with the
+/// `test-ndarray` feature.
+#[cfg(all(test, not(feature = "test-ndarray")))]
 pub type TestBackend = burn::backend::Flex;
+/// Backend of the unit tests (ndarray).
+#[cfg(all(test, feature = "test-ndarray"))]
+pub type TestBackend = burn::backend::NdArray;
 
 #[cfg(test)]
 mod tests;
