@@ -1206,4 +1206,28 @@ fn experiment_wsol_writes_table_json_and_figure() {
         dir.path(),
     );
     fails(&out, "--backbone-weights needs --data-dir");
+    // CUB-200-2011 in the official format (a 3-image fixture), and a broken one.
+    let cub = maan_wsol::cub::write_fixture(dir.path()).unwrap();
+    let cub_out = dir.path().join("wsol-cub");
+    let run_cub = || {
+        maan(
+            &[
+                "experiment",
+                "wsol",
+                "--tiny",
+                "--quiet",
+                "--data-dir",
+                cub.to_str().unwrap(),
+                "--out",
+                cub_out.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let text = ok(&run_cub());
+    assert!(text.contains("CUB-200-2011: 3 images, 2 classes"), "{text}");
+    assert!(text.contains("no --backbone-weights"), "{text}");
+    assert!(cub_out.join("wsol.png").is_file());
+    std::fs::write(cub.join("image_class_labels.txt"), "1 1\n2 x\n3 2\n").unwrap();
+    fails(&run_cub(), "image_class_labels.txt:2: class id");
 }

@@ -291,65 +291,83 @@ impl BBox {
     }
 }
 
+/// Writes a tiny CUB-200-2011 in the official format under `dir` (for tests and examples):
+/// three images of two classes (`001.Black_footed_Albatross`: ids 1 (train, 20×16 JPEG) and 2
+/// (test, 24×12 JPEG); `002.Laysan_Albatross`: id 3 (test, 10×10 PNG)), each with the box
+/// `(2, 3, width / 2, height / 2)`. Returns the dataset folder, `dir/CUB_200_2011`.
+pub fn write_fixture(dir: &Path) -> Result<PathBuf, WsolError> {
+    let root = dir.join("CUB_200_2011");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WsolError::Io { path, source }
+    };
+    let classes = ["001.Black_footed_Albatross", "002.Laysan_Albatross"];
+    for c in classes {
+        let d = root.join("images").join(c);
+        std::fs::create_dir_all(&d).map_err(io(&d))?;
+    }
+    let files = [
+        (
+            1,
+            classes[0],
+            "Black_Footed_Albatross_0046_18.jpg",
+            1,
+            1,
+            (20u32, 16u32),
+        ),
+        (
+            2,
+            classes[0],
+            "Black_Footed_Albatross_0009_34.jpg",
+            1,
+            0,
+            (24, 12),
+        ),
+        (
+            3,
+            classes[1],
+            "Laysan_Albatross_0002_1027.png",
+            2,
+            0,
+            (10, 10),
+        ),
+    ];
+    let (mut images, mut labels, mut split, mut boxes) =
+        (String::new(), String::new(), String::new(), String::new());
+    for (id, class, name, label, train, (w, h)) in files {
+        let rel = format!("{class}/{name}");
+        images += &format!("{id} {rel}\n");
+        labels += &format!("{id} {label}\n");
+        split += &format!("{id} {train}\n");
+        boxes += &format!("{id} 2.0 3.0 {}.0 {}.0\n", w / 2, h / 2);
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8 * 10, y as u8, 7]));
+        let path = root.join("images").join(&rel);
+        img.save(&path).map_err(|e| WsolError::UnreadableImage {
+            path: path.clone(),
+            id,
+            message: e.to_string(),
+        })?;
+    }
+    for (file, text) in [
+        ("images.txt", images),
+        ("image_class_labels.txt", labels),
+        ("train_test_split.txt", split),
+        ("bounding_boxes.txt", boxes),
+    ] {
+        let path = root.join(file);
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    Ok(root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Writes a 3-image, 2-class CUB fixture in the official format; returns its root.
-    fn fixture(dir: &Path) -> PathBuf {
-        let root = dir.join("CUB_200_2011");
-        let classes = ["001.Black_footed_Albatross", "002.Laysan_Albatross"];
-        for c in classes {
-            std::fs::create_dir_all(root.join("images").join(c)).unwrap();
-        }
-        let files = [
-            (
-                1,
-                classes[0],
-                "Black_Footed_Albatross_0046_18.jpg",
-                1,
-                1,
-                (20u32, 16u32),
-            ),
-            (
-                2,
-                classes[0],
-                "Black_Footed_Albatross_0009_34.jpg",
-                1,
-                0,
-                (24, 12),
-            ),
-            (
-                3,
-                classes[1],
-                "Laysan_Albatross_0002_1027.png",
-                2,
-                0,
-                (10, 10),
-            ),
-        ];
-        let (mut images, mut labels, mut split, mut boxes) =
-            (String::new(), String::new(), String::new(), String::new());
-        for (id, class, name, label, train, (w, h)) in files {
-            let rel = format!("{class}/{name}");
-            images += &format!("{id} {rel}\n");
-            labels += &format!("{id} {label}\n");
-            split += &format!("{id} {train}\n");
-            boxes += &format!("{id} 2.0 3.0 {}.0 {}.0\n", w / 2, h / 2);
-            let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8 * 10, y as u8, 7]));
-            img.save(root.join("images").join(&rel)).unwrap();
-        }
-        std::fs::write(root.join("images.txt"), images).unwrap();
-        std::fs::write(root.join("image_class_labels.txt"), labels).unwrap();
-        std::fs::write(root.join("train_test_split.txt"), split).unwrap();
-        std::fs::write(root.join("bounding_boxes.txt"), boxes).unwrap();
-        root
-    }
-
     #[test]
     fn reads_the_official_format() {
         let dir = tempfile::tempdir().unwrap();
-        let root = fixture(dir.path());
+        let root = write_fixture(dir.path()).unwrap();
         let cub = Cub::open(&root).unwrap();
         assert_eq!(cub.num_classes, 2);
         assert_eq!(cub.images.len(), 3);
@@ -373,7 +391,7 @@ mod tests {
     #[test]
     fn broken_fixtures_name_file_line_and_problem() {
         let dir = tempfile::tempdir().unwrap();
-        let root = fixture(dir.path());
+        let root = write_fixture(dir.path()).unwrap();
         // Malformed line.
         std::fs::write(root.join("train_test_split.txt"), "1 1\n2\n3 0\n").unwrap();
         let e = Cub::open(&root).unwrap_err().to_string();
