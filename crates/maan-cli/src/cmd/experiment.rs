@@ -42,10 +42,11 @@ pub struct ExperimentArgs {
     /// Number of seeds per model (0, 1, ... n-1).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training iterations per model and stream.
+    /// Training iterations per model and stream (table1; wsol has its own schedule, see
+    /// --quick).
     #[arg(long, default_value_t = 4000)]
     pub iterations: usize,
-    /// Videos per batch.
+    /// Videos per batch (table1).
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
     /// Dataset (default: the built-in synthetic THUMOS14-shaped dataset).

@@ -10,6 +10,9 @@
 //! safetensors file); without weights the small backbone is trained from scratch, which is
 //! not a meaningful WSOL result on CUB and is said so.
 //!
+//! The sizes and schedule are presets (`Preset`, recorded in `wsol.json`); of the other
+//! `experiment` options only `--seeds`, `--out`, `--backend` and `--quiet` apply.
+//!
 //! Writes `wsol.md`, `wsol.json` and `wsol.png` (Figure 6: heat maps of the predicted class
 //! with the ground-truth box in red and the predicted box in green) into `--out`.
 
