@@ -242,14 +242,20 @@ impl BackendJob for WsolJob {
                         FIGURE_IMAGES,
                     );
                     let e = eval.errors;
-                    bar.println(format!(
+                    let line = format!(
                         "{method:>18} seed {seed}: top-1 loc err {:.1}%, top-5 loc err {:.1}%, \
                          cls err {:.1}%, GT-known loc acc {:.1}%",
                         e.top1_loc * 100.0,
                         e.top5_loc * 100.0,
                         e.top1_cls * 100.0,
                         e.gt_known_loc_acc * 100.0
-                    ));
+                    );
+                    // Without a terminal the bar is hidden and drops its lines: print them.
+                    if bar.is_hidden() && !self.quiet {
+                        eprintln!("{line}");
+                    } else {
+                        bar.println(line);
+                    }
                     evals.push(eval);
                 }
                 let col = |f: &dyn Fn(&Evaluation) -> f64| evals.iter().map(f).collect();
