@@ -31,6 +31,7 @@ pub struct Figure {
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
+/// Registers the bundled font as `sans-serif` for plotters (once).
 pub(crate) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -1174,7 +1174,10 @@ fn experiment_regimes_writes_tables_and_a_heat_map() {
         ],
         dir,
     ));
-    assert!(text.contains("| STPN |") && text.contains("| MAAN |"), "{text}");
+    assert!(
+        text.contains("| STPN |") && text.contains("| MAAN |"),
+        "{text}"
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("out/regimes.json")).unwrap())
             .unwrap();
@@ -1204,4 +1207,72 @@ fn experiment_regimes_writes_tables_and_a_heat_map() {
         ),
         "--specificity",
     );
+}
+
+/// `maan experiment wsol` at tiny sizes (hidden `--tiny`): the Table 4-shaped table on stdout,
+/// and wsol.md, wsol.json and the Figure 6 PNG in `--output`; `--backbone-weights` without
+/// CUB is refused.
+#[test]
+fn experiment_wsol_writes_table_json_and_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("wsol");
+    let out = maan(
+        &[
+            "experiment",
+            "wsol",
+            "--tiny",
+            "--quiet",
+            "--backend",
+            "flex",
+            "--output",
+            out_dir.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let text = ok(&out);
+    for row in ["CAM (GAP) 4×4", "weighted-CAM 7×7", "MAAN 4×4", "MAAN 7×7"] {
+        assert!(text.contains(&format!("| {row} |")), "{text}");
+    }
+    assert!(text.contains("Top-1 loc err | Top-5 loc err"), "{text}");
+    for f in ["wsol.md", "wsol.json", "wsol.png"] {
+        assert!(out_dir.join(f).is_file(), "{f} missing");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("wsol.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 6);
+    let out = maan(
+        &[
+            "experiment",
+            "wsol",
+            "--tiny",
+            "--backbone-weights",
+            "vgg16.safetensors",
+        ],
+        dir.path(),
+    );
+    fails(&out, "--backbone-weights needs --data-dir");
+    // CUB-200-2011 in the official format (a 3-image fixture), and a broken one.
+    let cub = maan_wsol::cub::write_fixture(dir.path()).unwrap();
+    let cub_out = dir.path().join("wsol-cub");
+    let run_cub = || {
+        maan(
+            &[
+                "experiment",
+                "wsol",
+                "--tiny",
+                "--quiet",
+                "--data-dir",
+                cub.to_str().unwrap(),
+                "--out",
+                cub_out.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let text = ok(&run_cub());
+    assert!(text.contains("CUB-200-2011: 3 images, 2 classes"), "{text}");
+    assert!(text.contains("no --backbone-weights"), "{text}");
+    assert!(cub_out.join("wsol.png").is_file());
+    std::fs::write(cub.join("image_class_labels.txt"), "1 1\n2 x\n3 2\n").unwrap();
+    fails(&run_cub(), "image_class_labels.txt:2: class id");
 }

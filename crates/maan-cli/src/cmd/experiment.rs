@@ -31,6 +31,9 @@ pub enum ExperimentName {
     /// Table 1's five models on every regime of the synthetic benchmark, and a heat map of
     /// MAAN minus STPN over its two knobs (see `maan experiment regimes --help`).
     Regimes,
+    /// Appendix F (Table 4, Figure 6): weakly-supervised object localization with GAP,
+    /// weighted-sum and MAA pooling at 4×4 and 7×7 (`cmd::wsol`).
+    Wsol,
 }
 
 /// Default training iterations of `table1`.
@@ -45,10 +48,11 @@ pub struct ExperimentArgs {
     /// Number of seeds per model (0, 1, ... n-1).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training iterations per model and stream [default: 4000].
+    /// Training iterations per model and stream (table1 and regimes; wsol has its own
+    /// schedule, see --quick) [default: 4000].
     #[arg(long)]
     pub iterations: Option<usize>,
-    /// Videos per batch.
+    /// Videos per batch (table1 and regimes).
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
     /// Dataset (default: the built-in synthetic THUMOS14-shaped dataset).
@@ -65,11 +69,21 @@ pub struct ExperimentArgs {
     #[command(flatten)]
     pub localize: LocalizeOpts,
     /// Output folder [default: runs/<experiment>].
-    #[arg(long)]
+    #[arg(long, visible_alias = "output")]
     pub out: Option<PathBuf>,
     /// Options of `regimes`.
     #[command(flatten)]
     pub regimes: super::regimes::RegimesArgs,
+    /// wsol: one seed, fewer images and iterations (a few minutes on a CPU).
+    #[arg(long)]
+    pub quick: bool,
+    /// wsol: ImageNet-pretrained VGG16 backbone weights (safetensors, torchvision names)
+    /// for CUB-200-2011 (`--data-dir`).
+    #[arg(long)]
+    pub backbone_weights: Option<PathBuf>,
+    /// wsol: tiny sizes, for tests.
+    #[arg(long, hide = true)]
+    pub tiny: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -380,6 +394,9 @@ pub(crate) fn aggregators(args: &ExperimentArgs) -> Vec<Aggregator> {
 
 /// Runs `maan experiment`.
 pub fn run(args: ExperimentArgs) -> Result<()> {
+    if args.name == ExperimentName::Wsol {
+        return crate::cmd::wsol::run(args);
+    }
     if args.seeds == 0 || args.iterations == Some(0) {
         anyhow::bail!("--seeds and --iterations must be at least 1");
     }

@@ -12,6 +12,7 @@ pub mod regimes;
 pub mod synth;
 pub mod test;
 pub mod train;
+pub mod wsol;
 
 /// The built-in synthetic THUMOS14-shaped dataset, generated on first use.
 pub const DEFAULT_DATA_DIR: &str = "data/synthetic/thumos14";
