@@ -166,7 +166,7 @@ impl I3dParams {
                 self.rest_specificity
             ));
         }
-        if !(self.mean_shot_len >= 1.0) {
+        if self.mean_shot_len.is_nan() || self.mean_shot_len < 1.0 {
             return Err(format!(
                 "the mean shot length must be at least 1 snippet, got {}",
                 self.mean_shot_len
