@@ -454,10 +454,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     if let Some(grid) = &report.grid {
         let (png, svg) = heatmap::render(
             &HeatMap {
-                title: format!(
-                    "MAAN minus STPN, average mAP points ({} iterations, dim {})",
-                    report.iterations, report.dim
-                ),
+                title: "MAAN minus STPN, average mAP points".into(),
                 x_label: "dominance of the most discriminative part (× the rest)".into(),
                 y_label: "specificity of the rest".into(),
                 x_ticks: grid.dominance.iter().map(|d| d.to_string()).collect(),

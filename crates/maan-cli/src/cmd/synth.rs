@@ -68,6 +68,15 @@ pub fn signal_config(
     dominance: Option<f32>,
     specificity: Option<f32>,
 ) -> anyhow::Result<SynthConfig> {
+    if let Some(phi) = noise_correlation.filter(|phi| !(0.0..1.0).contains(phi)) {
+        anyhow::bail!("--noise-correlation must be in [0, 1), got {phi}");
+    }
+    if let Some(d) = dominance.filter(|d| !(d.is_finite() && *d >= 0.0)) {
+        anyhow::bail!("--dominance must be finite and >= 0, got {d}");
+    }
+    if let Some(sp) = specificity.filter(|sp| !(0.0..=1.0).contains(sp)) {
+        anyhow::bail!("--specificity must be in [0, 1], got {sp}");
+    }
     let mut cfg = base.with_regime(regime);
     match &mut cfg.signal {
         Signal::Legacy(p) => {
