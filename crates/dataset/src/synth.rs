@@ -20,7 +20,7 @@ use crate::timing::SnippetTiming;
 mod i3d;
 
 use i3d::I3dPatterns;
-pub use i3d::{I3dParams, StreamMix, VideoLayout};
+pub use i3d::{I3dParams, StreamMix};
 
 const THUMOS_GT: &str = include_str!("../../../data/thumos14/gt.json");
 const THUMOS_SPLIT_TRAIN: &str = include_str!("../../../data/thumos14/split_train.txt");

@@ -239,9 +239,10 @@ fn normalized(v: Vec<f32>) -> Vec<f32> {
     v.into_iter().map(|x| x / n).collect()
 }
 
-/// Where the generator put things in one video (for tests and for inspection), in snippets.
+/// Where the generator put things in one video (shared by its two streams; the tests read it),
+/// in snippets.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct VideoLayout {
+pub(super) struct VideoLayout {
     /// Snippets at which a new shot starts (0 excluded).
     pub cuts: Vec<usize>,
     /// Per instance: class, `[first, last)` snippets, and the centre of its most

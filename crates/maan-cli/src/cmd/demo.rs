@@ -69,7 +69,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
         "[1/3] training MAAN (RGB and flow streams) -> {}",
         run_dir.display()
     );
-    ensure_synthetic(&data_path, args.dataset, "")?;
+    // The built-in folder is made again when it holds data from other generator settings; a
+    // folder given with --data-dir is only generated into when it holds no dataset yet, never
+    // replaced.
+    if args.data_dir.is_none() || !data_path.join("gt.json").is_file() {
+        ensure_synthetic(&data_path, args.dataset, "")?;
+    }
     crate::cmd::train::run(TrainArgs {
         data: data.clone(),
         backend: args.backend,

@@ -197,7 +197,6 @@ struct RegimesJob {
 
 impl RegimesJob {
     /// Trains `aggregators` × `seeds` on `data`, one row per aggregator.
-    #[allow(clippy::too_many_arguments)]
     fn rows<B: AutodiffBackend>(
         &self,
         data: &WtalDataset,
