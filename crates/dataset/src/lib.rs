@@ -123,6 +123,12 @@
 //!   ([`synth::SynthParams`]). It has none of the properties above, which is why its demo CAS
 //!   was per-snippet noise and why the paper's ranking did not show on it.
 //!
+//! Every parameter, not only the regime's name, is recorded in the dataset's `synth.json`
+//! (a serialised [`synth::SynthConfig`]); reading one back (`maan synth --config FILE`)
+//! remakes the dataset byte for byte, and editing a value in it changes only that parameter.
+//! Unknown field names are rejected, so that a misspelt parameter is an error rather than
+//! silently the default.
+//!
 //! `maan experiment regimes` trains Table 1's models on every regime and draws MAAN minus
 //! STPN over the two knobs the paper's argument turns on (`dominance` = `peak / rest`, and
 //! `rest_specificity`); the README reports what it found.

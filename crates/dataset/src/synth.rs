@@ -29,6 +29,7 @@ const THUMOS_SPLIT_TEST: &str = include_str!("../../../data/thumos14/split_test.
 /// Amplitudes of one stream's patterns, in units of the background noise's standard deviation
 /// along the pattern's (unit) direction.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StreamParams {
     /// Class-specific core pattern `m_c`, on the short core of each instance.
     pub core: f32,
@@ -46,6 +47,7 @@ pub struct StreamParams {
 
 /// Parameters of the generative model (see the crate documentation).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SynthParams {
     /// Standard deviation of the Gaussian background noise (per coordinate).
     pub noise_std: f32,
@@ -217,6 +219,7 @@ pub enum Signal {
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SynthConfig {
     /// The benchmark imitated.
     pub like: DatasetKind,

@@ -16,6 +16,7 @@ use super::{unit, Plan};
 /// (actionness of actions and of background motion). RGB I3D features are mostly appearance,
 /// flow features mostly motion.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StreamMix {
     /// Multiplies the scene, shot and class-context amplitudes.
     pub appearance: f32,
@@ -26,6 +27,7 @@ pub struct StreamMix {
 /// Parameters of the I3D-like model. Amplitudes are norms of the added vectors in the latent
 /// space, in which the background noise has standard deviation `noise_std` per coordinate.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct I3dParams {
     /// Mean of the fixed per-dimension latent bias (negative: many coordinates are small after
     /// the softplus, as in I3D features).

@@ -1,6 +1,8 @@
 //! `maan synth`: write a synthetic layout-A dataset shaped like THUMOS14 or ActivityNet1.3.
 
 use std::path::PathBuf;
+
+use anyhow::Context;
 use std::time::Instant;
 
 use dataset::synth::{generate, Regime, Signal, SynthConfig, DEFAULT_DIM};
@@ -58,6 +60,34 @@ pub struct SynthArgs {
     /// the regime's].
     #[arg(long)]
     pub specificity: Option<f32>,
+    /// Generate from this configuration file instead of the flags: a dataset's `synth.json`
+    /// (every parameter of the signal model, editable), so that a dataset can be remade, or
+    /// remade with any parameter changed. Only `--out` may be given with it.
+    #[arg(
+        long,
+        value_name = "SYNTH.json",
+        conflicts_with_all = [
+            "like", "dim", "seed", "dtype", "videos", "frames_per_snippet", "fps", "regime",
+            "noise_correlation", "dominance", "specificity",
+        ]
+    )]
+    pub config: Option<PathBuf>,
+}
+
+/// Reads a `synth.json` written by `maan synth` (or edited from one).
+pub fn read_config(path: &std::path::Path) -> anyhow::Result<SynthConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the synthetic-data configuration {}",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a synthetic-data configuration (the synth.json that `maan synth` writes)",
+            path.display()
+        )
+    })
 }
 
 /// The configuration of `maan synth`'s signal options over `base`.
@@ -121,15 +151,21 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         num_videos: args.videos,
         ..SynthConfig::default()
     };
-    let cfg = signal_config(
-        base,
-        args.regime,
-        args.noise_correlation,
-        args.dominance,
-        args.specificity,
-    )?;
+    let cfg = match &args.config {
+        Some(path) => read_config(path)?,
+        None => signal_config(
+            base,
+            args.regime,
+            args.noise_correlation,
+            args.dominance,
+            args.specificity,
+        )?,
+    };
     let start = Instant::now();
-    let s = generate(&args.out, &cfg)?;
+    let s = generate(&args.out, &cfg).map_err(|e| match &args.config {
+        Some(path) => anyhow::Error::new(e).context(format!("in {}", path.display())),
+        None => e.into(),
+    })?;
     let secs = start.elapsed().as_secs_f64();
     println!("wrote     {}", s.out.display());
     println!(
