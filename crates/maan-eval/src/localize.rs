@@ -250,7 +250,7 @@ impl std::str::FromStr for LocalizePreset {
 /// `i = 0 .. ceil((stop − start) / step)`, computed in `f64` (`stop` excluded; empty when
 /// `step` is not positive or `stop <= start`).
 pub fn arange(start: f64, stop: f64, step: f64) -> Vec<f32> {
-    if !(step > 0.0) || stop <= start {
+    if step.is_nan() || step <= 0.0 || stop <= start {
         return Vec::new();
     }
     let n = ((stop - start) / step).ceil() as usize;
