@@ -79,7 +79,10 @@ fn ground_truth_as_detections_scores_one_and_writes_json() {
         let (out, err) = text(&o);
         assert!(o.status.success(), "{out}\n{err}");
         assert!(
-            out.contains("avg 0.10:0.70") && out.contains("100.00"),
+            out.contains("avg 0.10:0.70")
+                && out.contains("avg 0.10:0.50")
+                && out.contains("avg 0.10:0.90")
+                && out.contains("100.00"),
             "{out}"
         );
         assert!(out.contains("VolleyballSpiking"), "per-class table: {out}");
@@ -88,8 +91,29 @@ fn ground_truth_as_detections_scores_one_and_writes_json() {
         let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["average_mAP", "mAP", "per_class_AP", "tiou_thresholds"]
+            [
+                "average_mAP",
+                "averages",
+                "commit",
+                "dataset",
+                "mAP",
+                "per_class_AP",
+                "subset",
+                "tiou_thresholds",
+                "videos"
+            ]
         );
+        // The protocol: the three THUMOS14 averages, the subset and its number of videos
+        // (212 in ACM-Net's file, 210 in BaSNet's), the commit maan was built from.
+        for range in ["0.1:0.5", "0.1:0.7", "0.1:0.9"] {
+            assert!(
+                (r["averages"][range].as_f64().unwrap() - 1.0).abs() < 1e-12,
+                "{r}"
+            );
+        }
+        assert_eq!(r["subset"], "test");
+        assert!([210, 212].contains(&r["videos"].as_u64().unwrap()), "{r}");
+        assert!(!r["commit"].as_str().unwrap().is_empty());
         assert_eq!(r["tiou_thresholds"].as_array().unwrap().len(), 9);
         for m in r["mAP"].as_array().unwrap() {
             assert!((m.as_f64().unwrap() - 1.0).abs() < 1e-12, "{gt}: {r}");

@@ -167,6 +167,68 @@ fn train_test_eval_round_trip() {
         test["average_map"].as_f64().unwrap(),
     );
     assert!((a - b).abs() < 1e-12 && a > 0.0, "{a} vs {b}");
+
+    // The metrics JSON records the protocol: the three THUMOS14 averages, the test videos
+    // evaluated and those left out, the localization preset and settings, seed and commit.
+    assert_eq!(test["localization_preset"], "paper", "{test}");
+    assert!(test["localization"]["attention_thresholds"].is_null());
+    let averages = test["averages"].as_object().unwrap();
+    let ranges: Vec<&String> = averages.keys().collect();
+    assert_eq!(ranges, ["0.1:0.5", "0.1:0.7", "0.1:0.9"], "{test}");
+    assert!((averages["0.1:0.9"].as_f64().unwrap() - b).abs() < 1e-12);
+    assert_eq!(test["test_videos"], 8);
+    assert!(test["excluded_videos"].is_array());
+    assert_eq!(test["seed"], 0);
+    assert_eq!(test["dataset"], "thumos14");
+    assert!(!test["commit"].as_str().unwrap().is_empty());
+    assert!(
+        out.contains("avg0.1:0.5") && out.contains("avg0.1:0.9"),
+        "{out}"
+    );
+
+    // `--localize oic`: the multi-threshold CAS + attention proposals with outer-inner scores,
+    // recorded in the metrics JSON with every threshold.
+    let out = ok(&maan(
+        &[
+            "test",
+            "--data-dir",
+            "data",
+            "--checkpoint",
+            "run",
+            "--detections",
+            "oic.json",
+            "--localize",
+            "oic",
+        ],
+        dir,
+    ));
+    assert!(
+        out.contains("attention thresholds {0.15, 0.2, …, 0.95} (17 values)"),
+        "{out}"
+    );
+    let oic = read("oic.metrics.json");
+    assert_eq!(oic["localization_preset"], "oic", "{oic}");
+    assert_eq!(
+        oic["localization"]["attention_thresholds"]["Absolute"]
+            .as_array()
+            .unwrap()
+            .len(),
+        17
+    );
+    assert_eq!(oic["localization"]["upsample"], 24);
+    assert_eq!(oic["localization"]["score"]["OuterInner"]["lambda"], 0.25);
+    let n = |f: &str| -> usize {
+        read(f)["results"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|l| l.as_array().unwrap().len())
+            .sum()
+    };
+    assert!(
+        n("oic.json") > n("det.json"),
+        "oic pools many more proposals"
+    );
 }
 
 #[test]
@@ -952,6 +1014,31 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
     );
     assert_eq!(metrics["localization"]["smoothing"], 1);
     assert_eq!(metrics["localization"]["score"], "Mean");
+    assert_eq!(metrics["localization_preset"], "paper");
+    assert_eq!(
+        metrics["averages"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["0.5:0.95"]
+    );
+    // The oic preset of ActivityNet1.3 replaces the run's settings; soft-NMS on top of it is
+    // recorded as a custom configuration.
+    let (_, metrics) = test(&["--localize", "oic"], "oic.json");
+    assert_eq!(metrics["localization_preset"], "oic");
+    assert_eq!(metrics["localization"]["upsample"], 20);
+    assert_eq!(metrics["localization"]["nms_iou"], 0.9);
+    let (out, metrics) = test(
+        &["--localize", "oic", "--suppression", "soft-nms"],
+        "soft.json",
+    );
+    assert!(out.contains("soft-NMS sigma 0.3"), "{out}");
+    assert_eq!(metrics["localization_preset"], "custom");
+    assert_eq!(
+        metrics["localization"]["suppression"]["SoftNms"]["sigma"],
+        0.3
+    );
 
     let out = ok(&maan(
         &[

@@ -71,6 +71,66 @@ pub fn activitynet_tiou_thresholds() -> Vec<f64> {
 /// Lowest and highest tIoU of the THUMOS14 average that papers report (0.1:0.7).
 pub const THUMOS14_REPORTED_AVERAGE: (f64, f64) = (0.1, 0.7);
 
+/// The tIoU ranges that WTAL papers average the mAP over, so that a result can be set beside
+/// any of them: on THUMOS14 0.1:0.5 (older papers), 0.1:0.7 (most) and 0.1:0.9 (all nine
+/// thresholds); on ActivityNet1.3 0.5:0.95 (the official average).
+pub const REPORTED_AVERAGES: [(f64, f64); 4] = [(0.1, 0.5), (0.1, 0.7), (0.1, 0.9), (0.5, 0.95)];
+
+/// Mean of `map` over the thresholds of `tious` within `[lo, hi]` (1e-9 tolerance), or `None`
+/// if none is.
+pub fn average_map_over(tious: &[f64], map: &[f64], lo: f64, hi: f64) -> Option<f64> {
+    let v: Vec<f64> = tious
+        .iter()
+        .zip(map)
+        .filter(|(t, _)| **t >= lo - 1e-9 && **t <= hi + 1e-9)
+        .map(|(_, m)| *m)
+        .collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// One average of [`reported_averages`].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RangeAverage {
+    /// Lowest tIoU of the range.
+    pub from: f64,
+    /// Highest tIoU of the range.
+    pub to: f64,
+    /// Mean mAP over the thresholds in the range, in `[0, 1]`.
+    pub map: f64,
+}
+
+impl RangeAverage {
+    /// The range as papers write it, e.g. `0.1:0.7`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", trim_float(self.from), trim_float(self.to))
+    }
+}
+
+/// `0.1` for 0.1, `0.95` for 0.95: at most two decimals, no trailing zero.
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0');
+    s.trim_end_matches('.').to_string()
+}
+
+/// The averages of [`REPORTED_AVERAGES`] that apply to a tIoU set: those whose two ends are
+/// both thresholds of the set (THUMOS14's 0.1:0.1:0.9 gives 0.1:0.5, 0.1:0.7 and 0.1:0.9;
+/// ActivityNet1.3's 0.5:0.05:0.95 gives 0.5:0.95), in that order.
+pub fn reported_averages(tious: &[f64], map: &[f64]) -> Vec<RangeAverage> {
+    let has = |x: f64| tious.iter().any(|t| (t - x).abs() < 1e-9);
+    REPORTED_AVERAGES
+        .iter()
+        .filter(|(lo, hi)| has(*lo) && has(*hi))
+        .filter_map(|&(lo, hi)| {
+            average_map_over(tious, map, lo, hi).map(|m| RangeAverage {
+                from: lo,
+                to: hi,
+                map: m,
+            })
+        })
+        .collect()
+}
+
 /// numpy's `linspace(start, stop, num)` bit for bit: `i * ((stop - start) / (num - 1)) + start`,
 /// with the last value set to `stop`.
 pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
@@ -188,14 +248,7 @@ impl DetectionReport {
     /// Mean of the mAP over the thresholds within `[lo, hi]` (1e-9 tolerance), or `None` if no
     /// threshold is in that range. THUMOS14 papers report `average_over(0.1, 0.7)`.
     pub fn average_over(&self, lo: f64, hi: f64) -> Option<f64> {
-        let v: Vec<f64> = self
-            .tiou_thresholds
-            .iter()
-            .zip(&self.map)
-            .filter(|(t, _)| **t >= lo - 1e-9 && **t <= hi + 1e-9)
-            .map(|(_, m)| *m)
-            .collect();
-        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        average_map_over(&self.tiou_thresholds, &self.map, lo, hi)
     }
 }
 
@@ -529,5 +582,30 @@ pub fn classification_map(
         f64::NAN
     } else {
         sum / count as f64
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    /// THUMOS14's nine thresholds give the three averages papers report (0.1:0.5 over five
+    /// values, 0.1:0.7 over seven, 0.1:0.9 over nine); ActivityNet1.3's ten give 0.5:0.95 only.
+    #[test]
+    fn reported_averages_are_those_whose_ends_are_thresholds() {
+        let t = thumos14_tiou_thresholds();
+        let map: Vec<f64> = (1..=9).map(|i| i as f64 / 10.0).collect();
+        let r = reported_averages(&t, &map);
+        let labels: Vec<String> = r.iter().map(|a| a.label()).collect();
+        assert_eq!(labels, ["0.1:0.5", "0.1:0.7", "0.1:0.9"]);
+        assert!((r[0].map - 0.3).abs() < 1e-12);
+        assert!((r[1].map - 0.4).abs() < 1e-12);
+        assert!((r[2].map - 0.5).abs() < 1e-12);
+        let a = activitynet_tiou_thresholds();
+        let r = reported_averages(&a, &[0.5; 10]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].label(), "0.5:0.95");
+        assert!((r[0].map - 0.5).abs() < 1e-12);
+        assert!(reported_averages(&[0.3, 0.5], &[0.1, 0.2]).is_empty());
     }
 }

@@ -7,14 +7,15 @@
 //! ## Pipeline
 //!
 //! ```text
-//!  CAS [T, C] + video scores [C]  (one per stream)
+//!  CAS [T, C] + video scores [C] (+ attention [T])  (one per stream)
 //!        |  localize::fuse                      two streams, 0.5 / 0.5
 //!        |  localize::reject_classes            video score < 0.1 -> class dropped
 //!        |  localize::upsample_linear           optional
-//!        |  localize::threshold_values          0.2 x max (THUMOS14), {0.2,0.15,0.1,0.05} x max (ANet)
+//!        |  localize::threshold_values          0.2 x max (THUMOS14), {0.2,0.15,0.1,0.05} x max (ANet);
+//!        |                                      optionally many, on the CAS and on the attention
 //!        |  localize::connected_components      1-D runs, pooled over thresholds
 //!        |  ProposalScore                       mean CAS, or outer-inner contrast
-//!        |  localize::nms                       per class, no "+1" by default
+//!        |  localize::nms / soft_nms            per class, no "+1" by default
 //!        v  localize::snippets_to_seconds
 //!  ClassDetection -> Detection -> DetectionFile (ActivityNet result JSON)
 //!        |
@@ -25,9 +26,14 @@
 //! - [`annotations`]: ground truth in every JSON form the public code bases ship
 //!   ([`GroundTruth`]) and class lists ([`ClassList`]);
 //! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
-//! - [`localize`](mod@localize): the test-time localization steps, each a public, tested function;
+//! - [`localize`](mod@localize): the test-time localization steps, each a public, tested
+//!   function, and the named presets ([`LocalizePreset`]: `paper`, MAAN section 3.1, and
+//!   `oic`, the multi-threshold outer-inner post-processing of later WTAL code, with the
+//!   source of every value in the module docs);
 //! - [`eval`]: detection mAP exactly as ActivityNet's `eval_detection.py` computes it (with
-//!   deterministic tie-breaking), and classification mAP.
+//!   deterministic tie-breaking), classification mAP, and the tIoU ranges papers average over
+//!   ([`eval::reported_averages`]: 0.1:0.5, 0.1:0.7, 0.1:0.9 on THUMOS14, 0.5:0.95 on
+//!   ActivityNet1.3).
 //!
 //! Scoring a file:
 //!
@@ -54,7 +60,10 @@ pub use annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 pub use detections::{Detection, DetectionFile};
 pub use error::{EvalError, Result};
 pub use eval::{classification_map, detection_map, parse_tiou_range, DetectionReport};
-pub use localize::{localize, ClassDetection, LocalizeConfig, ProposalScore, Thresholds};
+pub use localize::{
+    localize, try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
+    Suppression, Thresholds, VideoSignals,
+};
 
 /// `maan_eval::metrics` is an alias of [`eval`], for callers that prefer that name.
 pub mod metrics {

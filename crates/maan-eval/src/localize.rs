@@ -1,32 +1,40 @@
-//! From a class activation sequence (CAS) to detections: the MAAN test-time pipeline.
+//! From a class activation sequence (CAS) to detections: the MAAN test-time pipeline, and the
+//! richer post-processing of later WTAL code as an option.
 //!
-//! Per video, with the CAS `[T, C]` (row-major), the video-level class scores `[C]` and the
-//! duration of one snippet in seconds, [`localize`] runs these steps, each a public function:
+//! Per video, with the CAS `[T, C]` (row-major), the video-level class scores `[C]`, optionally
+//! the class-agnostic attention `[T]`, and the duration of one snippet in seconds,
+//! [`try_localize_signals`] runs these steps, each a public function:
 //!
 //! 1. **class rejection** ([`reject_classes`]): classes whose video-level score is below
 //!    [`LocalizeConfig::class_threshold`] (0.1, MAAN section 3.1) are dropped;
-//! 2. optional **temporal smoothing** of each kept class's CAS column
+//! 2. optional **temporal smoothing** of each kept class's CAS column (and of the attention)
 //!    ([`LocalizeConfig::smoothing`], a centred moving average, [`smooth_moving_average`]; off
 //!    by default, see "Long actions" below);
-//! 3. optional **linear upsampling** of the column ([`upsample_linear`], as
-//!    scipy's `interp1d(..., fill_value="extrapolate")` on `arange(0, T, 1/factor)`);
-//! 4. **thresholds** ([`threshold_values`]): relative to the maximum of the class's column
-//!    (0.2 × max for THUMOS14; {0.2, 0.15, 0.1, 0.05} × max for ActivityNet1.3) or absolute;
-//!    a snippet is active when its value is `>=` the threshold;
-//! 5. **1-D connected components** ([`connected_components`]) of the active snippets, for every
-//!    threshold, all pooled;
-//! 6. **proposal score** ([`ProposalScore`]): the mean of the class's CAS over the segment
-//!    (default) or the outer-inner contrast of BaSNet/UM/CoLA ([`outer_inner_score`]);
-//! 7. **per-class NMS** ([`nms`]), greedy, dropping a proposal whose tIoU with a kept one is
-//!    `>=` [`LocalizeConfig::nms_iou`]; the tIoU uses lengths `end - start` with **no "+1"** by
-//!    default ([`LocalizeConfig::nms_plus_one`] switches to the BaSNet convention);
-//! 8. **snippet indices to seconds** ([`snippets_to_seconds`]): a run of snippets
+//! 3. optional **linear upsampling** of the column (and of the attention) ([`upsample_linear`],
+//!    as scipy's `interp1d(..., fill_value="extrapolate")` on `arange(0, T, 1/factor)`);
+//! 4. **thresholds** on the CAS column ([`threshold_values`]): relative to the maximum of the
+//!    class's column (0.2 × max for THUMOS14; {0.2, 0.15, 0.1, 0.05} × max for ActivityNet1.3)
+//!    or absolute; a snippet is active when its value is `>=` the threshold;
+//! 5. optional **thresholds on the attention** ([`LocalizeConfig::attention_thresholds`]; off
+//!    in the paper presets): see "Attention proposals" below;
+//! 6. **1-D connected components** ([`connected_components`]) of the active snippets, for every
+//!    threshold of both signals, all pooled (runs shorter than
+//!    [`LocalizeConfig::min_length`] dropped);
+//! 7. **proposal score** ([`ProposalScore`]) on the class's CAS column: the mean over the
+//!    segment (default) or the outer-inner contrast ([`outer_inner_score`]);
+//! 8. **per-class suppression** ([`LocalizeConfig::suppression`]): greedy NMS ([`nms`], the
+//!    default), dropping a proposal whose tIoU with a kept one is `>=`
+//!    [`LocalizeConfig::nms_iou`], or Gaussian soft-NMS ([`soft_nms`]), which drops nothing and
+//!    decays scores; the tIoU uses lengths `end - start` with **no "+1"** by default
+//!    ([`LocalizeConfig::nms_plus_one`] switches to the "+1" convention of the public code);
+//! 9. **snippet indices to seconds** ([`snippets_to_seconds`]): a run of snippets
 //!    `[first, last]` becomes `[first · d, (last + 1) · d]` with `d` the (upsampled) snippet
-//!    duration, as BaSNet/UM/CoLA do.
+//!    duration, as BaS-Net, UM and CoLA do.
 //!
-//! Two-stream models are combined by [`fuse`] (late fusion of the CAS and of the video scores,
-//! 0.5 / 0.5 in MAAN section 3.1) before these steps; the weight is the training run's
-//! (`maan-model`'s `TrainConfig::rgb_weight`), the one fusion setting of the pipeline.
+//! Two-stream models are combined by [`fuse`] (late fusion of the CAS, of the video scores and
+//! of the attention, 0.5 / 0.5 in MAAN section 3.1) before these steps; the weight is the
+//! training run's (`maan-model`'s `TrainConfig::rgb_weight`), the one fusion setting of the
+//! pipeline.
 //!
 //! The paper fixes neither the proposal score nor the NMS threshold. Defaults chosen here:
 //! the mean CAS (the STPN reproduction's score, closest to MAAN's pipeline) and an NMS tIoU of
@@ -34,6 +42,52 @@
 //! never overlap, so NMS only matters with upsampling off and several thresholds) and 0.9 for
 //! ActivityNet1.3 (ACM-Net and ASM-Loc use 0.90 there: nested proposals from the four thresholds
 //! are kept as separate hypotheses, which long ActivityNet actions need).
+//!
+//! # Presets
+//!
+//! [`LocalizePreset`] names one configuration per benchmark; `maan test --localize
+//! paper|oic` (and `predict`, `train`, `demo`, `experiment`) picks one.
+//!
+//! **`paper`** (the default) is MAAN's section 3.1 as written and nothing more:
+//! [`LocalizeConfig::thumos14`] and [`LocalizeConfig::activitynet`] above. Its detections are
+//! those of every earlier version of this crate, bit for bit (tested against a copy of the
+//! earlier pipeline).
+//!
+//! **`oic`** is the post-processing that later weakly-supervised code shares in one form or
+//! another (BaS-Net, UM, CoLA, ACM-Net, ASM-Loc, DELU), so that MAAN can be compared under the
+//! same test-time procedure as those papers ([`LocalizeConfig::thumos14_oic`],
+//! [`LocalizeConfig::activitynet_oic`]). Each value and where it comes from (the public code of
+//! those papers, read for this purpose; what is adapted to MAAN's outputs is said so):
+//!
+//! | setting | THUMOS14 | ActivityNet1.3 | source |
+//! |---|---|---|---|
+//! | class threshold | 0.1 | 0.1 | MAAN section 3.1 (the others use 0.2–0.25 on their own, differently calibrated video scores; MAAN's sigmoid probabilities keep MAAN's value) |
+//! | CAS thresholds | {0, 0.025, …, 0.225} × max (10) | same | UM and CoLA cut their CAS at `arange(0, 0.25, 0.025)` after min-max normalising each class's column over the video; MAAN's CAS `p_t · σ(…)` bottoms out near 0, so fractions of the maximum are the same cut |
+//! | attention thresholds | {0.15, 0.20, …, 0.95} (17), absolute | same | ACM-Net and ASM-Loc (THUMOS14): `arange(0.15, 1.00, 0.05)` on their class-agnostic attention, a probability in [0, 1] like `p_t` (DELU: 10 values from 0.1 to 0.9; CoLA: 0.1 to 0.9 by 0.025) |
+//! | upsampling | × 24 | × 20 | BaS-Net, UM, CoLA: 24; ACM-Net, ASM-Loc: 20 (their ActivityNet value) |
+//! | score | outer-inner, λ = 0.25, γ = 0.2 | same | BaS-Net, UM, CoLA, DELU (ACM-Net and ASM-Loc vary λ and γ per proposal source) |
+//! | suppression | greedy NMS, tIoU 0.6, "+1" | greedy NMS, tIoU 0.9, "+1" | UM and CoLA on THUMOS14 (0.6); ACM-Net and ASM-Loc on ActivityNet1.3 (0.9) |
+//!
+//! The ActivityNet1.3 thresholds of ACM-Net and ASM-Loc (absolute 0.005 to 0.02) fit the scale
+//! of their softmax CAS over 201 classes, not MAAN's, so the `oic` preset keeps the THUMOS14
+//! sets there. Gaussian soft-NMS is an option of every preset, not part of one:
+//! [`Suppression::SoftNms`] with σ = 0.3 ([`SOFT_NMS_SIGMA`], the value of CO2-Net and DELU,
+//! which apply it to proposals cut from the attention and scored as above).
+//!
+//! # Attention proposals
+//!
+//! The attention is the model's class-agnostic, per-snippet foreground weight: MAAN's latent
+//! discriminative probability `p_t` (STPN's attention `λ_t`, ACM-Net's instance attention,
+//! DELU's attention). Its thresholds cut runs that do not depend on the class; each run
+//! becomes a proposal of every kept class and is scored on that class's CAS column, with the
+//! same score as the CAS proposals (ACM-Net, ASM-Loc, DELU score them on the CAS too). The
+//! attention is smoothed and upsampled like the CAS so that the indices agree. A video
+//! without an attention ([`VideoSignals::attention`] `None`, e.g. a model whose aggregator
+//! ignores its attention) gets the CAS proposals only.
+//!
+//! The outer-inner (OIC) score ([`outer_inner_score`]) is scored on the CAS itself (as
+//! ACM-Net and DELU do), not on the copy zeroed below the threshold that BaS-Net and UM use
+//! (which changes only the flanks' mean).
 //!
 //! # Long actions
 //!
@@ -97,51 +151,174 @@ impl ProposalScore {
     }
 }
 
+/// How the proposals of one class are pruned after they are pooled.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Suppression {
+    /// Greedy NMS ([`nms`]) at [`LocalizeConfig::nms_iou`] (the paper presets, and BaS-Net,
+    /// UM, CoLA, ACM-Net, ASM-Loc).
+    #[default]
+    Nms,
+    /// Gaussian soft-NMS (Bodla et al., 2017; [`soft_nms`]): no proposal is dropped, each
+    /// one's score is multiplied by `exp(−tIoU² / sigma)` for every higher-scored proposal
+    /// kept before it. [`LocalizeConfig::nms_iou`] is not used.
+    SoftNms {
+        /// Width of the Gaussian penalty (0.3 in the W-TALC line of code: CO2-Net, DELU;
+        /// [`SOFT_NMS_SIGMA`]).
+        sigma: f64,
+    },
+}
+
+/// The soft-NMS width of the WTAL code that uses soft-NMS (CO2-Net, DELU): 0.3.
+pub const SOFT_NMS_SIGMA: f64 = 0.3;
+
+impl Suppression {
+    /// Gaussian soft-NMS with σ = [`SOFT_NMS_SIGMA`] (0.3).
+    pub fn soft_nms() -> Self {
+        Suppression::SoftNms {
+            sigma: SOFT_NMS_SIGMA,
+        }
+    }
+}
+
+/// The named localization presets of `maan test --localize` and friends (see "Presets" in
+/// the module docs). Each names one configuration per benchmark.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalizePreset {
+    /// MAAN section 3.1 as written: [`LocalizeConfig::thumos14`] /
+    /// [`LocalizeConfig::activitynet`] (default).
+    #[default]
+    Paper,
+    /// The post-processing of later WTAL code: proposals from many thresholds on the CAS and
+    /// on the class-agnostic attention, outer-inner scores, NMS:
+    /// [`LocalizeConfig::thumos14_oic`] / [`LocalizeConfig::activitynet_oic`].
+    Oic,
+}
+
+impl LocalizePreset {
+    /// Both presets, `paper` first.
+    pub const ALL: [LocalizePreset; 2] = [LocalizePreset::Paper, LocalizePreset::Oic];
+
+    /// `paper` or `oic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LocalizePreset::Paper => "paper",
+            LocalizePreset::Oic => "oic",
+        }
+    }
+
+    /// The preset's configuration for THUMOS14 (`activitynet == false`) or ActivityNet1.3.
+    pub fn config(self, activitynet: bool) -> LocalizeConfig {
+        match (self, activitynet) {
+            (LocalizePreset::Paper, false) => LocalizeConfig::thumos14(),
+            (LocalizePreset::Paper, true) => LocalizeConfig::activitynet(),
+            (LocalizePreset::Oic, false) => LocalizeConfig::thumos14_oic(),
+            (LocalizePreset::Oic, true) => LocalizeConfig::activitynet_oic(),
+        }
+    }
+
+    /// The preset whose configuration for the benchmark equals `cfg`, if any.
+    pub fn identify(cfg: &LocalizeConfig, activitynet: bool) -> Option<LocalizePreset> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.config(activitynet) == *cfg)
+    }
+}
+
+impl std::fmt::Display for LocalizePreset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for LocalizePreset {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "paper" => Ok(LocalizePreset::Paper),
+            "oic" => Ok(LocalizePreset::Oic),
+            other => Err(format!(
+                "unknown localization preset {other:?} (expected paper or oic)"
+            )),
+        }
+    }
+}
+
+/// numpy's `arange(start, stop, step)` as `f32` thresholds: `start + i · step` for
+/// `i = 0 .. ceil((stop − start) / step)`, computed in `f64` (`stop` excluded; empty when
+/// `step` is not positive or `stop <= start`).
+pub fn arange(start: f64, stop: f64, step: f64) -> Vec<f32> {
+    if step.is_nan() || step <= 0.0 || stop <= start {
+        return Vec::new();
+    }
+    let n = ((stop - start) / step).ceil() as usize;
+    (0..n).map(|i| (start + i as f64 * step) as f32).collect()
+}
+
 /// Every setting of the localization pipeline. Use a preset and change fields as needed.
+///
+/// Fields added after the first release (`attention_thresholds`, `suppression`) default to
+/// the paper's procedure when absent, so a run's `config.json` written before them loads
+/// unchanged.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalizeConfig {
     /// Classes whose video-level score is below this are rejected (0.1, paper section 3.1).
     pub class_threshold: f32,
-    /// Thresholds that cut proposals out of the CAS.
+    /// Thresholds that cut proposals out of each kept class's CAS column.
     pub thresholds: Thresholds,
+    /// Thresholds that cut class-agnostic proposals out of the attention (the model's
+    /// per-snippet foreground weight, MAAN's `p_t`), each then scored on every kept class's
+    /// CAS (see "Attention proposals" in the module docs); `None` (the paper): none. A video
+    /// without an attention signal gets none either.
+    #[serde(default)]
+    pub attention_thresholds: Option<Thresholds>,
     /// Width, in snippets, of the centred moving average applied to each class's CAS column
-    /// before thresholding ([`smooth_moving_average`]; 0 or 1 = none, the paper's procedure).
-    /// See "Long actions" in the module docs.
+    /// (and to the attention) before thresholding ([`smooth_moving_average`]; 0 or 1 = none,
+    /// the paper's procedure). See "Long actions" in the module docs.
     #[serde(default)]
     pub smoothing: usize,
-    /// Linear upsampling factor of the CAS along time (1 = none; the STPN reproduction uses 24).
+    /// Linear upsampling factor of the CAS (and of the attention) along time (1 = none; BaS-Net,
+    /// UM and CoLA use 24, ACM-Net and ASM-Loc 20).
     pub upsample: usize,
     /// Proposal score.
     pub score: ProposalScore,
-    /// Per-class NMS drops a proposal whose tIoU with a kept one is `>=` this. A value above 1
-    /// disables NMS.
+    /// Greedy NMS drops a proposal whose tIoU with a kept one is `>=` this. A value above 1
+    /// disables NMS. Not used by soft-NMS.
     pub nms_iou: f64,
-    /// Compute the NMS tIoU with the "+1" convention on lengths (BaSNet/UM/CoLA) instead of the
-    /// continuous one (default `false`).
+    /// Compute the (soft-)NMS tIoU with the "+1" convention on lengths (BaS-Net, UM, CoLA,
+    /// ACM-Net, ASM-Loc, DELU) instead of the continuous one (default `false`).
     pub nms_plus_one: bool,
-    /// Runs shorter than this many (upsampled) snippets are dropped (1 keeps all; CoLA/ACM-Net
-    /// skip runs shorter than 2).
+    /// Runs shorter than this many (upsampled) snippets are dropped (1 keeps all; ACM-Net and
+    /// ASM-Loc skip runs shorter than 2).
     pub min_length: usize,
+    /// How the pooled proposals of a class are pruned: greedy NMS (default) or Gaussian
+    /// soft-NMS.
+    #[serde(default)]
+    pub suppression: Suppression,
 }
 
 impl LocalizeConfig {
     /// THUMOS14: class threshold 0.1, 0.2 × max, no upsampling, mean score, NMS tIoU 0.5 without
-    /// "+1".
+    /// "+1" (the `paper` preset).
     pub fn thumos14() -> Self {
         LocalizeConfig {
             class_threshold: 0.1,
             thresholds: Thresholds::RelativeToMax(vec![0.2]),
+            attention_thresholds: None,
             smoothing: 1,
             upsample: 1,
             score: ProposalScore::Mean,
             nms_iou: 0.5,
             nms_plus_one: false,
             min_length: 1,
+            suppression: Suppression::Nms,
         }
     }
 
     /// ActivityNet1.3: as [`LocalizeConfig::thumos14`] but thresholds {0.2, 0.15, 0.1, 0.05} ×
-    /// max, pooled, and NMS tIoU 0.9.
+    /// max, pooled, and NMS tIoU 0.9 (the `paper` preset).
     pub fn activitynet() -> Self {
         LocalizeConfig {
             thresholds: Thresholds::RelativeToMax(vec![0.2, 0.15, 0.1, 0.05]),
@@ -158,6 +335,36 @@ impl LocalizeConfig {
             smoothing: 9,
             score: ProposalScore::outer_inner(),
             ..Self::activitynet()
+        }
+    }
+
+    /// THUMOS14, the `oic` preset (see "Presets" in the module docs for where each value comes
+    /// from): class threshold 0.1; CAS thresholds {0, 0.025, …, 0.225} × max (10 values) and
+    /// attention thresholds {0.15, 0.20, …, 0.95} (17 values), pooled; upsampling × 24;
+    /// outer-inner score (λ = 0.25, γ = 0.2); greedy NMS at tIoU 0.6 with "+1".
+    pub fn thumos14_oic() -> Self {
+        LocalizeConfig {
+            class_threshold: 0.1,
+            thresholds: Thresholds::RelativeToMax(arange(0.0, 0.25, 0.025)),
+            attention_thresholds: Some(Thresholds::Absolute(arange(0.15, 1.0, 0.05))),
+            smoothing: 1,
+            upsample: 24,
+            score: ProposalScore::outer_inner(),
+            nms_iou: 0.6,
+            nms_plus_one: true,
+            min_length: 1,
+            suppression: Suppression::Nms,
+        }
+    }
+
+    /// ActivityNet1.3, the `oic` preset: [`LocalizeConfig::thumos14_oic`]'s proposals and
+    /// score, upsampling × 20 and greedy NMS at tIoU 0.9 with "+1" (ACM-Net's and ASM-Loc's
+    /// ActivityNet values).
+    pub fn activitynet_oic() -> Self {
+        LocalizeConfig {
+            upsample: 20,
+            nms_iou: 0.9,
+            ..Self::thumos14_oic()
         }
     }
 }
@@ -387,6 +594,41 @@ pub fn nms(dets: &[ClassDetection], iou_threshold: f64, plus_one: bool) -> Vec<C
     kept
 }
 
+/// Gaussian soft-NMS (Bodla et al., 2017) of the detections of **one** class, as the WTAL
+/// code that uses it does (CO2-Net, DELU: `soft_nms(..., method='gaussian', sigma=0.3)`):
+/// repeatedly take the detection with the highest current score (ties: earlier start, then
+/// earlier end), keep it, and multiply the score of every detection not yet taken by
+/// `exp(−tIoU² / sigma)`, with the tIoU ([`temporal_iou`]) to the one just kept. Nothing is
+/// dropped: returns every detection, with its decayed score, in the order taken (descending
+/// decayed score). Like that code there is no score floor, and a negative score (the
+/// outer-inner score can be negative) decays towards 0. A `sigma` that is not positive
+/// leaves the scores unchanged.
+pub fn soft_nms(dets: &[ClassDetection], sigma: f64, plus_one: bool) -> Vec<ClassDetection> {
+    let mut rest = dets.to_vec();
+    let mut kept = Vec::with_capacity(rest.len());
+    while !rest.is_empty() {
+        let best = (0..rest.len())
+            .max_by(|&i, &j| {
+                let (a, b) = (&rest[i], &rest[j]);
+                a.score
+                    .total_cmp(&b.score)
+                    .then(b.start.total_cmp(&a.start))
+                    .then(b.end.total_cmp(&a.end))
+                    .then(j.cmp(&i))
+            })
+            .expect("not empty");
+        let top = rest.swap_remove(best);
+        if sigma > 0.0 {
+            for d in &mut rest {
+                let iou = temporal_iou([top.start, top.end], [d.start, d.end], plus_one);
+                d.score *= (-(iou * iou) / sigma).exp();
+            }
+        }
+        kept.push(top);
+    }
+    kept
+}
+
 /// Weighted sum `w_a · a + w_b · b`, element by element: the late fusion of two streams' CAS
 /// (or of their video-level scores).
 ///
@@ -417,6 +659,25 @@ pub fn snippets_to_seconds(
     (start as f64 * d, end as f64 * d)
 }
 
+/// One video's inputs to localization: the CAS, optionally the class-agnostic attention, the
+/// video-level class scores and the snippet duration.
+#[derive(Debug, Clone, Copy)]
+pub struct VideoSignals<'a> {
+    /// CAS, row-major `[num_snippets, num_classes]`.
+    pub cas: &'a [f32],
+    /// Class-agnostic attention `[num_snippets]` (MAAN's `p_t`, fused over the streams like the
+    /// CAS), or `None` for a model without one: attention thresholds then cut no proposal.
+    pub attention: Option<&'a [f32]>,
+    /// Number of snippets `T`.
+    pub num_snippets: usize,
+    /// Number of classes `C`.
+    pub num_classes: usize,
+    /// Video-level class scores `[num_classes]`.
+    pub video_scores: &'a [f32],
+    /// Duration of one snippet in seconds.
+    pub seconds_per_snippet: f64,
+}
+
 /// [`localize`] with its inputs checked.
 ///
 /// # Errors
@@ -431,6 +692,38 @@ pub fn try_localize(
     seconds_per_snippet: f64,
     cfg: &LocalizeConfig,
 ) -> Result<Vec<ClassDetection>> {
+    try_localize_signals(
+        &VideoSignals {
+            cas,
+            attention: None,
+            num_snippets,
+            num_classes,
+            video_scores,
+            seconds_per_snippet,
+        },
+        cfg,
+    )
+}
+
+/// The pipeline of the module docs on one video, with the attention proposals when both the
+/// video has an attention and `cfg.attention_thresholds` is set. The result is ordered by
+/// class, then by descending score.
+///
+/// # Errors
+/// As [`try_localize`], and [`EvalError::Shape`] / [`EvalError::InvalidInput`] for an
+/// attention whose length is not `num_snippets` or that holds NaN.
+pub fn try_localize_signals(
+    v: &VideoSignals<'_>,
+    cfg: &LocalizeConfig,
+) -> Result<Vec<ClassDetection>> {
+    let VideoSignals {
+        cas,
+        attention,
+        num_snippets,
+        num_classes,
+        video_scores,
+        seconds_per_snippet,
+    } = *v;
     if cas.len() != num_snippets * num_classes {
         return Err(EvalError::Shape(format!(
             "CAS has {} values, expected {num_snippets} snippets x {num_classes} classes",
@@ -448,6 +741,17 @@ pub fn try_localize(
             "NaN in the CAS or the video scores".into(),
         ));
     }
+    if let Some(att) = attention {
+        if att.len() != num_snippets {
+            return Err(EvalError::Shape(format!(
+                "attention has {} values for {num_snippets} snippets",
+                att.len()
+            )));
+        }
+        if att.iter().any(|v| v.is_nan()) {
+            return Err(EvalError::InvalidInput("NaN in the attention".into()));
+        }
+    }
     if !(seconds_per_snippet.is_finite() && seconds_per_snippet > 0.0) {
         return Err(EvalError::InvalidInput(format!(
             "seconds per snippet {seconds_per_snippet} is not a positive number"
@@ -458,8 +762,21 @@ pub fn try_localize(
             "upsample factor 0 (use 1 for none)".into(),
         ));
     }
+    let kept = reject_classes(video_scores, cfg.class_threshold);
+    // Class-agnostic runs of the attention, cut once and scored on each kept class's CAS.
+    let attention_runs: Vec<(usize, usize)> = match (attention, &cfg.attention_thresholds) {
+        (Some(att), Some(thresholds)) if !kept.is_empty() => {
+            let signal = upsample_linear(&smooth_moving_average(att, cfg.smoothing), cfg.upsample);
+            threshold_values(&signal, thresholds)
+                .into_iter()
+                .flat_map(|thr| components_above(&signal, thr))
+                .filter(|(s, e)| e - s >= cfg.min_length)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let mut out = Vec::new();
-    for c in reject_classes(video_scores, cfg.class_threshold) {
+    for c in kept {
         let column = upsample_linear(
             &smooth_moving_average(
                 &class_column(cas, num_snippets, num_classes, c),
@@ -467,12 +784,13 @@ pub fn try_localize(
             ),
             cfg.upsample,
         );
-        let mut proposals = Vec::new();
-        for thr in threshold_values(&column, &cfg.thresholds) {
-            for (s, e) in components_above(&column, thr) {
-                if e - s < cfg.min_length {
-                    continue;
-                }
+        let cas_runs = threshold_values(&column, &cfg.thresholds)
+            .into_iter()
+            .flat_map(|thr| components_above(&column, thr))
+            .filter(|(s, e)| e - s >= cfg.min_length);
+        let proposals: Vec<ClassDetection> = cas_runs
+            .chain(attention_runs.iter().copied())
+            .map(|(s, e)| {
                 let score = match cfg.score {
                     ProposalScore::Mean => mean_score(&column, s, e),
                     ProposalScore::OuterInner { lambda, gamma } => {
@@ -480,22 +798,28 @@ pub fn try_localize(
                     }
                 };
                 let (start, end) = snippets_to_seconds(s, e, seconds_per_snippet, cfg.upsample);
-                proposals.push(ClassDetection {
+                ClassDetection {
                     class: c,
                     score,
                     start,
                     end,
-                });
+                }
+            })
+            .collect();
+        match cfg.suppression {
+            Suppression::Nms => out.extend(nms(&proposals, cfg.nms_iou, cfg.nms_plus_one)),
+            Suppression::SoftNms { sigma } => {
+                out.extend(soft_nms(&proposals, sigma, cfg.nms_plus_one))
             }
         }
-        out.extend(nms(&proposals, cfg.nms_iou, cfg.nms_plus_one));
     }
     Ok(out)
 }
 
 /// Detections of one video from its CAS (row-major `[num_snippets, num_classes]`), its
 /// video-level class scores `[num_classes]` and the duration of one snippet in seconds, by the
-/// pipeline of the module docs. The result is ordered by class, then by descending score.
+/// pipeline of the module docs (without attention proposals: see [`try_localize_signals`]).
+/// The result is ordered by class, then by descending score.
 ///
 /// # Panics
 /// On inputs [`try_localize`] rejects (shape mismatch, NaN, non-positive snippet duration,
@@ -773,6 +1097,8 @@ mod tests {
             LocalizeConfig::thumos14(),
             LocalizeConfig::activitynet(),
             LocalizeConfig::activitynet_long(),
+            LocalizeConfig::thumos14_oic(),
+            LocalizeConfig::activitynet_oic(),
         ] {
             let text = serde_json::to_string(&cfg).unwrap();
             let back: LocalizeConfig = serde_json::from_str(&text).unwrap();
@@ -897,5 +1223,329 @@ mod tests {
         smooth.smoothing = 9;
         let d = try_localize(&cas, 300, 1, &[0.9], 0.64, &smooth).unwrap();
         assert!(best_iou(&d) >= 0.5, "{}", best_iou(&d));
+    }
+    /// The localization pipeline as it was before attention proposals and soft-NMS existed,
+    /// copied verbatim (only renamed): the oracle of the `paper` preset's bit-for-bit test.
+    fn paper_oracle(
+        cas: &[f32],
+        num_snippets: usize,
+        num_classes: usize,
+        video_scores: &[f32],
+        seconds_per_snippet: f64,
+        cfg: &LocalizeConfig,
+    ) -> Vec<ClassDetection> {
+        let mut out = Vec::new();
+        for c in reject_classes(video_scores, cfg.class_threshold) {
+            let column = upsample_linear(
+                &smooth_moving_average(
+                    &class_column(cas, num_snippets, num_classes, c),
+                    cfg.smoothing,
+                ),
+                cfg.upsample,
+            );
+            let mut proposals = Vec::new();
+            for thr in threshold_values(&column, &cfg.thresholds) {
+                for (s, e) in components_above(&column, thr) {
+                    if e - s < cfg.min_length {
+                        continue;
+                    }
+                    let score = match cfg.score {
+                        ProposalScore::Mean => mean_score(&column, s, e),
+                        ProposalScore::OuterInner { lambda, gamma } => {
+                            outer_inner_score(&column, s, e, lambda, gamma, video_scores[c])
+                        }
+                    };
+                    let (start, end) = snippets_to_seconds(s, e, seconds_per_snippet, cfg.upsample);
+                    proposals.push(ClassDetection {
+                        class: c,
+                        score,
+                        start,
+                        end,
+                    });
+                }
+            }
+            out.extend(nms(&proposals, cfg.nms_iou, cfg.nms_plus_one));
+        }
+        out
+    }
+
+    /// A smooth-ish pseudo-random CAS `[t, c]` with bumps (so that thresholds cut several
+    /// runs), video scores around the class threshold, and an attention `[t]`.
+    fn random_video(t: usize, c: usize, seed: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let mut cas = Vec::with_capacity(t * c);
+        for i in 0..t {
+            for k in 0..c {
+                let bump = ((i as f32 / (3.0 + k as f32)).sin() * 0.5 + 0.5).powi(3);
+                cas.push(bump * (0.3 + 0.7 * hash01(seed * 7919 + i * 31 + k)));
+            }
+        }
+        let scores = (0..c)
+            .map(|k| 0.02 + 0.5 * hash01(seed * 104_729 + k))
+            .collect();
+        let att = (0..t).map(|i| hash01(seed * 15_485_863 + i)).collect();
+        (cas, scores, att)
+    }
+
+    /// The `paper` preset's detections equal, bit for bit (every field, `f64` compared by its
+    /// bits), those of the pipeline before this change ([`paper_oracle`]), for both benchmarks
+    /// and every earlier option (smoothing, outer-inner, upsampling, minimum length, "+1"),
+    /// on 40 pseudo-random videos each, whether or not the video carries an attention (the
+    /// paper presets cut none from it).
+    #[test]
+    fn paper_preset_detections_are_bit_for_bit_the_earlier_pipelines() {
+        let mut configs = vec![
+            LocalizeConfig::thumos14(),
+            LocalizeConfig::activitynet(),
+            LocalizeConfig::activitynet_long(),
+        ];
+        let mut c = LocalizeConfig::thumos14();
+        c.upsample = 4;
+        c.min_length = 2;
+        c.nms_plus_one = true;
+        c.thresholds = Thresholds::RelativeToMax(vec![0.2, 0.1, 0.3]);
+        configs.push(c);
+        let mut compared = 0;
+        for cfg in &configs {
+            for seed in 0..40 {
+                let (t, k) = (20 + seed * 7, 1 + seed % 5);
+                let (cas, scores, att) = random_video(t, k, seed);
+                let want = paper_oracle(&cas, t, k, &scores, 0.64, cfg);
+                for attention in [None, Some(&att[..])] {
+                    let got = try_localize_signals(
+                        &VideoSignals {
+                            cas: &cas,
+                            attention,
+                            num_snippets: t,
+                            num_classes: k,
+                            video_scores: &scores,
+                            seconds_per_snippet: 0.64,
+                        },
+                        cfg,
+                    )
+                    .unwrap();
+                    assert_eq!(got.len(), want.len());
+                    for (a, b) in got.iter().zip(&want) {
+                        assert_eq!(a.class, b.class);
+                        assert_eq!(a.score.to_bits(), b.score.to_bits());
+                        assert_eq!(a.start.to_bits(), b.start.to_bits());
+                        assert_eq!(a.end.to_bits(), b.end.to_bits());
+                    }
+                    compared += got.len();
+                }
+            }
+        }
+        assert!(compared > 500, "too few detections compared: {compared}");
+    }
+
+    /// The outer-inner score by hand. Signal of 12 snippets, run `[4, 8)` (n = 4):
+    /// inner = (0.8 + 1.0 + 0.6 + 0.8) / 4 = 0.8; λn = 0.25 × 4 = 1, so the flanks are
+    /// `[int(4 − 1), 4) = [3, 4)` (0.4) and `[8, int(7 + 1)] = [8, 8]` (0.2): outer mean
+    /// (0.4 + 0.2) / 2 = 0.3; with γ = 0.2 and class score 0.5: 0.8 − 0.3 + 0.1 = 0.6.
+    /// Run `[1, 11)` (n = 10, λn = 2.5): flanks `[max(0, int(−1.5)), 1) = [0, 1)` (0.0) and
+    /// `[11, min(11, int(10 + 2.5))] = [11, 11]` (0.1), outer mean 0.05; inner = sum of
+    /// snippets 1..11 / 10 = (0.1 + 0.1 + 0.4 + 0.8 + 1.0 + 0.6 + 0.8 + 0.2 + 0.1 + 0.1) / 10
+    /// = 0.42; with γ = 0: 0.42 − 0.05 = 0.37.
+    #[test]
+    fn outer_inner_score_by_hand() {
+        let s = [0.0, 0.1, 0.1, 0.4, 0.8, 1.0, 0.6, 0.8, 0.2, 0.1, 0.1, 0.1];
+        let v = outer_inner_score(&s, 4, 8, 0.25, 0.2, 0.5);
+        assert!((v - 0.6).abs() < 1e-6, "{v}");
+        let v = outer_inner_score(&s, 1, 11, 0.25, 0.0, 0.9);
+        assert!((v - 0.37).abs() < 1e-6, "{v}");
+    }
+
+    /// Gaussian soft-NMS by hand (σ = 0.3, continuous tIoU). Detections A = [0, 10] score 0.9,
+    /// B = [5, 15] score 0.8, C = [20, 30] score 0.7. A is taken first: tIoU(A, B) = 5 / 15 =
+    /// 1/3, so B becomes 0.8 · exp(−(1/9) / 0.3) = 0.8 · exp(−0.37037) = 0.55238; tIoU(A, C) =
+    /// 0, C stays 0.7. Next C (0.7 > 0.55238): tIoU(C, B) = 0, B stays. Result: A 0.9, C 0.7,
+    /// B 0.55238. With "+1" lengths, tIoU(A, B) = 6 / 16 = 0.375: B = 0.8 · exp(−0.140625 /
+    /// 0.3) = 0.8 · 0.62578 = 0.50062. Greedy NMS at 0.3 would drop B; soft-NMS keeps it.
+    #[test]
+    fn soft_nms_by_hand() {
+        let d = [
+            det(0, 0.8, 5.0, 15.0),
+            det(0, 0.9, 0.0, 10.0),
+            det(0, 0.7, 20.0, 30.0),
+        ];
+        let kept = soft_nms(&d, 0.3, false);
+        assert_eq!(kept.len(), 3, "soft-NMS drops nothing");
+        assert_eq!((kept[0].start, kept[0].score), (0.0, 0.9));
+        assert_eq!((kept[1].start, kept[1].score), (20.0, 0.7));
+        assert_eq!(kept[2].start, 5.0);
+        let want = 0.8 * (-(1.0f64 / 9.0) / 0.3).exp();
+        assert!((kept[2].score - want).abs() < 1e-12, "{}", kept[2].score);
+        assert!((kept[2].score - 0.55238).abs() < 1e-5);
+        let kept = soft_nms(&d, 0.3, true);
+        assert!((kept[2].score - 0.50062).abs() < 1e-5, "{}", kept[2].score);
+        assert_eq!(nms(&d, 0.3, false).len(), 2);
+        // Exact duplicates decay by exp(−1 / σ); σ <= 0 leaves scores unchanged.
+        let dup = soft_nms(&[d[1], d[1]], 0.3, false);
+        assert!((dup[1].score - 0.9 * (-1.0f64 / 0.3).exp()).abs() < 1e-12);
+        assert_eq!(soft_nms(&[d[1], d[1]], 0.0, false)[1].score, 0.9);
+        assert!(soft_nms(&[], 0.3, false).is_empty());
+    }
+
+    /// Attention proposals on a hand-made video of 10 snippets, 2 classes, no upsampling.
+    /// Attention [0.1, 0.9, 0.9, 0.2, 0.1, 0.6, 0.7, 0.6, 0.1, 0.1] at thresholds {0.5, 0.8}:
+    /// 0.5 cuts [1, 3) and [5, 8); 0.8 cuts [1, 3) again. The CAS thresholds (absolute 2.0)
+    /// cut nothing, so every proposal comes from the attention; both kept classes get the same
+    /// runs, scored by the mean of their own column: class 0 (CAS = t / 10): [1, 3) 0.15,
+    /// [5, 8) 0.6; class 1 (CAS 0.3 everywhere): 0.3 each. With NMS off (tIoU > 1) the
+    /// duplicate [1, 3) stays: 3 proposals per class. Without an attention: none.
+    #[test]
+    fn attention_thresholds_cut_class_agnostic_runs_scored_per_class() {
+        let att = [0.1f32, 0.9, 0.9, 0.2, 0.1, 0.6, 0.7, 0.6, 0.1, 0.1];
+        let mut cas = Vec::new();
+        for t in 0..10 {
+            cas.extend([t as f32 / 10.0, 0.3]);
+        }
+        let mut cfg = LocalizeConfig::thumos14();
+        cfg.thresholds = Thresholds::Absolute(vec![2.0]);
+        cfg.attention_thresholds = Some(Thresholds::Absolute(vec![0.5, 0.8]));
+        cfg.nms_iou = 1.01;
+        let signals = VideoSignals {
+            cas: &cas,
+            attention: Some(&att),
+            num_snippets: 10,
+            num_classes: 2,
+            video_scores: &[0.9, 0.4],
+            seconds_per_snippet: 1.0,
+        };
+        let d = try_localize_signals(&signals, &cfg).unwrap();
+        let of = |c: usize| -> Vec<(f64, f64, f64)> {
+            d.iter()
+                .filter(|d| d.class == c)
+                .map(|d| (d.start, d.end, (d.score * 1e6).round() / 1e6))
+                .collect()
+        };
+        assert_eq!(
+            of(0),
+            vec![(5.0, 8.0, 0.6), (1.0, 3.0, 0.15), (1.0, 3.0, 0.15)]
+        );
+        assert_eq!(of(1).len(), 3);
+        assert!(of(1).iter().all(|x| x.2 == 0.3));
+        // With NMS at 0.5 the duplicate goes.
+        cfg.nms_iou = 0.5;
+        let d = try_localize_signals(&signals, &cfg).unwrap();
+        assert_eq!(d.iter().filter(|d| d.class == 0).count(), 2);
+        // No attention: no proposal at all; a wrong-length attention is an error.
+        let none = VideoSignals {
+            attention: None,
+            ..signals
+        };
+        assert!(try_localize_signals(&none, &cfg).unwrap().is_empty());
+        let short = VideoSignals {
+            attention: Some(&att[..9]),
+            ..signals
+        };
+        assert!(matches!(
+            try_localize_signals(&short, &cfg),
+            Err(EvalError::Shape(_))
+        ));
+        let nan = [f32::NAN; 10];
+        let bad = VideoSignals {
+            attention: Some(&nan),
+            ..signals
+        };
+        assert!(matches!(
+            try_localize_signals(&bad, &cfg),
+            Err(EvalError::InvalidInput(_))
+        ));
+        // Upsampling applies to the attention too: ×2 puts samples at t = 0, 0.5, 1, …; those
+        // at 4.5 and 7.5 are (0.1 + 0.6) / 2 = 0.35 < 0.5, so the 0.5 run is samples 10..15,
+        // [5.0, 7.5) s.
+        cfg.upsample = 2;
+        cfg.nms_iou = 1.01;
+        let d = try_localize_signals(&signals, &cfg).unwrap();
+        assert!(d
+            .iter()
+            .any(|d| d.class == 0 && d.start == 5.0 && d.end == 7.5));
+    }
+
+    /// The `oic` presets hold the published threshold sets (numpy `arange`: 10 CAS fractions
+    /// 0 … 0.225 and 17 attention values 0.15 … 0.95), and the `paper` preset is exactly the
+    /// earlier THUMOS14 / ActivityNet configuration; preset names parse and are recognised
+    /// from a configuration.
+    #[test]
+    fn presets_hold_the_published_values() {
+        let t = LocalizeConfig::thumos14_oic();
+        let Thresholds::RelativeToMax(cas) = &t.thresholds else {
+            panic!("relative CAS thresholds")
+        };
+        assert_eq!(cas.len(), 10);
+        assert_eq!(cas[0], 0.0);
+        assert!((cas[9] - 0.225).abs() < 1e-6);
+        let Some(Thresholds::Absolute(att)) = &t.attention_thresholds else {
+            panic!("absolute attention thresholds")
+        };
+        assert_eq!(att.len(), 17);
+        assert!((att[0] - 0.15).abs() < 1e-6 && (att[16] - 0.95).abs() < 1e-6);
+        assert_eq!(t.upsample, 24);
+        assert_eq!(t.score, ProposalScore::outer_inner());
+        assert_eq!((t.nms_iou, t.nms_plus_one), (0.6, true));
+        let a = LocalizeConfig::activitynet_oic();
+        assert_eq!((a.upsample, a.nms_iou), (20, 0.9));
+        assert_eq!(arange(0.1, 0.925, 0.025).len(), 33);
+        assert!(arange(0.1, 0.1, 0.025).is_empty() && arange(0.0, 1.0, 0.0).is_empty());
+        assert_eq!(
+            LocalizePreset::Paper.config(false),
+            LocalizeConfig::thumos14()
+        );
+        assert_eq!(
+            LocalizePreset::Paper.config(true),
+            LocalizeConfig::activitynet()
+        );
+        assert_eq!("oic".parse::<LocalizePreset>(), Ok(LocalizePreset::Oic));
+        assert!("fancy".parse::<LocalizePreset>().is_err());
+        assert_eq!(
+            LocalizePreset::identify(&LocalizeConfig::activitynet_oic(), true),
+            Some(LocalizePreset::Oic)
+        );
+        assert_eq!(
+            LocalizePreset::identify(&LocalizeConfig::activitynet_long(), true),
+            None
+        );
+        assert_eq!(Suppression::default(), Suppression::Nms);
+    }
+
+    /// A configuration saved before `attention_thresholds` and `suppression` existed (a run's
+    /// `config.json`) loads as the same procedure: no attention proposals, greedy NMS.
+    #[test]
+    fn configs_saved_before_the_new_fields_load_as_the_paper_procedure() {
+        let old = r#"{"class_threshold":0.1,"thresholds":{"RelativeToMax":[0.2]},"smoothing":1,
+            "upsample":1,"score":"Mean","nms_iou":0.5,"nms_plus_one":false,"min_length":1}"#;
+        let cfg: LocalizeConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(cfg, LocalizeConfig::thumos14());
+        let soft = LocalizeConfig {
+            suppression: Suppression::soft_nms(),
+            ..LocalizeConfig::thumos14_oic()
+        };
+        let back: LocalizeConfig =
+            serde_json::from_str(&serde_json::to_string(&soft).unwrap()).unwrap();
+        assert_eq!(back, soft);
+    }
+
+    /// The `oic` preset with soft-NMS keeps every proposal of a class (nothing dropped), with
+    /// decayed scores, where greedy NMS drops the overlapping ones.
+    #[test]
+    fn soft_nms_option_keeps_every_proposal() {
+        let (cas, scores, att) = random_video(60, 2, 3);
+        let signals = VideoSignals {
+            cas: &cas,
+            attention: Some(&att),
+            num_snippets: 60,
+            num_classes: 2,
+            video_scores: &scores,
+            seconds_per_snippet: 0.64,
+        };
+        let mut cfg = LocalizeConfig::thumos14_oic();
+        cfg.class_threshold = 0.0;
+        let hard = try_localize_signals(&signals, &cfg).unwrap();
+        cfg.nms_iou = 1.01;
+        let all = try_localize_signals(&signals, &cfg).unwrap();
+        cfg.suppression = Suppression::soft_nms();
+        let soft = try_localize_signals(&signals, &cfg).unwrap();
+        assert_eq!(soft.len(), all.len());
+        assert!(hard.len() < soft.len(), "{} vs {}", hard.len(), soft.len());
     }
 }

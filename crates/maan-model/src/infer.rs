@@ -27,6 +27,14 @@
 //! 0.5 and 0.5"): we fuse late, averaging both the CAS `s[t, c]` and the video-level
 //! probabilities of the two streams with weights `w_rgb` and `1 - w_rgb` (default 0.5), then
 //! localize once on the fused CAS.
+//!
+//! **Attention.** Each [`VideoOutput`] also carries the class-agnostic attention `p_t` `[T]`
+//! (the attention module's output, MAAN's latent discriminative probability; STPN's `λ_t` for
+//! the weighted-sum baseline), fused with the same weights as the CAS, for the attention
+//! proposals of `maan_eval::localize` (the `oic` preset). A model whose aggregator ignores the
+//! attention (`Aggregator::Mean`: its attention module is never trained) has none (`None`),
+//! and its videos get CAS proposals only. Reading it back is one extra `[B, T]` tensor per
+//! batch; the CAS and the video-level probabilities are computed exactly as before.
 
 use std::fs;
 use std::path::Path;
@@ -36,7 +44,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use dataset::{Video, WtalDataset};
 use maan_eval::detections::{Detection, DetectionFile};
-use maan_eval::localize::{fuse, try_localize, LocalizeConfig};
+use maan_eval::localize::{
+    fuse, try_localize_signals, LocalizeConfig, LocalizePreset, VideoSignals,
+};
 use npyz::WriterBuilder;
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +95,9 @@ pub struct VideoOutput {
     pub cas: Vec<f32>,
     /// Fused video-level class probabilities, `[C]`.
     pub video_probs: Vec<f32>,
+    /// Fused class-agnostic attention `p_t`, `[T]` (see "Attention" in the module docs);
+    /// `None` for a model whose aggregator ignores its attention.
+    pub attention: Option<Vec<f32>>,
 }
 
 /// Reads a tensor back to the host as `f32`, or an error naming what was read.
@@ -230,15 +243,25 @@ fn lengths_differ(feats: &[(&[f32], usize)], batch: &PlannedBatch) -> bool {
     batch.videos.iter().any(|v| feats[*v].1 != batch.len)
 }
 
+/// Whether a model's attention is trained (and so means something at test time): every
+/// aggregator but `Mean`, which ignores it.
+pub fn has_attention<B: Backend>(model: &StreamModel<B>) -> bool {
+    model.aggregator != maa_core::Aggregator::Mean
+}
+
+/// One video's output of one stream: `(cas [len*C], probs [C], attention [len])`.
+type StreamOut = (Vec<f32>, Vec<f32>, Option<Vec<f32>>);
+
 /// Runs one stream on the videos `batch.videos` of `feats` (each `(features [len, dim], len)`)
-/// as one padded batch and returns each real video's `(cas [len*C], probs [C])`.
+/// as one padded batch and returns each real video's `(cas [len*C], probs [C], attention
+/// [len])` (attention `None` when the model has none, [`has_attention`]).
 fn predict_batch<B: Backend>(
     model: &StreamModel<B>,
     feats: &[(&[f32], usize)],
     dim: usize,
     batch: &PlannedBatch,
     device: &B::Device,
-) -> Result<Vec<(Vec<f32>, Vec<f32>)>> {
+) -> Result<Vec<StreamOut>> {
     let (t, b) = (batch.len, batch.size);
     let mut x = vec![0.0f32; b * t * dim];
     let mut mask = vec![false; b * t];
@@ -260,6 +283,11 @@ fn predict_batch<B: Backend>(
     let pred = model.predict(x, mask);
     let cas = read_back(pred.cas, "CAS")?;
     let probs = read_back(pred.video_probs, "video-level probabilities")?;
+    let attention = if has_attention(model) {
+        Some(read_back(pred.attention, "attention")?)
+    } else {
+        None
+    };
     let c = probs.len() / b;
     Ok(batch
         .videos
@@ -270,6 +298,9 @@ fn predict_batch<B: Backend>(
             (
                 cas[row * t * c..(row * t + len) * c].to_vec(),
                 probs[row * c..(row + 1) * c].to_vec(),
+                attention
+                    .as_ref()
+                    .map(|a| a[row * t..row * t + len].to_vec()),
             )
         })
         .collect())
@@ -289,8 +320,8 @@ pub fn run_videos<B: Backend>(
     run_videos_with(models, videos, rgb_weight, &Batching::default(), device)
 }
 
-/// One stream's output on one video: `(stream, cas [T*C], video_probs [C])`.
-type StreamPart = (StreamKind, Vec<f32>, Vec<f32>);
+/// One stream's output on one video: `(stream, cas [T*C], video_probs [C], attention [T])`.
+type StreamPart = (StreamKind, Vec<f32>, Vec<f32>, Option<Vec<f32>>);
 
 /// [`run_videos`] with explicit batching.
 pub fn run_videos_with<B: Backend>(
@@ -331,8 +362,8 @@ pub fn run_videos_with<B: Backend>(
         let lengths: Vec<usize> = feats.iter().map(|f| f.1).collect();
         for batch in batching.plan(&lengths) {
             let results = predict_batch(*model, &feats, want, &batch, device)?;
-            for (v, (cas, probs)) in batch.videos.iter().zip(results) {
-                per_video[idx[*v]].push((*kind, cas, probs));
+            for (v, (cas, probs, attention)) in batch.videos.iter().zip(results) {
+                per_video[idx[*v]].push((*kind, cas, probs, attention));
             }
         }
     }
@@ -345,7 +376,7 @@ pub fn run_videos_with<B: Backend>(
             )));
         }
         let num_classes = parts[0].2.len();
-        let (cas, probs) = if parts.len() == 2 {
+        let (cas, probs, attention) = if parts.len() == 2 {
             let w = |k: StreamKind| {
                 if k == StreamKind::Rgb {
                     rgb_weight
@@ -354,13 +385,19 @@ pub fn run_videos_with<B: Backend>(
                 }
             };
             let (w0, w1) = (w(parts[0].0) as f32, w(parts[1].0) as f32);
+            // The attention with the CAS's weights; a stream without one leaves none.
+            let attention = match (&parts[0].3, &parts[1].3) {
+                (Some(a), Some(b)) => Some(fuse(a, b, w0, w1)),
+                _ => None,
+            };
             (
                 fuse(&parts[0].1, &parts[1].1, w0, w1),
                 fuse(&parts[0].2, &parts[1].2, w0, w1),
+                attention,
             )
         } else {
-            let (_, cas, probs) = parts.pop().expect("one part");
-            (cas, probs)
+            let (_, cas, probs, attention) = parts.pop().expect("one part");
+            (cas, probs, attention)
         };
         out.push(VideoOutput {
             id: video.id.clone(),
@@ -368,14 +405,16 @@ pub fn run_videos_with<B: Backend>(
             num_classes,
             cas,
             video_probs: probs,
+            attention,
         });
     }
     Ok(out)
 }
 
-/// Localizes actions in every video output (class rejection, thresholds on the CAS, connected
-/// components, NMS: see `maan_eval::localize`) and collects them in an ActivityNet result
-/// file. `class_names[c]` names class `c`.
+/// Localizes actions in every video output (class rejection, thresholds on the CAS and, when
+/// `cfg` has attention thresholds, on the attention, connected components, scores, NMS or
+/// soft-NMS: see `maan_eval::localize`) and collects them in an ActivityNet result file.
+/// `class_names[c]` names class `c`.
 pub fn detections(
     outputs: &[VideoOutput],
     class_names: &[String],
@@ -384,15 +423,15 @@ pub fn detections(
 ) -> Result<DetectionFile> {
     let mut file = DetectionFile::default();
     for o in outputs {
-        let dets = try_localize(
-            &o.cas,
-            o.num_snippets,
-            o.num_classes,
-            &o.video_probs,
+        let signals = VideoSignals {
+            cas: &o.cas,
+            attention: o.attention.as_deref(),
+            num_snippets: o.num_snippets,
+            num_classes: o.num_classes,
+            video_scores: &o.video_probs,
             seconds_per_snippet,
-            cfg,
-        )
-        .map_err(|source| ModelError::Localize {
+        };
+        let dets = try_localize_signals(&signals, cfg).map_err(|source| ModelError::Localize {
             video: o.id.clone(),
             source,
         })?;
@@ -445,10 +484,20 @@ pub fn localize_preset(data: &WtalDataset) -> LocalizeConfig {
     localize_preset_for(data.kind)
 }
 
-/// The localization preset of a benchmark (THUMOS14 or ActivityNet1.3).
+/// The localization preset of a benchmark (THUMOS14 or ActivityNet1.3): its `paper` preset.
 pub fn localize_preset_for(kind: dataset::DatasetKind) -> LocalizeConfig {
-    match kind {
-        dataset::DatasetKind::ActivityNet13 => LocalizeConfig::activitynet(),
-        _ => LocalizeConfig::thumos14(),
-    }
+    localize_preset_named(kind, LocalizePreset::Paper)
+}
+
+/// A named localization preset (`paper`, `oic`) of a benchmark.
+pub fn localize_preset_named(kind: dataset::DatasetKind, preset: LocalizePreset) -> LocalizeConfig {
+    preset.config(kind == dataset::DatasetKind::ActivityNet13)
+}
+
+/// The name of the preset of benchmark `kind` that `cfg` is (`paper`, `oic`), or `custom`
+/// when it is neither (a preset with options changed).
+pub fn localize_preset_name(kind: dataset::DatasetKind, cfg: &LocalizeConfig) -> &'static str {
+    LocalizePreset::identify(cfg, kind == dataset::DatasetKind::ActivityNet13)
+        .map(|p| p.name())
+        .unwrap_or("custom")
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use dataset::DatasetKind;
-use maan_eval::eval::THUMOS14_REPORTED_AVERAGE;
+use maan_eval::eval::reported_averages;
 use maan_eval::{
     detection_map, parse_tiou_range, ClassList, DetectionFile, DetectionReport, GroundTruth,
 };
@@ -42,7 +42,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "RANGE")]
     pub tiou: Option<String>,
 
-    /// Also write `{"tiou_thresholds", "mAP", "average_mAP", "per_class_AP"}` (fractions in [0, 1]) here.
+    /// Also write `{"tiou_thresholds", "mAP", "average_mAP", "per_class_AP"}` (fractions in
+    /// [0, 1]) here, with the protocol: `averages` (the ranges papers report that apply:
+    /// 0.1:0.5, 0.1:0.7, 0.1:0.9 or 0.5:0.95), `dataset`, `subset`, `videos` (ground-truth
+    /// videos of the subset) and `commit` (the commit maan was built from).
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
 
@@ -100,14 +103,26 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     println!();
-    print!("{}", summary_table(&report, dataset));
+    print!("{}", summary_table(&report));
     if args.per_class {
         println!();
         print!("{}", per_class_table(&report));
     }
     if let Some(out) = &args.json {
-        report
-            .to_path(out)
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(obj) = value.as_object_mut() {
+            let averages: serde_json::Map<String, serde_json::Value> =
+                maan_eval::eval::reported_averages(&report.tiou_thresholds, &report.map)
+                    .into_iter()
+                    .map(|a| (a.label(), a.map.into()))
+                    .collect();
+            obj.insert("averages".into(), averages.into());
+            obj.insert("dataset".into(), dataset.to_string().into());
+            obj.insert("subset".into(), subset.clone().into());
+            obj.insert("videos".into(), gt.videos.len().into());
+            obj.insert("commit".into(), env!("MAAN_GIT_COMMIT").into());
+        }
+        std::fs::write(out, serde_json::to_string_pretty(&value)?)
             .with_context(|| format!("writing the report {}", out.display()))?;
         println!("\nwrote {}", out.display());
     }
@@ -125,8 +140,9 @@ fn infer_dataset(gt: &GroundTruth) -> DatasetKind {
     }
 }
 
-/// tIoU / mAP table with the averages, mAP in percent.
-fn summary_table(report: &DetectionReport, dataset: DatasetKind) -> String {
+/// tIoU / mAP table with the full average and the other averages papers report that apply
+/// (`maan_eval::eval::reported_averages`), mAP in percent.
+fn summary_table(report: &DetectionReport) -> String {
     let mut rows: Vec<(String, f64)> = report
         .tiou_thresholds
         .iter()
@@ -138,18 +154,12 @@ fn summary_table(report: &DetectionReport, dataset: DatasetKind) -> String {
         report.tiou_thresholds.last().copied().unwrap_or(0.0),
     );
     rows.push((format!("avg {first:.2}:{last:.2}"), report.average_map));
-    if dataset == DatasetKind::Thumos14 {
-        let (lo, hi) = THUMOS14_REPORTED_AVERAGE;
-        // Only when it differs from the full average and spans several thresholds.
-        let inside = report
-            .tiou_thresholds
-            .iter()
-            .filter(|t| **t >= lo - 1e-9 && **t <= hi + 1e-9)
-            .count();
-        if inside >= 2 && inside < report.tiou_thresholds.len() {
-            if let Some(avg) = report.average_over(lo, hi) {
-                rows.push((format!("avg {lo:.2}:{hi:.2}"), avg));
-            }
+    // The other averages papers report (THUMOS14: 0.1:0.5 and 0.1:0.7 beside the full
+    // 0.1:0.9), when their ends are thresholds of this set and they differ from the full one.
+    for a in reported_averages(&report.tiou_thresholds, &report.map) {
+        let full = (a.from - first).abs() < 1e-9 && (a.to - last).abs() < 1e-9;
+        if !full {
+            rows.push((format!("avg {:.2}:{:.2}", a.from, a.to), a.map));
         }
     }
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);

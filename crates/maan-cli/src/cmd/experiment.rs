@@ -6,8 +6,9 @@
 //! rate, seeds), both streams fused 0.5 / 0.5, and reports AP at each tIoU of the dataset's
 //! protocol, their average and the classification mAP as mean ± standard deviation over
 //! seeds, in the layout of the paper's Table 1, as Markdown and JSON. Every model is evaluated
-//! with the dataset's paper preset; when localization options are given (`--cas-smoothing`,
-//! `--proposal-score`), each trained model is also evaluated with them, as a second row.
+//! with the dataset's paper preset; when localization options are given (`--localize oic`,
+//! `--suppression`, `--cas-smoothing`, `--proposal-score`), each trained model is also
+//! evaluated with them, as a second row.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,16 @@
 //! `maan test`: load a trained run, run every test video, write the detections (ActivityNet
 //! result format) and optionally each video's CAS (npy), and print the mAP table when the
 //! ground truth is present.
+//!
+//! The metrics JSON (`<detections>.metrics.json`) records the protocol of the result, so that
+//! it can be set beside a paper's: the mAP at each tIoU and the averages papers report
+//! (`averages`: 0.1:0.5, 0.1:0.7, 0.1:0.9 on THUMOS14, 0.5:0.95 on ActivityNet1.3), the
+//! benchmark, the number of test videos evaluated and the annotated test videos left out
+//! (`excluded_videos`: those of the annotation file's test subset that are not in the test
+//! split, e.g. THUMOS14's 270 and 1496 with the usual 210-video split), the localization
+//! (`localization_preset`: `paper`, `oic` or `custom`, and `localization`, every setting and
+//! threshold), the run's seed and the commit `maan` was built from (`commit`, recorded at build
+//! time by `build.rs`; `unknown` when built outside git).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -113,7 +123,7 @@ impl BackendJob for TestJob {
             .localize
             .clone()
             .unwrap_or_else(|| localize_preset(&data));
-        let localize = args.localize.apply(&base);
+        let localize = args.localize.apply(&base, data.kind);
         let dets = write_outputs(
             &outputs,
             data.classes.names(),
@@ -130,8 +140,9 @@ impl BackendJob for TestJob {
             let json_path = args.detections.with_extension("metrics.json");
             let mut value = serde_json::to_value(&metrics)?;
             if let Some(obj) = value.as_object_mut() {
-                obj.insert("localization".into(), serde_json::to_value(&localize)?);
-                obj.insert("test_videos".into(), outputs.len().into());
+                for (k, v) in protocol(&data, &metrics, &localize, config.seed)? {
+                    obj.insert(k, v);
+                }
             }
             let json = serde_json::to_string_pretty(&value)?;
             std::fs::write(&json_path, json)
@@ -142,6 +153,49 @@ impl BackendJob for TestJob {
         }
         Ok(())
     }
+}
+
+/// The protocol fields of a metrics JSON (see the module docs): `dataset`, `averages`,
+/// `test_videos`, `excluded_videos`, `localization_preset`, `localization`, `seed`, `commit`.
+pub fn protocol(
+    data: &WtalDataset,
+    metrics: &maan_model::EvalMetrics,
+    localize: &maan_eval::localize::LocalizeConfig,
+    seed: u64,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut obj = serde_json::Map::new();
+    obj.insert("dataset".into(), data.kind.to_string().into());
+    let averages: serde_json::Map<String, serde_json::Value> =
+        maan_eval::eval::reported_averages(&metrics.tiou_thresholds, &metrics.map)
+            .into_iter()
+            .map(|a| (a.label(), a.map.into()))
+            .collect();
+    obj.insert("averages".into(), averages.into());
+    obj.insert("test_videos".into(), data.test.len().into());
+    obj.insert("excluded_videos".into(), excluded_test_videos(data).into());
+    obj.insert(
+        "localization_preset".into(),
+        maan_model::infer::localize_preset_name(data.kind, localize).into(),
+    );
+    obj.insert("localization".into(), serde_json::to_value(localize)?);
+    obj.insert("seed".into(), seed.into());
+    obj.insert("commit".into(), env!("MAAN_GIT_COMMIT").into());
+    Ok(obj)
+}
+
+/// The videos of the annotation file's test subset (THUMOS14 `test`, ActivityNet1.3
+/// `validation`) that are not in the dataset's test split, sorted.
+pub fn excluded_test_videos(data: &WtalDataset) -> Vec<String> {
+    let tested: std::collections::HashSet<&str> = data.test.iter().map(|v| v.id.as_str()).collect();
+    let mut out: Vec<String> = data
+        .ground_truth
+        .videos
+        .iter()
+        .filter(|(id, v)| data.kind.is_test_subset(&v.subset) && !tested.contains(id.as_str()))
+        .map(|(id, _)| id.clone())
+        .collect();
+    out.sort();
+    out
 }
 
 /// Localizes `outputs` with `localize`, writes the detections to `path` (ActivityNet result

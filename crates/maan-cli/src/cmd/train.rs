@@ -12,7 +12,7 @@ use dataset::synth::{generate, SynthConfig};
 use dataset::{DatasetKind, WtalDataset};
 use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
-use maan_eval::localize::{LocalizeConfig, ProposalScore, Thresholds};
+use maan_eval::localize::{LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds};
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
     fit_config, EvalMetrics, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
@@ -105,12 +105,33 @@ pub enum ProposalScoreArg {
     OuterInner,
 }
 
+/// How the proposals of a class are pruned (`--suppression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SuppressionArg {
+    /// Greedy NMS at the preset's tIoU (both presets).
+    Nms,
+    /// Gaussian soft-NMS, σ = 0.3 (CO2-Net, DELU): every proposal kept, overlapping ones'
+    /// scores decayed.
+    SoftNms,
+}
+
 /// Localization options shared by `train` (its evaluations; saved in the run's config.json),
-/// `test`, `demo` and `experiment`. Unset options keep the dataset's paper preset (THUMOS14:
-/// 0.2 × max; ActivityNet1.3: {0.2, 0.15, 0.1, 0.05} × max, NMS 0.9; mean CAS score; no
-/// smoothing), or, for `maan test`, the settings the run was trained with.
+/// `test`, `predict`, `demo` and `experiment`. Unset options keep the dataset's paper preset
+/// (THUMOS14: 0.2 × max; ActivityNet1.3: {0.2, 0.15, 0.1, 0.05} × max, NMS 0.9; mean CAS
+/// score; no smoothing), or, for `maan test` and `maan predict`, the settings the run was
+/// trained with. `--localize` replaces that base by a named preset; the other options then
+/// change it.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LocalizeOpts {
+    /// Localization preset: paper (MAAN section 3.1: thresholds on the CAS, mean score) or oic
+    /// (many thresholds on the CAS and on the attention p_t, outer-inner score, upsampling,
+    /// NMS; the post-processing of BaS-Net/UM/CoLA/ACM-Net: maan-eval's `localize` docs)
+    /// [default: paper; for `test` / `predict`, the run's own settings].
+    #[arg(long, value_name = "paper|oic")]
+    pub localize: Option<LocalizePreset>,
+    /// Greedy NMS (nms, both presets) or Gaussian soft-NMS with σ = 0.3 (soft-nms).
+    #[arg(long, value_enum)]
+    pub suppression: Option<SuppressionArg>,
     /// Average each class's CAS over a centred window of N snippets before thresholding
     /// (1: none, the paper). Long actions (ActivityNet) fragment without it; 9 is a good
     /// start there.
@@ -124,12 +145,24 @@ pub struct LocalizeOpts {
 impl LocalizeOpts {
     /// Whether any option was given.
     pub fn is_set(&self) -> bool {
-        self.cas_smoothing.is_some() || self.proposal_score.is_some()
+        self.localize.is_some()
+            || self.suppression.is_some()
+            || self.cas_smoothing.is_some()
+            || self.proposal_score.is_some()
     }
 
-    /// `base` with the given options applied.
-    pub fn apply(&self, base: &LocalizeConfig) -> LocalizeConfig {
-        let mut cfg = base.clone();
+    /// `base` with the given options applied: `--localize` replaces it by that preset of
+    /// benchmark `kind`, then the other options change it.
+    pub fn apply(&self, base: &LocalizeConfig, kind: DatasetKind) -> LocalizeConfig {
+        let mut cfg = match self.localize {
+            Some(preset) => maan_model::infer::localize_preset_named(kind, preset),
+            None => base.clone(),
+        };
+        match self.suppression {
+            Some(SuppressionArg::Nms) => cfg.suppression = Suppression::Nms,
+            Some(SuppressionArg::SoftNms) => cfg.suppression = Suppression::soft_nms(),
+            None => {}
+        }
         if let Some(k) = self.cas_smoothing {
             cfg.smoothing = k;
         }
@@ -145,27 +178,48 @@ impl LocalizeOpts {
     /// `None` (the preset itself) when no option was given.
     pub fn for_data(&self, data: &WtalDataset) -> Option<LocalizeConfig> {
         self.is_set()
-            .then(|| self.apply(&maan_model::infer::localize_preset(data)))
+            .then(|| self.apply(&maan_model::infer::localize_preset(data), data.kind))
+    }
+}
+
+/// A threshold set in one line: `{0.2, 0.15} x max`, `{0.5}`; sets of more than five values
+/// as `{first, second, …, last} (n values)`.
+fn describe_thresholds(t: &Thresholds) -> String {
+    let (v, suffix) = match t {
+        Thresholds::RelativeToMax(v) => (v, " x max"),
+        Thresholds::Absolute(v) => (v, ""),
+    };
+    let show = |x: &f32| format!("{}", (*x as f64 * 1e6).round() / 1e6);
+    if v.len() > 5 {
+        format!(
+            "{{{}, {}, …, {}}}{suffix} ({} values)",
+            show(&v[0]),
+            show(&v[1]),
+            show(&v[v.len() - 1]),
+            v.len()
+        )
+    } else {
+        let list: Vec<String> = v.iter().map(show).collect();
+        format!("{{{}}}{suffix}", list.join(", "))
     }
 }
 
 /// A one-line description of localization settings, for logs and tables.
 pub fn describe_localize(cfg: &LocalizeConfig) -> String {
-    let thresholds = match &cfg.thresholds {
-        Thresholds::RelativeToMax(v) => format!(
-            "{{{}}} x max",
-            v.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Thresholds::Absolute(v) => format!(
-            "{{{}}}",
-            v.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    let thresholds = describe_thresholds(&cfg.thresholds);
+    let attention = match &cfg.attention_thresholds {
+        Some(t) => format!(", attention thresholds {}", describe_thresholds(t)),
+        None => String::new(),
+    };
+    let upsample = if cfg.upsample > 1 {
+        format!(", upsampled x{}", cfg.upsample)
+    } else {
+        String::new()
+    };
+    let plus_one = if cfg.nms_plus_one { " (+1)" } else { "" };
+    let suppression = match cfg.suppression {
+        Suppression::Nms => format!("NMS {}{plus_one}", cfg.nms_iou),
+        Suppression::SoftNms { sigma } => format!("soft-NMS sigma {sigma}{plus_one}"),
     };
     let score = match cfg.score {
         ProposalScore::Mean => "mean score".to_string(),
@@ -176,10 +230,7 @@ pub fn describe_localize(cfg: &LocalizeConfig) -> String {
     } else {
         String::new()
     };
-    format!(
-        "thresholds {thresholds}, {score}, NMS {}{smoothing}",
-        cfg.nms_iou
-    )
+    format!("thresholds {thresholds}{attention}{upsample}, {score}, {suppression}{smoothing}")
 }
 
 /// Arguments of `maan train`.
@@ -355,7 +406,7 @@ fn config_from_args(
         Some(StreamsArg::Flow) => Streams::Flow,
     };
     let localize = match (&defaults.localize, args.localize.is_set()) {
-        (Some(base), true) => Some(args.localize.apply(base)),
+        (Some(base), true) => Some(args.localize.apply(base, data.kind)),
         (Some(base), false) => Some(base.clone()),
         (None, _) => args.localize.for_data(data),
     };
@@ -424,10 +475,11 @@ fn resume_conflicts(args: &TrainArgs, saved: &TrainConfig, data: &WtalDataset) -
             .localize
             .clone()
             .unwrap_or_else(|| maan_model::infer::localize_preset(data));
-        let given = args.localize.apply(&base);
+        let given = args.localize.apply(&base, data.kind);
         if given != base {
             out.push(format!(
-                "--cas-smoothing / --proposal-score: given {}, the run has {}",
+                "--localize / --suppression / --cas-smoothing / --proposal-score: given {}, the \
+                 run has {}",
                 describe_localize(&given),
                 describe_localize(&base)
             ));
@@ -606,23 +658,36 @@ impl BackendJob for TrainJob {
     }
 }
 
-/// Prints the mAP table of an evaluation.
+/// Prints the mAP table of an evaluation: the mAP at each tIoU, the averages papers report
+/// that apply to the tIoU set (`maan_eval::eval::reported_averages`: avg 0.1:0.5, 0.1:0.7
+/// and 0.1:0.9 on THUMOS14, 0.5:0.95 on ActivityNet1.3; the plain average otherwise) and the
+/// classification mAP.
 pub fn print_metrics(m: &EvalMetrics) {
-    let head: Vec<String> = m
+    let mut head: Vec<String> = m
         .tiou_thresholds
         .iter()
         .map(|t| format!("{t:>6.2}"))
         .collect();
-    let vals: Vec<String> = m
+    let mut vals: Vec<String> = m
         .map
         .iter()
         .map(|v| format!("{:>6.2}", v * 100.0))
         .collect();
-    println!("tIoU    {}    avg   cls-mAP", head.join(""));
+    let averages = maan_eval::eval::reported_averages(&m.tiou_thresholds, &m.map);
+    if averages.is_empty() {
+        head.push(format!("{:>9}", "avg"));
+        vals.push(format!("{:>9.2}", m.average_map * 100.0));
+    }
+    for a in &averages {
+        let label = format!("avg{}", a.label());
+        let w = label.len().max(6) + 2;
+        head.push(format!("{label:>w$}"));
+        vals.push(format!("{:>w$.2}", a.map * 100.0));
+    }
+    println!("tIoU    {}   cls-mAP", head.join(""));
     println!(
-        "mAP (%) {}  {:>6.2}  {:>6.2}",
+        "mAP (%) {}  {:>8.2}",
         vals.join(""),
-        m.average_map * 100.0,
         m.classification_map * 100.0
     );
     for w in &m.warnings {

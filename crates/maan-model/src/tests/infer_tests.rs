@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use burn::tensor::{Tensor, TensorData};
 use maa_core::Aggregator;
 
 use super::{rng_lock, SLACK};
@@ -145,4 +146,72 @@ fn batched_inference_equals_each_video_alone() {
             assert!((x - y).abs() <= 1e-5 * SLACK as f32 * (1.0 + y.abs()));
         }
     }
+}
+
+/// Every video's output carries the class-agnostic attention `p_t` `[T]`: with two streams
+/// it is `0.3 · p_rgb + 0.7 · p_flow` (the CAS's fusion weights), each stream's `p` being the
+/// attention module's output on the video alone, also through padded batches; a model whose
+/// aggregator ignores its attention (`Mean`) gives none.
+#[test]
+fn attention_is_fused_like_the_cas_and_absent_for_mean() {
+    let _rng = rng_lock();
+    let device = Default::default();
+    let data = toy_dataset(&ToyConfig {
+        dim: 6,
+        num_classes: 3,
+        train_videos: 1,
+        test_videos: 5,
+        len_range: (3, 20),
+        ..ToyConfig::default()
+    });
+    let batching = Batching {
+        buckets: true,
+        min_bucket: 4,
+        max_bucket: 16,
+        max_snippets: 32,
+    };
+    let cfg = StreamModelConfig::new()
+        .with_feature_dim(6)
+        .with_num_classes(3)
+        .with_attention_hidden(4);
+    let rgb = cfg.init::<B>(&device);
+    let flow = cfg.init::<B>(&device);
+    let models = [(StreamKind::Rgb, &rgb), (StreamKind::Flow, &flow)];
+    let outputs = run_videos_with(&models, &data.test, 0.3, &batching, &device).unwrap();
+    let alone = |m: &crate::StreamModel<B>, f: &[f32], len: usize, d: usize| -> Vec<f32> {
+        let x = Tensor::<B, 3>::from_data(TensorData::new(f.to_vec(), [1, len, d]), &device);
+        m.attention(x, None).into_data().to_vec::<f32>().unwrap()
+    };
+    for (video, out) in data.test.iter().zip(&outputs) {
+        let att = out.attention.as_ref().expect("MAA has an attention");
+        assert_eq!(att.len(), video.len);
+        let (rf, rd) = StreamKind::Rgb.features(video).unwrap();
+        let (ff, fd) = StreamKind::Flow.features(video).unwrap();
+        let (pr, pf) = (
+            alone(&rgb, rf, video.len, rd),
+            alone(&flow, ff, video.len, fd),
+        );
+        for t in 0..video.len {
+            let want = 0.3 * pr[t] + 0.7 * pf[t];
+            assert!(
+                (att[t] - want).abs() <= 1e-5 * SLACK as f32,
+                "{} t={t}: {} vs {want}",
+                video.id,
+                att[t]
+            );
+        }
+    }
+    let mean = cfg
+        .clone()
+        .with_aggregator(Aggregator::Mean)
+        .init::<B>(&device);
+    let outputs = run_videos_with(
+        &[(StreamKind::Rgb, &mean)],
+        &data.test,
+        0.5,
+        &Batching::exact(),
+        &device,
+    )
+    .unwrap();
+    assert!(outputs.iter().all(|o| o.attention.is_none()));
 }
