@@ -39,7 +39,8 @@ pub use error::{ModelError, Result};
 pub use evaluate::{evaluate, EvalMetrics};
 pub use infer::{StreamKind, VideoOutput};
 pub use model::{
-    bce_with_logits, CasWeighting, StreamModel, StreamModelConfig, StreamOutput, VideoPrediction,
+    bce_with_logits, Background, CasWeighting, StreamModel, StreamModelConfig, StreamOutput,
+    VideoPrediction,
 };
 pub use train::{
     fit_config, load_config, load_models, NoObserver, RunData, Streams, TrainConfig, TrainObserver,
