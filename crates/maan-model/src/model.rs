@@ -324,14 +324,13 @@ impl<B: Backend> StreamModel<B> {
 
     /// Forward pass for training or video-level classification.
     ///
-    /// `training` only matters for the Dropout aggregator.
+    /// `training` only matters for the Dropout aggregator. With [`Background::Bas`] it also
+    /// computes the base branch's logits ([`StreamOutput::base_logits`]).
     ///
     /// # Shapes
     /// - `features`: `[batch, time, dim]`
     /// - `mask`: `[batch, time]` (`None`: all real)
     /// - output: see [`StreamOutput`]
-    /// With [`Background::Bas`] it also computes the base branch's logits
-    /// ([`StreamOutput::base_logits`]).
     pub fn forward(
         &self,
         features: Tensor<B, 3>,
