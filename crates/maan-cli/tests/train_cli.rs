@@ -1363,3 +1363,57 @@ fn experiment_wsol_writes_table_json_and_figure() {
     std::fs::write(cub.join("image_class_labels.txt"), "1 1\n2 x\n3 2\n").unwrap();
     fails(&run_cub(), "image_class_labels.txt:2: class id");
 }
+
+/// `--background bas` is saved in the run's config.json, the run tests like any other (a CAS
+/// of C columns: `maan test` would reject anything else), `--resume` keeps it and refuses a
+/// disagreeing `--background`, and an unknown option is an error.
+#[test]
+fn background_option_is_saved_tested_and_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let common = [
+        "train",
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--quiet",
+        "--streams",
+        "rgb",
+        "--output",
+        "bg",
+    ];
+    let mut first = common.to_vec();
+    first.extend(["--iterations", "4", "--background", "bas"]);
+    let out = ok(&maan(&first, dir));
+    assert!(out.contains("background bas"), "{out}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("bg/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["model"]["background"], "bas");
+    ok(&maan(
+        &[
+            "test",
+            "--checkpoint",
+            "bg",
+            "--which",
+            "last",
+            "--detections",
+            "bg.json",
+        ],
+        dir,
+    ));
+    let mut conflict = common.to_vec();
+    conflict.extend(["--iterations", "6", "--resume", "--background", "none"]);
+    fails(&maan(&conflict, dir), "--background");
+    let mut resume = common.to_vec();
+    resume.extend(["--iterations", "6", "--resume", "--background", "bas"]);
+    ok(&maan(&resume, dir));
+    let mut unknown = common.to_vec();
+    unknown[common.len() - 1] = "other";
+    unknown.extend(["--iterations", "2", "--background", "um"]);
+    fails(&maan(&unknown, dir), "--background");
+}

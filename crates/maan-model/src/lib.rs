@@ -8,6 +8,9 @@
 //!   sigmoid) giving `p` `[batch, time]`, the aggregator of `maa_core` giving `x̄`
 //!   `[batch, dim]`, the classifier FC D×C, the BCE loss of eq. 10 (plus STPN's sparsity term),
 //!   and the CAS `s[t, c] = p_t σ(w_c·x_t + b_c)` (eq. 14; `λ_t` for the baselines, eq. 12).
+//!   Optional background modelling for any aggregator ([`Background`]: BaS-Net's background
+//!   class with filtering, adapted; "Background modelling" in [`model`] says what is adapted,
+//!   why, and what is not implemented).
 //! - [`train`]: the training loop ([`Trainer`], generic over `B: AutodiffBackend`): two
 //!   streams as two models with their own Adam, sampling that is a pure function of
 //!   `(seed, iteration)`, evaluation every N iterations, metrics as JSON lines, checkpoints.
@@ -39,7 +42,8 @@ pub use error::{ModelError, Result};
 pub use evaluate::{evaluate, EvalMetrics};
 pub use infer::{StreamKind, VideoOutput};
 pub use model::{
-    bce_with_logits, CasWeighting, StreamModel, StreamModelConfig, StreamOutput, VideoPrediction,
+    bce_with_logits, Background, CasWeighting, StreamModel, StreamModelConfig, StreamOutput,
+    VideoPrediction,
 };
 pub use train::{
     fit_config, load_config, load_models, NoObserver, RunData, Streams, TrainConfig, TrainObserver,

@@ -15,7 +15,8 @@ use maa_core::Aggregator;
 use maan_eval::localize::{LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds};
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
-    fit_config, EvalMetrics, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
+    fit_config, Background, EvalMetrics, StreamModelConfig, Streams, TrainConfig, TrainObserver,
+    Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
@@ -29,6 +30,26 @@ pub enum StreamsArg {
     Rgb,
     /// Flow only.
     Flow,
+}
+
+/// Background modelling during training (`--background`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackgroundArg {
+    /// None: the paper's model and loss.
+    None,
+    /// BaS-Net's background class with filtering (adapted to MAAN's sigmoid classifier): an
+    /// extra background output, trained = 1 on the attention-free mean of the snippets and = 0
+    /// on the aggregator's attention-weighted feature; testing drops it.
+    Bas,
+}
+
+impl From<BackgroundArg> for Background {
+    fn from(arg: BackgroundArg) -> Self {
+        match arg {
+            BackgroundArg::None => Background::None,
+            BackgroundArg::Bas => Background::Bas,
+        }
+    }
 }
 
 /// `--data-dir` and `--dataset`, shared by `train`, `test` and `experiment`.
@@ -267,6 +288,10 @@ pub struct TrainArgs {
     /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only) [default: 0.0001].
     #[arg(long)]
     pub sparsity: Option<f64>,
+    /// Background modelling, with any aggregator (saved in the run's config.json) [default:
+    /// none].
+    #[arg(long, value_enum)]
+    pub background: Option<BackgroundArg>,
     /// Evaluate on the test split every N iterations (0: at the end only) [default: 500].
     #[arg(long)]
     pub eval_every: Option<usize>,
@@ -398,7 +423,11 @@ fn config_from_args(
         .model
         .clone()
         .with_aggregator(args.aggregator.unwrap_or(defaults.model.aggregator))
-        .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight));
+        .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight))
+        .with_background(
+            args.background
+                .map_or(defaults.model.background, Background::from),
+        );
     let streams = match args.streams {
         None => defaults.streams,
         Some(StreamsArg::Both) => Streams::Both,
@@ -462,6 +491,12 @@ fn resume_conflicts(args: &TrainArgs, saved: &TrainConfig, data: &WtalDataset) -
         "--sparsity",
         args.sparsity,
         saved.model.sparsity_weight,
+    );
+    check(
+        &mut out,
+        "--background",
+        args.background.map(Background::from),
+        saved.model.background,
     );
     check(&mut out, "--eval-every", args.eval_every, saved.eval_every);
     check(
@@ -606,11 +641,20 @@ impl BackendJob for TrainJob {
             .clone()
             .unwrap_or_else(|| maan_model::infer::localize_preset(&data));
         eprintln!("evaluation localization: {}", describe_localize(&localize));
+        let background = match c.model.background {
+            Background::None => String::new(),
+            bg => format!(", background {bg}"),
+        };
         eprintln!(
-            "training {} ({}) on {} [{} train / {} test videos, D = {}, C = {}], backend {backend}, \
-             batch {}, T = {}, {} iterations -> {}",
+            "training {}{background} ({}) on {} [{} train / {} test videos, D = {}, C = {}], \
+             backend {backend}, batch {}, T = {}, {} iterations -> {}",
             c.model.aggregator.paper_name(),
-            c.streams.kinds().iter().map(|k| k.name()).collect::<Vec<_>>().join(" + "),
+            c.streams
+                .kinds()
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(" + "),
             data.dir.display(),
             data.train.len(),
             data.test.len(),

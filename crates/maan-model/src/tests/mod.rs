@@ -2,6 +2,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+mod background_tests;
 mod infer_tests;
 mod model_tests;
 mod optim_tests;

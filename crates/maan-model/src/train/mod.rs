@@ -206,11 +206,15 @@ impl<B: AutodiffBackend> Trainer<B> {
                 )));
             }
             let model = s.model.take().expect("model present");
-            s.model = Some(load_module(
-                model,
-                &dir.join(format!("{name}.mpk")),
-                &trainer.device,
-            )?);
+            let path = dir.join(format!("{name}.mpk"));
+            let model = load_module(model, &path, &trainer.device)?;
+            let dim = stream_dim(s.kind, data.rgb_dim(), data.flow_dim());
+            run_dir::check_loaded_shapes(
+                &model,
+                &trainer.config.model.clone().with_feature_dim(dim),
+                &path,
+            )?;
+            s.model = Some(model);
             let path = dir.join(format!("{name}-optim.mpk"));
             let bytes = fs::read(&path).map_err(|e| ModelError::io(&path, e))?;
             let record = record_from_bytes::<B, AdamRecord<B>>(bytes, &trainer.device)?;

@@ -9,7 +9,7 @@ use super::config::{stream_dim, TrainConfig};
 use crate::checkpoint::{checkpoint_dir, load_module, read_state, BEST, CONFIG_FILE, LAST};
 use crate::error::{ModelError, Result as ModelResult};
 use crate::infer::StreamKind;
-use crate::model::StreamModel;
+use crate::model::{StreamModel, StreamModelConfig};
 
 /// Trained models with their stream, as [`load_models`] returns them.
 pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
@@ -60,7 +60,9 @@ pub fn load_models<B: Backend>(
         }
         let dim = stream_dim(kind, data_dims.0, data_dims.1);
         let model = config.model.clone().with_feature_dim(dim).init::<B>(device);
-        let model = load_module(model, &dir.join(format!("{}.mpk", kind.name())), device)?;
+        let path = dir.join(format!("{}.mpk", kind.name()));
+        let model = load_module(model, &path, device)?;
+        check_loaded_shapes(&model, &config.model.clone().with_feature_dim(dim), &path)?;
         models.push((kind, model));
     }
     if models.is_empty() {
@@ -70,4 +72,46 @@ pub fn load_models<B: Backend>(
         )));
     }
     Ok((config, models))
+}
+
+/// Checks that a model read from `path` has the layer shapes `config` gives (Burn loads a
+/// record of any shape): a checkpoint whose classifier has another number of outputs (a
+/// `config.json` edited to another number of classes or another background option) is an
+/// error, not a CAS of the wrong width.
+pub(crate) fn check_loaded_shapes<B: Backend>(
+    model: &StreamModel<B>,
+    config: &StreamModelConfig,
+    path: &Path,
+) -> ModelResult<()> {
+    let outputs = config.num_classes + config.background.extra_outputs();
+    let expected = [
+        (
+            "attention FC1",
+            [config.feature_dim, config.attention_hidden],
+        ),
+        ("attention FC2", [config.attention_hidden, 1]),
+        ("classifier", [config.feature_dim, outputs]),
+    ];
+    let layers = [
+        &model.attention_fc1,
+        &model.attention_fc2,
+        &model.classifier,
+    ];
+    for ((name, want), layer) in expected.into_iter().zip(layers) {
+        let got = layer.weight.dims();
+        if got != want {
+            return Err(ModelError::Checkpoint(format!(
+                "{}: the {name} weights are {}×{} where the run's configuration ({} classes, \
+                 background {}) needs {}×{}",
+                path.display(),
+                got[0],
+                got[1],
+                config.num_classes,
+                config.background,
+                want[0],
+                want[1]
+            )));
+        }
+    }
+    Ok(())
 }
