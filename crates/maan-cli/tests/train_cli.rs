@@ -101,7 +101,26 @@ fn train_test_eval_round_trip() {
         det["results"].as_object().unwrap().len() == 8,
         "one entry per test video"
     );
-    assert!(std::fs::read_dir(dir.join("cas")).unwrap().count() == 8);
+    // One CAS and one attention file per test video; the attention is `[T]` (the CAS's
+    // first dimension) and a probability.
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("cas"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let attention: Vec<_> = files
+        .iter()
+        .filter(|p| p.to_str().unwrap().ends_with(".attention.npy"))
+        .collect();
+    assert_eq!((files.len(), attention.len()), (16, 8));
+    let att = npyz::NpyFile::new(std::fs::read(attention[0]).unwrap()).unwrap();
+    let cas_path = attention[0]
+        .to_str()
+        .unwrap()
+        .replace(".attention.npy", ".npy");
+    let cas = npyz::NpyFile::new(std::fs::read(cas_path).unwrap()).unwrap();
+    assert_eq!(att.shape(), &cas.shape()[..1]);
+    let values: Vec<f32> = att.into_vec().unwrap();
+    assert!(values.iter().all(|p| (0.0..=1.0).contains(p)), "{values:?}");
 
     // `maan eval` scores the detections against the dataset's ground truth with the mAP that
     // `maan test` reported, at every tIoU. Like the official evaluator, `maan eval` refuses
@@ -1293,6 +1312,78 @@ fn experiment_regimes_writes_tables_and_a_heat_map() {
             dir,
         ),
         "--specificity",
+    );
+}
+
+/// `maan experiment ablation` end to end at a tiny size: per regime four rows (the paper, OIC
+/// localization, the background class, both), each with one AP vector per seed; the two rows
+/// of one training option share their trained models (equal classification mAP per seed) and
+/// differ in localization; the Markdown and JSON reports are written and the generated data
+/// removed; options that do not apply are errors naming them.
+#[test]
+fn experiment_ablation_writes_four_rows_per_regime() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = ok(&maan(
+        &[
+            "experiment",
+            "ablation",
+            "--regimes",
+            "uniform",
+            "--seeds",
+            "2",
+            "--iterations",
+            "3",
+            "--dim",
+            "4",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+        dir,
+    ));
+    assert!(
+        text.contains("| MAAN (paper) |") && text.contains("| + both |"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/ablation.json")).unwrap())
+            .unwrap();
+    let regime = &report["regimes"][0];
+    assert_eq!(regime["regime"], "uniform");
+    let cells = regime["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 4);
+    for c in cells {
+        assert_eq!(c["map_per_seed"].as_array().unwrap().len(), 2);
+        assert!(
+            c["averages"][0][0] == "0.1:0.5",
+            "first average is not 0.1:0.5: {c}"
+        );
+    }
+    for (a, b) in [(0, 1), (2, 3)] {
+        assert_eq!(
+            cells[a]["cls_map_per_seed"], cells[b]["cls_map_per_seed"],
+            "rows {a} and {b} should test the same trained models"
+        );
+        assert_ne!(cells[a]["localization"], cells[b]["localization"]);
+    }
+    assert_eq!(cells[0]["variant"]["background"], "none");
+    assert_eq!(cells[3]["variant"]["background"], "bas");
+    assert!(dir.join("out/ablation.md").is_file());
+    assert!(!dir.join("out/data").exists(), "generated data left behind");
+    fails(
+        &maan(
+            &[
+                "experiment",
+                "ablation",
+                "--aggregators",
+                "stpn",
+                "--out",
+                "o2",
+            ],
+            dir,
+        ),
+        "--aggregators",
     );
 }
 

@@ -450,7 +450,10 @@ pub fn detections(
     Ok(file)
 }
 
-/// Writes the CAS of each video as `DIR/<id>.npy` (float32, shape `[T, C]`).
+/// Writes the CAS of each video as `DIR/<id>.npy` (float32, shape `[T, C]`) and, for a model
+/// with an attention ([`VideoOutput::attention`]), the fused attention `p_t` as
+/// `DIR/<id>.attention.npy` (float32, shape `[T]`). Characters of `<id>` other than ASCII
+/// letters, digits, `-`, `_` and `.` become `_`.
 pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     for o in outputs {
@@ -464,19 +467,34 @@ pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
                     }
                 })
                 .collect();
-        let path = dir.join(format!("{safe}.npy"));
-        let io = |e: std::io::Error| ModelError::io(&path, e);
-        let file = fs::File::create(&path).map_err(io)?;
-        let mut writer = npyz::WriteOptions::<f32>::new()
-            .default_dtype()
-            .shape(&[o.num_snippets as u64, o.num_classes as u64])
-            .writer(std::io::BufWriter::new(file))
-            .begin_nd()
-            .map_err(io)?;
-        writer.extend(o.cas.iter().copied()).map_err(io)?;
-        writer.finish().map_err(io)?;
+        write_npy(
+            &dir.join(format!("{safe}.npy")),
+            &[o.num_snippets as u64, o.num_classes as u64],
+            &o.cas,
+        )?;
+        if let Some(att) = &o.attention {
+            write_npy(
+                &dir.join(format!("{safe}.attention.npy")),
+                &[o.num_snippets as u64],
+                att,
+            )?;
+        }
     }
     Ok(())
+}
+
+/// Writes `values` as a float32 npy file of the given shape.
+fn write_npy(path: &Path, shape: &[u64], values: &[f32]) -> Result<()> {
+    let io = |e: std::io::Error| ModelError::io(path, e);
+    let file = fs::File::create(path).map_err(io)?;
+    let mut writer = npyz::WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(std::io::BufWriter::new(file))
+        .begin_nd()
+        .map_err(io)?;
+    writer.extend(values.iter().copied()).map_err(io)?;
+    writer.finish().map_err(io)
 }
 
 /// The localization preset for a dataset (THUMOS14 or ActivityNet1.3).

@@ -35,6 +35,9 @@ pub enum ExperimentName {
     /// Appendix F (Table 4, Figure 6): weakly-supervised object localization with GAP,
     /// weighted-sum and MAA pooling at 4×4 and 7×7 (`cmd::wsol`).
     Wsol,
+    /// Paper-faithful MAAN against the localization and background modelling of later WTAL
+    /// code, each alone and together, on every regime (`cmd::ablation`).
+    Ablation,
 }
 
 /// Default training iterations of `table1`.
@@ -293,6 +296,23 @@ pub(crate) fn train_and_evaluate<B: AutodiffBackend>(
     bar: &ProgressBar,
 ) -> Result<(Trainer<B>, EvalMetrics)> {
     let model = StreamModelConfig::new().with_aggregator(agg);
+    train_model_and_evaluate(
+        data, model, seed, iterations, batch_size, device, backend, bar,
+    )
+}
+
+/// [`train_and_evaluate`] for any stream configuration (e.g. with background modelling).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn train_model_and_evaluate<B: AutodiffBackend>(
+    data: &WtalDataset,
+    model: StreamModelConfig,
+    seed: u64,
+    iterations: usize,
+    batch_size: usize,
+    device: &B::Device,
+    backend: BackendArg,
+    bar: &ProgressBar,
+) -> Result<(Trainer<B>, EvalMetrics)> {
     let config = TrainConfig::new(model)
         .with_iterations(iterations)
         .with_batch_size(batch_size)
@@ -403,6 +423,9 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     }
     if args.name == ExperimentName::Regimes {
         return super::regimes::run(args);
+    }
+    if args.name == ExperimentName::Ablation {
+        return super::ablation::run(args);
     }
     args.backend.check()?;
     let data = args.data.load()?;

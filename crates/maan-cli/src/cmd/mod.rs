@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exposes `XArgs` (clap) and `run(args) -> anyhow::Result<()>`.
 
+pub mod ablation;
 pub mod bench;
 pub mod common;
 pub mod demo;

@@ -39,7 +39,8 @@ pub struct PredictArgs {
     /// Output detections JSON (ActivityNet result format).
     #[arg(long)]
     pub detections: PathBuf,
-    /// Also write each video's CAS as DIR/<video>.npy ([T, classes], f32).
+    /// Also write each video's CAS as DIR/<video>.npy ([T, classes], f32) and, for a model with
+    /// an attention, its fused attention p_t as DIR/<video>.attention.npy ([T], f32).
     #[arg(long)]
     pub cas_dir: Option<PathBuf>,
     /// Localization (default: the run's settings).

@@ -181,7 +181,7 @@ impl Plan {
 
 /// Generates `cfg` into `dir`, loads it, and removes the files (the loaded dataset is in
 /// memory).
-fn generate_and_load(dir: &Path, cfg: &SynthConfig) -> Result<WtalDataset> {
+pub(crate) fn generate_and_load(dir: &Path, cfg: &SynthConfig) -> Result<WtalDataset> {
     generate(dir, cfg).with_context(|| format!("generating {}", dir.display()))?;
     let data = WtalDataset::load(dir, &LoadOptions::default())
         .with_context(|| format!("loading {}", dir.display()))?;
