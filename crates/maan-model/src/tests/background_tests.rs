@@ -89,7 +89,10 @@ fn gradient_bits(loss: Tensor<AD, 1>, model: &StreamModel<AD>) -> Vec<u32> {
 
 /// `--background none` (and a configuration written before the option existed) is today's
 /// model: same initialisation, a `D × C` classifier, no base branch, and the same loss and
-/// gradients bit for bit, on a padded batch, for MAA and STPN (with its sparsity term).
+/// gradients as the loss code before the option (copied verbatim in `todays_loss`) bit for
+/// bit, on a padded batch, for MAA and STPN (with its sparsity term). Bit for bit wherever the
+/// backend reproduces its own result (it does in this crate's ndarray test build); else to the
+/// rounding of reductions that vary from run to run.
 #[test]
 fn background_none_is_todays_model_bit_for_bit() {
     let _rng = super::rng_lock();
@@ -118,17 +121,33 @@ fn background_none_is_todays_model_bit_for_bit() {
             .base_logits
             .is_none());
         let new = model.forward_loss(x.clone(), labels(&device), Some(mask.clone()));
-        let old = todays_loss(&model, x, labels(&device), Some(mask));
-        assert_eq!(
-            new.clone().into_scalar().to_bits(),
-            old.clone().into_scalar().to_bits(),
-            "{agg}: loss"
-        );
-        assert_eq!(
+        let old = todays_loss(&model, x.clone(), labels(&device), Some(mask.clone()));
+        let again = todays_loss(&model, x, labels(&device), Some(mask));
+        let bits = |l: &Tensor<AD, 1>| l.clone().into_scalar().to_bits();
+        let (new_bits, old_bits, again_bits) = (bits(&new), bits(&old), bits(&again));
+        let (new_grads, old_grads, again_grads) = (
             gradient_bits(new, &model),
             gradient_bits(old, &model),
-            "{agg}: gradients"
+            gradient_bits(again, &model),
         );
+        if old_bits == again_bits && old_grads == again_grads {
+            // The backend reproduces itself (this crate's ndarray test build): bit for bit.
+            assert_eq!(new_bits, old_bits, "{agg}: loss");
+            assert_eq!(new_grads, old_grads, "{agg}: gradients");
+        } else {
+            // Threaded reductions that round differently from run to run (ndarray with its
+            // threads when feature unification turns them on, GPU backends): as close as the
+            // reference is to itself.
+            let close = |a: u32, b: u32| {
+                let (a, b) = (f32::from_bits(a), f32::from_bits(b));
+                (a - b).abs() <= 1e-6 * super::SLACK as f32 * a.abs().max(b.abs()).max(1e-3)
+            };
+            assert!(close(new_bits, old_bits), "{agg}: loss");
+            assert!(
+                new_grads.iter().zip(&old_grads).all(|(a, b)| close(*a, *b)),
+                "{agg}: gradients"
+            );
+        }
     }
 }
 
