@@ -83,6 +83,32 @@ impl Aggregator {
         }
     }
 
+    /// [`Aggregator::weights`] of one whole sequence at inference (`training = false`) on the
+    /// host: `Maa` by [`crate::closed_form::marginalized_weights_host`] in `f64`, the others by
+    /// their formulas (`Dropout` is the weighted sum at inference). Empty for an empty input.
+    ///
+    /// # Shapes
+    /// - `probs`: `[time]`, values in `[0, 1]`
+    /// - output: `[time]`
+    pub fn inference_weights(&self, probs: &[f32]) -> Vec<f32> {
+        let p: Vec<f64> = probs.iter().map(|&x| x as f64).collect();
+        let w: Vec<f64> = match self {
+            Aggregator::Maa => crate::closed_form::marginalized_weights_host(&p),
+            Aggregator::WeightedSum | Aggregator::Dropout => p,
+            Aggregator::Norm => {
+                let total = p.iter().sum::<f64>().max(f32::MIN_POSITIVE as f64);
+                p.iter().map(|x| x / total).collect()
+            }
+            Aggregator::SoftmaxNorm => {
+                let e: Vec<f64> = p.iter().map(|x| x.exp()).collect();
+                let total: f64 = e.iter().sum();
+                e.iter().map(|x| x / total).collect()
+            }
+            Aggregator::Mean => vec![1.0 / p.len().max(1) as f64; p.len()],
+        };
+        w.into_iter().map(|x| x as f32).collect()
+    }
+
     /// The weights `λ` such that the aggregate is `Σ_t λ_t x_t` (table in the module docs).
     /// `training` only matters for `Dropout`, whose mask comes from the backend's RNG
     /// (seed it with `B::seed`).

@@ -45,6 +45,35 @@ pub fn context_factors<B: Backend>(probs: Tensor<B, 2>) -> Tensor<B, 2> {
     (others * weights).sum_dim(2).reshape([batch, time])
 }
 
+/// [`marginalized_weights`] of one sequence on the host, in `f64`, by the same Gauss–Legendre
+/// rule (exact for every `p`): `λ_i = p_i Σ_g w_g Π_{k≠i} (1 − p_k + p_k u_g)`. Cost
+/// `O(T · ceil(T/2))`. For inference, where a whole video's weights are needed once and a
+/// device kernel per video length would be compiled for nothing.
+///
+/// # Shapes
+/// - `probs`: `[time]`, values in `[0, 1]`
+/// - output: `[time]`
+pub fn marginalized_weights_host(probs: &[f64]) -> Vec<f64> {
+    let time = probs.len();
+    if time == 0 {
+        return Vec::new();
+    }
+    let rule = GaussLegendre::for_time(time);
+    let mut c = vec![0.0f64; time];
+    let mut logs = vec![0.0f64; time];
+    for (&um1, &w) in rule.nodes_minus_one.iter().zip(&rule.weights) {
+        let mut total = 0.0;
+        for (l, &p) in logs.iter_mut().zip(probs) {
+            *l = (p * um1).ln_1p();
+            total += *l;
+        }
+        for (ci, l) in c.iter_mut().zip(&logs) {
+            *ci += w * (total - l).exp();
+        }
+    }
+    probs.iter().zip(c).map(|(p, c)| p * c).collect()
+}
+
 /// The per-snippet weights `λ_i = p_i c_i` of MAA (Proposition 1), so that
 /// `MAA(x, p) = Σ_i λ_i x_i`. They sum to `1 - Π_i (1 - p_i)` (the empty subset contributes 0)
 /// and preserve the order of `p` (Proposition 1).

@@ -68,7 +68,7 @@ pub mod recurrence;
 pub use aggregator::{Aggregator, UnknownAggregator};
 pub use closed_form::{
     context_factors, marginalized_average, marginalized_average_masked, marginalized_weights,
-    marginalized_weights_masked, mask_from_lengths, weighted_sum,
+    marginalized_weights_host, marginalized_weights_masked, mask_from_lengths, weighted_sum,
 };
 pub use pool::{MaaPool, MaaPoolConfig};
 

@@ -353,6 +353,47 @@ fn baseline_aggregators_match_their_formulas() {
     }
 }
 
+/// The host weights of inference (`Aggregator::inference_weights`, MAA by
+/// `marginalized_weights_host` in f64) equal the exhaustive f64 oracle for T = 1..12 (with p
+/// of exactly 0 and 1 included) and, for every aggregator, the device weights of
+/// `Aggregator::weights` at inference on sequences up to 300 snippets.
+#[test]
+fn host_inference_weights_match_the_oracle_and_the_device() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for t in 1usize..=12 {
+        let (mut p, _) = random_inputs(&mut rng, t, 1);
+        if t > 3 {
+            p[0] = 0.0;
+            p[1] = 1.0;
+        }
+        let host = crate::marginalized_weights_host(&p);
+        assert!(
+            rel_err(&host, &exhaustive::marginalized_weights(&p)) < 1e-12,
+            "T={t}"
+        );
+    }
+    for t in [1usize, 5, 64, 300] {
+        let (p, _) = random_inputs(&mut rng, t, 1);
+        let p32: Vec<f32> = p.iter().map(|&v| v as f32).collect();
+        let p = f32_round(p);
+        for agg in Aggregator::ALL {
+            let host: Vec<f64> = agg
+                .inference_weights(&p32)
+                .into_iter()
+                .map(f64::from)
+                .collect();
+            let device = to_vec(agg.weights(t2::<B>(&p, [1, t]), None, false));
+            assert!(
+                rel_err(&host, &device) < 1e-5 * MM,
+                "{agg} T={t}: {:?} vs {:?}",
+                &host[..t.min(4)],
+                &device[..t.min(4)]
+            );
+        }
+    }
+    assert!(Aggregator::Maa.inference_weights(&[]).is_empty());
+}
+
 #[test]
 fn dropout_keeps_or_drops_each_snippet_while_training() {
     <B as burn::tensor::backend::Backend>::seed(&device(), 1234);

@@ -2,26 +2,33 @@
 //! two-stream fusion of the paper's section 3.1, localization with `maan-eval`, and the
 //! ActivityNet-protocol evaluation.
 //!
-//! **Shape-stable batches.** Every snippet of a video goes through the model (the paper's test
-//! procedure). CPU backends run each video alone at its exact length ([`Batching::exact`]:
-//! padding only costs there). GPU backends (`cuda`, `wgpu`) compile and autotune kernels per
-//! new tensor shape, so a test set of 210 distinct lengths would meet 210 input shapes (on
-//! lavapipe this was measured not to dominate the cold start; on CUDA it is not measured
-//! yet). For them [`run_videos`] pads each
-//! video to a *bucket* length ([`Batching::bucket_len`]: the next power of two, at least
-//! [`Batching::min_bucket`]) and stacks videos of one bucket into a batch of at most
-//! [`Batching::max_snippets`] snippets, padding the batch dimension of the last batch of a
-//! bucket up to a power of two with copies of a real video (whose outputs are discarded). The
-//! padded snippets are masked: their attention is 0, so they have weight 0 in MAA (and every
-//! other aggregator) and the per-video CAS and video-level probabilities equal those of the
-//! video alone (to float rounding; tested). The shapes a run can create are therefore a fixed
-//! set: for each bucket length `L`, batch sizes `max(1, max_snippets / L)` and the powers of
-//! two below it; one test set uses at most two per bucket. With the defaults (buckets 64 ..
-//! 8192, 16,384 snippets a batch) the 210 THUMOS14 test videos (23 to 2,611 snippets at 0.64 s)
-//! fall in 7 buckets (64 to 4,096), so at most 14 shapes per stream whatever the number of
-//! videos; ActivityNet1.3's validation videos (at most about 10 minutes, so under 1,000
-//! snippets at 0.64 s) in at most 5 buckets (64 to 1,024), 10 shapes. A video longer than the
-//! largest bucket (87 minutes at 0.64 s) is padded to a multiple of it, alone in its batch.
+//! **Shape-stable inference.** Every snippet of a video goes through the model (the paper's
+//! test procedure). CPU backends run each video alone at its exact length
+//! ([`Batching::exact`]: padding only costs there). GPU backends (`cuda`, `wgpu`) compile and
+//! autotune kernels per new tensor shape, so a test set of 210 distinct lengths would meet 210
+//! input shapes. For them [`run_videos`] uses *chunks* (the default [`Batching`]): everything
+//! heavy at inference is per snippet — the attention module and the classifier — so the
+//! snippets of all videos of a stream are stacked and run through
+//! [`StreamModel::snippet_scores`] in chunks of a fixed number of rows
+//! (`min(Batching::chunk, total.next_power_of_two())`, 8,192 by default: **one input shape
+//! per stream and run**, whatever the number and lengths of the videos; zero rows pad the last
+//! chunk, so the padding is under one chunk in all), and the rest is done per video on the
+//! host from the attention `p_t` `[T]` and the logits `z_t = W x_t + b` `[T, C]` read back:
+//! the aggregator's weights `w = Aggregator::inference_weights(p)` (MAA's closed form in
+//! `f64`), the video-level logits `Σ_t w_t (z_t − b) + b` (the classifier is linear, so this
+//! is `W (Σ_t w_t x_t) + b`) and the CAS `σ(z_t) · p_t` (or `· w_t`, as
+//! [`StreamModel::predict`]). A test checks that this gives each video what it gets alone, to
+//! float rounding, for every aggregator and with the background class.
+//!
+//! The earlier mode, *buckets* ([`Batching::buckets`], `maan bench infer --batching
+//! buckets`), keeps whole videos on the device: it pads each video to a bucket length
+//! ([`Batching::bucket_len`]: the next power of two, at least [`Batching::min_bucket`]) and
+//! stacks videos of one bucket into a batch of at most [`Batching::max_snippets`] snippets,
+//! padding the batch dimension of the last batch of a bucket up to a power of two with copies
+//! of a real video (whose outputs are discarded). The padded snippets are masked. It creates
+//! at most two shapes per bucket (the 210 THUMOS14 test videos fall in 7 buckets, 14 shapes
+//! per stream) and pads the THUMOS14-shaped test set's 69,417 snippets to 109,568 (1.58×),
+//! which is what lavapipe's warm runs spent their time on.
 //!
 //! Fusion point (the paper only says "the combination ratio of two-stream modalities is set to
 //! 0.5 and 0.5"): we fuse late, averaging both the CAS `s[t, c]` and the video-level
@@ -144,6 +151,12 @@ pub struct Batching {
     /// At most this many (padded) snippets in one batch, which bounds the memory of a batch
     /// (per stream: `max_snippets × D` features, `max_snippets × C` CAS values).
     pub max_snippets: usize,
+    /// Snippets per chunk of the *chunked* mode (0: off). When `buckets` is set and this is
+    /// not 0, the per-snippet layers run on the snippets of all videos stacked in chunks of
+    /// `min(chunk, total.next_power_of_two())` rows (one shape per run, zero rows padding
+    /// the last chunk), and each video's aggregation is done on the host (module docs).
+    #[serde(default)]
+    pub chunk: usize,
 }
 
 impl Default for Batching {
@@ -153,6 +166,7 @@ impl Default for Batching {
             min_bucket: 64,
             max_bucket: 8192,
             max_snippets: 16_384,
+            chunk: 8192,
         }
     }
 }
@@ -162,8 +176,23 @@ impl Batching {
     pub fn exact() -> Self {
         Batching {
             buckets: false,
+            chunk: 0,
             ..Batching::default()
         }
+    }
+
+    /// Whole videos padded to bucket lengths, batched, on the device end to end (the mode
+    /// before chunks; kept for comparison, `maan bench infer --batching buckets`).
+    pub fn buckets() -> Self {
+        Batching {
+            chunk: 0,
+            ..Batching::default()
+        }
+    }
+
+    /// Whether this is the chunked mode (see [`Batching::chunk`]).
+    pub fn is_chunked(&self) -> bool {
+        self.buckets && self.chunk > 0
     }
 
     /// Buckets on GPU backends (`gpu = true`), exact lengths on CPU backends.
@@ -306,6 +335,93 @@ fn predict_batch<B: Backend>(
         .collect())
 }
 
+/// Runs one stream on every video of `feats` (each `(features [len, dim], len)`) in the
+/// chunked mode ([`Batching::chunk`]): the attention and the classifier's logits of all
+/// snippets on the device in fixed `[rows, dim]` chunks, then per video on the host the
+/// aggregator's weights, the video-level probabilities and the CAS, as
+/// [`StreamModel::predict`] computes them (to float rounding; the weights in `f64`).
+fn predict_chunked<B: Backend>(
+    model: &StreamModel<B>,
+    feats: &[(&[f32], usize)],
+    dim: usize,
+    chunk: usize,
+    device: &B::Device,
+) -> Result<Vec<StreamOut>> {
+    let total: usize = feats.iter().map(|f| f.1).sum();
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = chunk.min(total.next_power_of_two()).max(1);
+    let mut p_all: Vec<f32> = Vec::with_capacity(total);
+    let mut z_all: Vec<f32> = Vec::new();
+    let mut buf = vec![0.0f32; rows * dim];
+    let mut filled = 0usize;
+    let mut flush = |buf: &mut Vec<f32>, filled: usize| -> Result<()> {
+        buf[filled * dim..].iter_mut().for_each(|x| *x = 0.0);
+        let x = Tensor::<B, 2>::from_data(TensorData::new(buf.clone(), [rows, dim]), device);
+        let (p, z) = model.snippet_scores(x);
+        let p = read_back(p, "attention")?;
+        let z = read_back(z, "snippet logits")?;
+        let outputs = z.len() / rows;
+        p_all.extend_from_slice(&p[..filled]);
+        z_all.extend_from_slice(&z[..filled * outputs]);
+        Ok(())
+    };
+    for &(f, len) in feats {
+        let mut t = 0;
+        while t < len {
+            let n = (len - t).min(rows - filled);
+            buf[filled * dim..(filled + n) * dim].copy_from_slice(&f[t * dim..(t + n) * dim]);
+            filled += n;
+            t += n;
+            if filled == rows {
+                flush(&mut buf, filled)?;
+                filled = 0;
+            }
+        }
+    }
+    if filled > 0 {
+        flush(&mut buf, filled)?;
+    }
+    let outputs = z_all.len() / total;
+    let classes = model.num_classes();
+    let bias: Vec<f64> = match &model.classifier.bias {
+        Some(b) => read_back(b.val(), "classifier bias")?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        None => vec![0.0; outputs],
+    };
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let by_attention = model.uses_attention_for_cas();
+    let attention = has_attention(model);
+    let mut out = Vec::with_capacity(feats.len());
+    let mut start = 0;
+    for &(_, len) in feats {
+        let p = &p_all[start..start + len];
+        let z = &z_all[start * outputs..(start + len) * outputs];
+        let w = model.aggregator.inference_weights(p);
+        let probs: Vec<f32> = (0..classes)
+            .map(|c| {
+                let s: f64 = (0..len)
+                    .map(|t| w[t] as f64 * (z[t * outputs + c] as f64 - bias[c]))
+                    .sum();
+                sigmoid(s + bias[c]) as f32
+            })
+            .collect();
+        let mut cas = Vec::with_capacity(len * classes);
+        for t in 0..len {
+            let weight = if by_attention { p[t] } else { w[t] } as f64;
+            for c in 0..classes {
+                cas.push((sigmoid(z[t * outputs + c] as f64) * weight) as f32);
+            }
+        }
+        out.push((cas, probs, attention.then(|| p.to_vec())));
+        start += len;
+    }
+    Ok(out)
+}
+
 /// Runs the given streams on every video in shape-stable padded batches (the default
 /// [`Batching`], for GPU backends; see the module docs) and fuses them: weight `rgb_weight` for RGB and
 /// `1 - rgb_weight` for flow when both are present, the single stream otherwise.
@@ -358,6 +474,13 @@ pub fn run_videos_with<B: Backend>(
                 idx.push(i);
                 feats.push((f, video.len));
             }
+        }
+        if batching.is_chunked() {
+            let results = predict_chunked(*model, &feats, want, batching.chunk, device)?;
+            for (v, (cas, probs, attention)) in results.into_iter().enumerate() {
+                per_video[idx[v]].push((*kind, cas, probs, attention));
+            }
+            continue;
         }
         let lengths: Vec<usize> = feats.iter().map(|f| f.1).collect();
         for batch in batching.plan(&lengths) {

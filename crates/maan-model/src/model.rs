@@ -486,6 +486,24 @@ impl<B: Backend> StreamModel<B> {
         }
     }
 
+    /// The per-snippet outputs that inference needs, for snippets of any videos stacked in one
+    /// matrix: the attention `p_t` and the classifier's logits `W x_t + b` (all its outputs,
+    /// the background class of [`Background::Bas`] included). Everything else of
+    /// [`StreamModel::predict`] follows from them per video, on the host: the aggregator's
+    /// weights `w` from `p`, the video logits `Σ_t w_t (W x_t) + b` (the classifier is
+    /// linear), and the CAS `σ(W x_t + b) · p_t` (or `· w_t`).
+    ///
+    /// # Shapes
+    /// - `features`: `[snippets, dim]`
+    /// - output: `p` `[snippets]`, logits `[snippets, C (+1)]`
+    pub fn snippet_scores(&self, features: Tensor<B, 2>) -> (Tensor<B, 1>, Tensor<B, 2>) {
+        let [n, dim] = features.dims();
+        let p = self
+            .attention(features.clone().reshape([1, n, dim]), None)
+            .reshape([n]);
+        (p, self.classifier.forward(features))
+    }
+
     /// Whether the CAS is weighted by `p_t` (eq. 14) rather than `λ_t` (eq. 12).
     pub fn uses_attention_for_cas(&self) -> bool {
         match self.cas_weighting {

@@ -101,8 +101,8 @@ pub struct InferBench {
     /// Timed repetitions (the first, untimed pass warms up).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
-    /// How videos are batched: auto (shape-stable buckets on GPU backends, exact lengths on
-    /// CPU backends, as `maan test` does), buckets, or exact.
+    /// How videos are batched: auto (shape-stable chunks on GPU backends, exact lengths on
+    /// CPU backends, as `maan test` does), chunks, buckets, or exact.
     #[arg(long, value_enum, default_value = "auto")]
     pub batching: BatchingArg,
     /// Also write the results as JSON to this file.
@@ -115,7 +115,9 @@ pub struct InferBench {
 pub enum BatchingArg {
     /// What `maan test` uses on the backend.
     Auto,
-    /// Padded power-of-two buckets (GPU default).
+    /// Snippets of all videos in fixed-size chunks, aggregation on the host (GPU default).
+    Chunks,
+    /// Whole videos padded to power-of-two buckets, batched (the GPU default before chunks).
     Buckets,
     /// One video a batch at its exact length (CPU default).
     Exact,
@@ -379,23 +381,26 @@ impl BackendJob for InferBenchJob<'_> {
         let preset = localize_preset(&data);
         let batching = match a.batching {
             BatchingArg::Auto => backend.batching(),
-            BatchingArg::Buckets => Batching::default(),
+            BatchingArg::Chunks => Batching::default(),
+            BatchingArg::Buckets => Batching::buckets(),
             BatchingArg::Exact => Batching::exact(),
         };
-        let shapes: std::collections::BTreeSet<(usize, usize)> = batching
-            .plan(&data.test.iter().map(|v| v.len).collect::<Vec<_>>())
-            .iter()
-            .map(|p| (p.size, p.len))
-            .collect();
-        println!(
-            "{backend:>8}: {} batching, {} distinct input shapes per stream",
-            if batching.buckets {
-                "bucketed"
-            } else {
-                "exact-length"
-            },
-            shapes.len()
-        );
+        let lengths: Vec<usize> = data.test.iter().map(|v| v.len).collect();
+        let total: usize = lengths.iter().sum();
+        let (mode, shapes) = if batching.is_chunked() {
+            ("chunks", usize::from(total > 0))
+        } else {
+            let shapes: std::collections::BTreeSet<(usize, usize)> = batching
+                .plan(&lengths)
+                .iter()
+                .map(|p| (p.size, p.len))
+                .collect();
+            (
+                if batching.buckets { "buckets" } else { "exact" },
+                shapes.len(),
+            )
+        };
+        println!("{backend:>8}: {mode} batching, {shapes} distinct input shapes per stream");
         let once = || -> Result<(f64, f64)> {
             let t0 = Instant::now();
             let outputs = run_videos_with(&models, &data.test, 0.5, &batching, &device)?;
@@ -429,8 +434,8 @@ impl BackendJob for InferBenchJob<'_> {
         );
         Ok(serde_json::json!({
             "backend": backend.to_string(),
-            "batching": if batching.buckets { "buckets" } else { "exact" },
-            "input_shapes_per_stream": shapes.len(),
+            "batching": mode,
+            "input_shapes_per_stream": shapes,
             "snippets": snippets,
             "warmup_seconds": warmup_s,
             "total_seconds": (model_s + loc_s) / r,

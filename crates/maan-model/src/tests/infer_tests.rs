@@ -23,6 +23,7 @@ fn plan_covers_every_video_once_with_at_most_two_shapes_per_bucket() {
         min_bucket: 4,
         max_bucket: 32,
         max_snippets: 64,
+        chunk: 0,
     };
     assert_eq!(b.bucket_len(1), 4);
     assert_eq!(b.bucket_len(4), 4);
@@ -66,9 +67,11 @@ fn plan_covers_every_video_once_with_at_most_two_shapes_per_bucket() {
         .all(|p| p.size == 1 && p.videos.len() == 1 && p.len == lengths[p.videos[0]]));
 }
 
-/// `run_videos_with` (padded, batched, masked) gives every video the CAS and video-level
-/// probabilities it gets alone at its exact length, for MAA and the weighted-average
-/// baselines, with one and with two streams.
+/// `run_videos_with` gives every video the CAS and video-level probabilities it gets alone at
+/// its exact length, with one and with two streams, in both shape-stable modes: buckets
+/// (padded, batched, masked) and chunks (snippets of all videos stacked in fixed chunks, with
+/// chunks small enough that videos straddle them, and the aggregation on the host); for
+/// every aggregator, and for a model with BaS-Net's background class.
 #[test]
 fn batched_inference_equals_each_video_alone() {
     let _rng = rng_lock();
@@ -83,50 +86,57 @@ fn batched_inference_equals_each_video_alone() {
     });
     // Small buckets so that the test sees several buckets, full and padded batches, and a
     // video longer than the largest bucket.
-    let batching = Batching {
+    let buckets = Batching {
         buckets: true,
         min_bucket: 4,
         max_bucket: 32,
         max_snippets: 48,
+        chunk: 0,
     };
-    for agg in [
-        Aggregator::Maa,
-        Aggregator::WeightedSum,
-        Aggregator::SoftmaxNorm,
-    ] {
+    let chunks = |chunk: usize| Batching { chunk, ..buckets };
+    let models_to_test: Vec<(Aggregator, crate::Background)> = Aggregator::ALL
+        .iter()
+        .map(|&a| (a, crate::Background::None))
+        .chain([(Aggregator::Maa, crate::Background::Bas)])
+        .collect();
+    for (agg, background) in models_to_test {
         let cfg = StreamModelConfig::new()
             .with_feature_dim(12)
             .with_num_classes(5)
             .with_attention_hidden(8)
-            .with_aggregator(agg);
+            .with_aggregator(agg)
+            .with_background(background);
         let rgb = cfg.init::<B>(&device);
         let flow = cfg.init::<B>(&device);
         let models = [(StreamKind::Rgb, &rgb), (StreamKind::Flow, &flow)];
-        let outputs = run_videos_with(&models, &data.test, 0.5, &batching, &device).unwrap();
-        assert_eq!(outputs.len(), data.test.len());
-        for (video, out) in data.test.iter().zip(&outputs) {
-            assert_eq!(out.id, video.id);
-            assert_eq!(out.num_snippets, video.len);
-            let (rf, rd) = StreamKind::Rgb.features(video).unwrap();
-            let (ff, fd) = StreamKind::Flow.features(video).unwrap();
-            let (rc, rp) = predict_video(&rgb, rf, video.len, rd, &device).unwrap();
-            let (fc, fp) = predict_video(&flow, ff, video.len, fd, &device).unwrap();
-            let close = |a: &[f32], b: &[f32], what: &str| {
-                assert_eq!(a.len(), b.len(), "{agg} {} {what}", video.id);
-                for (x, y) in a.iter().zip(b) {
-                    let tol = 1e-5 * SLACK as f32 * (1.0 + y.abs());
-                    assert!(
-                        (x - y).abs() <= tol,
-                        "{agg} video {} (len {}) {what}: {x} vs {y}",
-                        video.id,
-                        video.len
-                    );
-                }
-            };
-            let want_cas: Vec<f32> = rc.iter().zip(&fc).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
-            let want_p: Vec<f32> = rp.iter().zip(&fp).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
-            close(&out.cas, &want_cas, "CAS");
-            close(&out.video_probs, &want_p, "video probabilities");
+        for batching in [buckets, chunks(16), chunks(4096)] {
+            let outputs = run_videos_with(&models, &data.test, 0.5, &batching, &device).unwrap();
+            assert_eq!(outputs.len(), data.test.len());
+            for (video, out) in data.test.iter().zip(&outputs) {
+                assert_eq!(out.id, video.id);
+                assert_eq!(out.num_snippets, video.len);
+                let (rf, rd) = StreamKind::Rgb.features(video).unwrap();
+                let (ff, fd) = StreamKind::Flow.features(video).unwrap();
+                let (rc, rp) = predict_video(&rgb, rf, video.len, rd, &device).unwrap();
+                let (fc, fp) = predict_video(&flow, ff, video.len, fd, &device).unwrap();
+                let close = |a: &[f32], b: &[f32], what: &str| {
+                    assert_eq!(a.len(), b.len(), "{agg} {} {what}", video.id);
+                    for (x, y) in a.iter().zip(b) {
+                        let tol = 1e-5 * SLACK as f32 * (1.0 + y.abs());
+                        assert!(
+                            (x - y).abs() <= tol,
+                            "{agg} video {} (len {}) {what}: {x} vs {y}",
+                            video.id,
+                            video.len
+                        );
+                    }
+                };
+                let want_cas: Vec<f32> =
+                    rc.iter().zip(&fc).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+                let want_p: Vec<f32> = rp.iter().zip(&fp).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+                close(&out.cas, &want_cas, "CAS");
+                close(&out.video_probs, &want_p, "video probabilities");
+            }
         }
         // Exact lengths (the CPU setting): the same computation as each video alone.
         let exact =
@@ -138,12 +148,15 @@ fn batched_inference_equals_each_video_alone() {
             assert_eq!(out.video_probs, p, "{agg} {}", video.id);
         }
         // One stream alone.
-        let single = run_videos_with(&models[..1], &data.test, 0.5, &batching, &device).unwrap();
-        let v = &data.test[3];
-        let (f, d) = StreamKind::Rgb.features(v).unwrap();
-        let (c, _) = predict_video(&rgb, f, v.len, d, &device).unwrap();
-        for (x, y) in single[3].cas.iter().zip(&c) {
-            assert!((x - y).abs() <= 1e-5 * SLACK as f32 * (1.0 + y.abs()));
+        for batching in [buckets, chunks(16)] {
+            let single =
+                run_videos_with(&models[..1], &data.test, 0.5, &batching, &device).unwrap();
+            let v = &data.test[3];
+            let (f, d) = StreamKind::Rgb.features(v).unwrap();
+            let (c, _) = predict_video(&rgb, f, v.len, d, &device).unwrap();
+            for (x, y) in single[3].cas.iter().zip(&c) {
+                assert!((x - y).abs() <= 1e-5 * SLACK as f32 * (1.0 + y.abs()));
+            }
         }
     }
 }
@@ -169,6 +182,7 @@ fn attention_is_fused_like_the_cas_and_absent_for_mean() {
         min_bucket: 4,
         max_bucket: 16,
         max_snippets: 32,
+        chunk: 0,
     };
     let cfg = StreamModelConfig::new()
         .with_feature_dim(6)
