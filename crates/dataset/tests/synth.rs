@@ -269,6 +269,25 @@ fn synth_json_records_the_regime_and_every_parameter() {
     }
 }
 
+/// A `synth.json` written before the feature scale existed (no `scale` field) still loads,
+/// with scale 1, so that such datasets are remade as they were; today's files record it.
+#[test]
+fn synth_json_without_scale_loads_with_scale_one() {
+    let cfg = tiny(DatasetKind::Thumos14, 2);
+    let text = serde_json::to_string_pretty(&cfg).unwrap();
+    assert!(text.contains("\"scale\": 10.0"), "{text}");
+    let old: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("\"scale\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let back: SynthConfig = serde_json::from_str(&old).unwrap();
+    match back.signal {
+        Signal::I3d(p) => assert_eq!(p.scale, 1.0),
+        Signal::Legacy(_) => panic!("the default regime is I3D-like"),
+    }
+}
+
 /// The regimes differ where they say: uniform has no most discriminative part, peaked a
 /// stronger one than realistic, clutter more background motion; names round-trip.
 #[test]

@@ -1026,6 +1026,45 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
     assert_eq!(metrics["localization"]["smoothing"], 5);
     assert_eq!(metrics["tiou_thresholds"].as_array().unwrap().len(), 10);
     assert_eq!(metrics["test_videos"], 4);
+    // `--data-dir` without `--dataset`: the run's benchmark (ActivityNet), not the default
+    // THUMOS14; a `--dataset` that contradicts the run is an error naming both.
+    ok(&maan(
+        &[
+            "test",
+            "--data-dir",
+            "anet",
+            "--checkpoint",
+            "run",
+            "--detections",
+            "nodataset.json",
+        ],
+        dir,
+    ));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("nodataset.metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["dataset"], "activitynet13", "{metrics}");
+    assert_eq!(metrics["tiou_thresholds"].as_array().unwrap().len(), 10);
+    let wrong = maan(
+        &[
+            "test",
+            "--dataset",
+            "thumos14",
+            "--data-dir",
+            "anet",
+            "--checkpoint",
+            "run",
+            "--detections",
+            "wrong.json",
+        ],
+        dir,
+    );
+    assert!(!wrong.status.success());
+    let text = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        text.contains("--dataset thumos14") && text.contains("activitynet"),
+        "{text}"
+    );
     // Overridden back to the paper's procedure.
     let (out, metrics) = test(
         &["--cas-smoothing", "1", "--proposal-score", "mean"],

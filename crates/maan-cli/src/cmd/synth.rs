@@ -60,6 +60,10 @@ pub struct SynthArgs {
     /// the regime's].
     #[arg(long)]
     pub specificity: Option<f32>,
+    /// Magnitude of the features: a multiplier of the I3D-like regimes' output (see the
+    /// dataset crate's docs, "Feature magnitude") [default: the regime's, 10].
+    #[arg(long)]
+    pub scale: Option<f32>,
     /// Generate from this configuration file instead of the flags: a dataset's `synth.json`
     /// (every parameter of the signal model, editable), so that a dataset can be remade, or
     /// remade with any parameter changed. Only `--out` may be given with it.
@@ -68,7 +72,7 @@ pub struct SynthArgs {
         value_name = "SYNTH.json",
         conflicts_with_all = [
             "like", "dim", "seed", "dtype", "videos", "frames_per_snippet", "fps", "regime",
-            "noise_correlation", "dominance", "specificity",
+            "noise_correlation", "dominance", "specificity", "scale",
         ]
     )]
     pub config: Option<PathBuf>,
@@ -97,6 +101,7 @@ pub fn signal_config(
     noise_correlation: Option<f32>,
     dominance: Option<f32>,
     specificity: Option<f32>,
+    scale: Option<f32>,
 ) -> anyhow::Result<SynthConfig> {
     if let Some(phi) = noise_correlation.filter(|phi| !(0.0..1.0).contains(phi)) {
         anyhow::bail!("--noise-correlation must be in [0, 1), got {phi}");
@@ -107,12 +112,16 @@ pub fn signal_config(
     if let Some(sp) = specificity.filter(|sp| !(0.0..=1.0).contains(sp)) {
         anyhow::bail!("--specificity must be in [0, 1], got {sp}");
     }
+    if let Some(k) = scale.filter(|k| !(k.is_finite() && *k > 0.0)) {
+        anyhow::bail!("--scale must be finite and > 0, got {k}");
+    }
     let mut cfg = base.with_regime(regime);
     match &mut cfg.signal {
         Signal::Legacy(p) => {
-            if dominance.is_some() || specificity.is_some() {
+            if dominance.is_some() || specificity.is_some() || scale.is_some() {
                 anyhow::bail!(
-                    "--dominance and --specificity apply to the I3D-like regimes, not legacy"
+                    "--dominance, --specificity and --scale apply to the I3D-like regimes, not \
+                     legacy"
                 );
             }
             if let Some(phi) = noise_correlation {
@@ -128,6 +137,9 @@ pub fn signal_config(
             }
             if let Some(s) = specificity {
                 p.rest_specificity = s;
+            }
+            if let Some(k) = scale {
+                p.scale = k;
             }
         }
     }
@@ -159,6 +171,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             args.noise_correlation,
             args.dominance,
             args.specificity,
+            args.scale,
         )?,
     };
     let start = Instant::now();

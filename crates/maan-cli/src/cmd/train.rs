@@ -86,17 +86,28 @@ impl DataOpts {
     /// trained on (recorded in its config.json), else as [`DataOpts::load`] (runs from an
     /// older maan); checked to fit the run's models (feature dimensions, classes).
     pub fn load_for_run(&self, config: &TrainConfig) -> Result<WtalDataset> {
+        if let (Some(given), Some(run)) = (self.dataset, &config.data) {
+            if given != run.kind {
+                bail!(
+                    "--dataset {given}: the run was trained on {} data (in {})",
+                    run.kind,
+                    run.dir.display()
+                );
+            }
+        }
         let data = match (&self.data_dir, &config.data) {
+            (Some(dir), Some(run)) => {
+                // The run's data elsewhere (moved or copied): the run's benchmark and snippet
+                // timing unless flags say otherwise; the layout is detected again (or
+                // --layout), as the copy may be laid out differently.
+                let mut opts = self
+                    .load
+                    .options(Some(run.kind), Some((run.layout, run.timing)));
+                opts.layout = self.load.layout;
+                WtalDataset::load(dir, &opts)
+                    .with_context(|| format!("loading the dataset in {}", dir.display()))?
+            }
             (None, Some(run)) => {
-                if let Some(given) = self.dataset {
-                    if given != run.kind {
-                        bail!(
-                            "--dataset {given}: the run was trained on {} data (in {})",
-                            run.kind,
-                            run.dir.display()
-                        );
-                    }
-                }
                 let opts = self
                     .load
                     .options(Some(run.kind), Some((run.layout, run.timing)));
