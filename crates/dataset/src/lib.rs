@@ -138,7 +138,9 @@
 //! [`synth::Regime`] names a signal model with its parameters:
 //!
 //! - `realistic` (the default of `maan synth`, the demo and `experiment table1`): the table
-//!   above. Why these values, chosen before any model was trained on them: a distinctive moment
+//!   above. Why these values, chosen before any model was trained on them (the scene, the
+//!   output's sharpness and `scale` were changed afterwards, each for a stated reason; the
+//!   README lists them): a distinctive moment
 //!   (the release of a hammer throw, the take-off of a jump) is clearly but not
 //!   overwhelmingly stronger than the rest of the action (3×); the rest of an action is partly
 //!   class-specific and partly generic motion (0.6); background motion is as action-like, to a
