@@ -538,8 +538,8 @@ mod tests {
     }
 
     /// The default magnitude is the one the crate docs state ("Feature magnitude"): at the
-    /// benchmark's dimension 64, a snippet's mean value is 1–2.5 and its L2 norm 15–30, ten
-    /// times the unscaled smooth ReLU's.
+    /// benchmark's dimension 64, the mean feature value is in [1, 2.5) and the mean snippet
+    /// L2 norm in [15, 30).
     #[test]
     fn default_magnitude_is_the_documented_one() {
         let plan = plan(400, vec![(1, 30.0, 80.0), (2, 150.0, 170.0)]);

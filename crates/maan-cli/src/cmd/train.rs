@@ -104,8 +104,7 @@ impl DataOpts {
                     .load
                     .options(Some(run.kind), Some((run.layout, run.timing)));
                 opts.layout = self.load.layout;
-                WtalDataset::load(dir, &opts)
-                    .with_context(|| format!("loading the dataset in {}", dir.display()))?
+                load_dir(dir, &opts)?
             }
             (None, Some(run)) => {
                 let opts = self
@@ -344,8 +343,12 @@ pub fn load_data(
             dir
         }
     };
-    let opts = load.options(Some(kind), None);
-    let data = WtalDataset::load(&dir, &opts)
+    load_dir(&dir, &load.options(Some(kind), None))
+}
+
+/// Loads the dataset in `dir`; an empty training split is an error.
+fn load_dir(dir: &Path, opts: &dataset::LoadOptions) -> Result<WtalDataset> {
+    let data = WtalDataset::load(dir, opts)
         .with_context(|| format!("loading the dataset in {}", dir.display()))?;
     if data.train.is_empty() {
         bail!("{}: the training split has no videos", dir.display());

@@ -205,7 +205,9 @@ fn interrupted_and_resumed_equals_uninterrupted() {
     check_reload(&dir_a, &a, &data);
 }
 
-fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::WtalDataset) {
+/// Checks that the checkpoint in `dir` gives the live `trainer`'s outputs on the test videos
+/// (save -> load changes nothing) and that the loaded run evaluates.
+pub(super) fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::WtalDataset) {
     let device = Default::default();
     let (_, models) = load_models::<TestBackend>(dir, LAST, None, &device).unwrap();
     let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
