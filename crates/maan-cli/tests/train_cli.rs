@@ -940,7 +940,9 @@ fn ctrl_c_saves_and_resume_continues() {
 
 /// On ActivityNet-shaped data, the localization options given to `train` are saved in the
 /// run's config.json and used by `maan test` unless overridden; the metrics JSON records the
-/// settings; `maan demo --dataset activitynet` runs end to end.
+/// settings; `--soft-nms-sigma` and `--nms-iou` set soft-NMS's width and greedy NMS's
+/// threshold, and contradicting or out-of-range values of them are refused naming the flag;
+/// `maan demo --dataset activitynet` runs end to end.
 #[test]
 fn activitynet_localization_options_are_saved_used_and_overridable() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1101,6 +1103,53 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
         metrics["localization"]["suppression"]["SoftNms"]["sigma"],
         0.3
     );
+    // --soft-nms-sigma alone selects soft-NMS with that width; --nms-iou sets greedy NMS's
+    // threshold.
+    let (out, metrics) = test(&["--soft-nms-sigma", "0.5"], "sigma.json");
+    assert!(out.contains("soft-NMS sigma 0.5"), "{out}");
+    assert_eq!(
+        metrics["localization"]["suppression"]["SoftNms"]["sigma"],
+        0.5
+    );
+    let (out, metrics) = test(&["--nms-iou", "0.7"], "nmsiou.json");
+    assert!(out.contains("NMS 0.7"), "{out}");
+    assert_eq!(metrics["localization"]["nms_iou"], 0.7);
+    assert_eq!(metrics["localization"]["suppression"], "Nms");
+    // Contradicting or out-of-range values are refused with the flag named.
+    for (extra, says) in [
+        (
+            &["--suppression", "nms", "--soft-nms-sigma", "0.5"][..],
+            "--soft-nms-sigma",
+        ),
+        (
+            &["--suppression", "soft-nms", "--nms-iou", "0.7"][..],
+            "--nms-iou",
+        ),
+        (
+            &["--nms-iou", "0.7", "--soft-nms-sigma", "0.5"][..],
+            "--nms-iou",
+        ),
+        (&["--nms-iou", "1.5"][..], "(0, 1]"),
+        (&["--soft-nms-sigma", "0"][..], "positive"),
+    ] {
+        let mut args = vec![
+            "test",
+            "--data-dir",
+            "anet",
+            "--checkpoint",
+            "run",
+            "--detections",
+            "refused.json",
+        ];
+        args.extend(extra);
+        let out = maan(&args, dir);
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{extra:?} accepted");
+        assert!(
+            text.contains(says) && !text.contains("panicked"),
+            "{extra:?}: {text}"
+        );
+    }
 
     let out = ok(&maan(
         &[

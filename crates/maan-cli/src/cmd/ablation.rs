@@ -27,12 +27,14 @@ use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::{Regime, SynthConfig};
 use dataset::DatasetKind;
 use maa_core::Aggregator;
-use maan_eval::eval::{average_map_over, reported_averages};
+use maan_eval::eval::average_map_over;
 use maan_eval::{LocalizeConfig, LocalizePreset};
 use maan_model::{Background, EvalMetrics, StreamModelConfig};
 use serde::Serialize;
 
-use super::experiment::{mean_std, progress_bar, train_model_and_evaluate, ExperimentArgs};
+use super::experiment::{
+    mean_std, progress_bar, seed_averages, train_model_and_evaluate, ExperimentArgs,
+};
 use super::regimes::{generate_and_load, DEFAULT_DIM, DEFAULT_ITERATIONS};
 use super::train::describe_localize;
 use crate::backend::{BackendArg, BackendJob};
@@ -104,29 +106,7 @@ impl Cell {
             .first()
             .map(|m| m.tiou_thresholds.clone())
             .unwrap_or_default();
-        let per_seed: Vec<Vec<(String, f64)>> = runs
-            .iter()
-            .map(|m| {
-                reported_averages(&m.tiou_thresholds, &m.map)
-                    .into_iter()
-                    .map(|a| (a.label(), a.map))
-                    .collect()
-            })
-            .collect();
-        let averages = per_seed
-            .first()
-            .map(|first| {
-                first
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (label, _))| {
-                        let v: Vec<f64> = per_seed.iter().map(|s| s[i].1).collect();
-                        let (m, sd) = mean_std(&v);
-                        (label.clone(), m, sd)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let averages = seed_averages(runs);
         Cell {
             variant,
             name: variant.name().to_string(),
@@ -188,17 +168,17 @@ struct AblationJob {
 }
 
 impl AblationJob {
-    fn localizations(&self) -> (LocalizeConfig, LocalizeConfig) {
+    fn localizations(&self) -> Result<(LocalizeConfig, LocalizeConfig)> {
         let kind = DatasetKind::Thumos14;
         let paper = maan_model::infer::localize_preset_named(kind, LocalizePreset::Paper);
         let oic = maan_model::infer::localize_preset_named(kind, LocalizePreset::Oic);
         let oic = if self.args.localize.is_set() {
             // The options given replace the `oic` preset's where set.
-            self.args.localize.apply(&oic, kind)
+            self.args.localize.apply(&oic, kind)?
         } else {
             oic
         };
-        (paper, oic)
+        Ok((paper, oic))
     }
 }
 
@@ -214,7 +194,7 @@ impl BackendJob for AblationJob {
         let seeds = self.args.seeds;
         let total = self.regimes.len() as u64 * seeds * 2 * self.iterations as u64;
         let bar = progress_bar(total, self.args.quiet);
-        let (paper, oic) = self.localizations();
+        let (paper, oic) = self.localizations()?;
         let data_root = self.out.join("data");
         let mut regimes = Vec::new();
         for &regime in &self.regimes {
@@ -234,7 +214,7 @@ impl BackendJob for AblationJob {
                     let model = StreamModelConfig::new()
                         .with_aggregator(Aggregator::Maa)
                         .with_background(background);
-                    let (trainer, _) = train_model_and_evaluate::<B>(
+                    let (trainer, last) = train_model_and_evaluate::<B>(
                         &data,
                         model,
                         seed,
@@ -249,7 +229,13 @@ impl BackendJob for AblationJob {
                             continue;
                         }
                         let loc = if v.oic { &oic } else { &paper };
-                        let m = trainer.evaluate_with(&data, Some(loc))?;
+                        // Training ended with an evaluation under the data's preset; when
+                        // that is this variant's localization it is not run again.
+                        let m = if *loc == maan_model::infer::localize_preset(&data) {
+                            last.clone()
+                        } else {
+                            trainer.evaluate_with(&data, Some(loc))?
+                        };
                         bar.println(format!(
                             "{regime:>10} {:>26} seed {seed}: avg mAP 0.1:0.5 {:.1}%, cls mAP {:.1}%",
                             v.name(),

@@ -131,6 +131,40 @@ pub struct Row {
     pub cls_map_mean: f64,
     /// Standard deviation of the classification mAP.
     pub cls_map_std: f64,
+    /// The averages papers report that apply to the tIoU set (THUMOS14: `0.1:0.5`, `0.1:0.7`,
+    /// `0.1:0.9`; ActivityNet1.3: `0.5:0.95`): label, mean and standard deviation over seeds
+    /// (fractions).
+    pub averages: Vec<(String, f64, f64)>,
+}
+
+/// The averages papers report ([`maan_eval::eval::reported_averages`]) of each seed's run,
+/// as (label, mean, sample standard deviation over seeds), in the order of that function.
+pub fn seed_averages(runs: &[EvalMetrics]) -> Vec<(String, f64, f64)> {
+    let per_seed: Vec<Vec<(String, f64)>> = runs
+        .iter()
+        .map(|m| {
+            maan_eval::eval::reported_averages(&m.tiou_thresholds, &m.map)
+                .into_iter()
+                .map(|a| (a.label(), a.map))
+                .collect()
+        })
+        .collect();
+    let Some(first) = per_seed.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .enumerate()
+        .map(|(i, (label, _))| {
+            let v: Vec<f64> = per_seed
+                .iter()
+                .filter_map(|s| s.get(i))
+                .map(|a| a.1)
+                .collect();
+            let (m, sd) = mean_std(&v);
+            (label.clone(), m, sd)
+        })
+        .collect()
 }
 
 /// Mean and sample standard deviation.
@@ -184,6 +218,7 @@ impl Row {
             map_std,
             cls_map_mean,
             cls_map_std,
+            averages: seed_averages(runs),
         }
     }
 }
@@ -206,7 +241,7 @@ pub struct Table1 {
 }
 
 /// A tIoU threshold as a column label: two decimals when needed (0.55), else one (0.5).
-fn tiou_label(t: f64) -> String {
+pub(crate) fn tiou_label(t: f64) -> String {
     let two = format!("{t:.2}");
     if two.ends_with('0') {
         format!("{t:.1}")
@@ -215,41 +250,49 @@ fn tiou_label(t: f64) -> String {
     }
 }
 
-/// Renders the table as Markdown: AP (%) at each tIoU and Cls mAP (%), mean ± std.
+/// Renders the table as Markdown: AP (%) at each tIoU, the averages papers report for the
+/// dataset's tIoU set (`avg 0.1:0.5`, `avg 0.1:0.7`, `avg 0.1:0.9` on THUMOS14, `avg 0.5:0.95`
+/// on ActivityNet1.3; one `avg` over all thresholds when none applies) and Cls mAP (%), mean ±
+/// std over seeds.
 pub fn markdown(table: &Table1) -> String {
     let mut s = String::new();
-    let tious = table
-        .rows
-        .first()
-        .map(|r| r.tiou_thresholds.clone())
+    let first = table.rows.first();
+    let tious = first.map(|r| r.tiou_thresholds.clone()).unwrap_or_default();
+    let avg_labels: Vec<String> = first
+        .map(|r| r.averages.iter().map(|a| a.0.clone()).collect())
         .unwrap_or_default();
     let _ = write!(s, "| Method |");
     for t in &tious {
         let _ = write!(s, " AP@{} |", tiou_label(*t));
     }
-    let _ = writeln!(s, " avg | Cls mAP |");
-    let _ = write!(s, "|---|");
-    for _ in &tious {
-        let _ = write!(s, "---|");
+    if avg_labels.is_empty() {
+        s.push_str(" avg |");
     }
-    let _ = writeln!(s, "---|---|");
+    for l in &avg_labels {
+        let _ = write!(s, " avg {l} |");
+    }
+    let _ = writeln!(s, " Cls mAP |");
+    let columns = tious.len() + avg_labels.len().max(1) + 1;
+    let _ = writeln!(s, "|---|{}", "---|".repeat(columns));
+    let cell = |s: &mut String, m: f64, sd: f64| {
+        let _ = write!(s, " {:.1} ± {:.1} |", m * 100.0, sd * 100.0);
+    };
     for r in &table.rows {
         let _ = write!(s, "| {} |", r.method);
         for (m, sd) in r.map_mean.iter().zip(&r.map_std) {
-            let _ = write!(s, " {:.1} ± {:.1} |", m * 100.0, sd * 100.0);
+            cell(&mut s, *m, *sd);
         }
-        let _ = write!(
-            s,
-            " {:.1} ± {:.1} |",
-            r.avg_map_mean * 100.0,
-            r.avg_map_std * 100.0
-        );
-        let _ = writeln!(
-            s,
-            " {:.1} ± {:.1} |",
-            r.cls_map_mean * 100.0,
-            r.cls_map_std * 100.0
-        );
+        if avg_labels.is_empty() {
+            cell(&mut s, r.avg_map_mean, r.avg_map_std);
+        }
+        for l in &avg_labels {
+            match r.averages.iter().find(|a| &a.0 == l) {
+                Some(a) => cell(&mut s, a.1, a.2),
+                None => s.push_str(" - |"),
+            }
+        }
+        cell(&mut s, r.cls_map_mean, r.cls_map_std);
+        s.push('\n');
     }
     s
 }
@@ -345,7 +388,7 @@ impl BackendJob for Table1Job {
         let iterations = args.iterations.unwrap_or(TABLE1_ITERATIONS);
         let total = aggregators.len() as u64 * args.seeds * iterations as u64;
         let preset = maan_model::infer::localize_preset(&data);
-        let variant = args.localize.for_data(&data);
+        let variant = args.localize.for_data(&data)?;
         let bar = progress_bar(total, args.quiet);
         let mut rows = Vec::new();
         for agg in aggregators {
@@ -502,7 +545,82 @@ mod tests {
             md.contains("| MAAN | 50.0 ± 14.1 | 25.0 ± 7.1 | 37.5 ± 10.6 | 90.0 ± 0.0 |"),
             "{md}"
         );
-        assert!(md.starts_with("| Method | AP@0.1 | AP@0.5 | avg | Cls mAP |"));
+        assert!(md.starts_with("| Method | AP@0.1 | AP@0.5 | avg 0.1:0.5 | Cls mAP |"));
+    }
+
+    /// A tIoU set that is no range papers report (here 0.3 and 0.6) gets one `avg` column:
+    /// the mean over seeds of each run's average over all its thresholds.
+    #[test]
+    fn markdown_falls_back_to_one_average_over_all_thresholds() {
+        let m = |v: f64| EvalMetrics {
+            iteration: 0,
+            tiou_thresholds: vec![0.3, 0.6],
+            map: vec![v, v / 2.0],
+            average_map: 0.75 * v,
+            classification_map: 0.9,
+            warnings: vec![],
+        };
+        let row = Row::new(Aggregator::Maa, None, "preset".into(), &[m(0.6), m(0.4)]);
+        assert!(row.averages.is_empty());
+        let table = Table1 {
+            data_dir: "d".into(),
+            backend: "ndarray".into(),
+            seeds: 2,
+            iterations: 1,
+            batch_size: 16,
+            rows: vec![row],
+        };
+        let md = markdown(&table);
+        assert!(
+            md.starts_with("| Method | AP@0.3 | AP@0.6 | avg | Cls mAP |\n|---|---|---|---|---|\n"),
+            "{md}"
+        );
+        assert!(md.contains("| 37.5 ± 10.6 | 90.0 ± 0.0 |"), "{md}");
+    }
+
+    /// On THUMOS14's nine thresholds the table has one column per average papers report
+    /// (0.1:0.5, 0.1:0.7, 0.1:0.9), each the mean ± std over seeds of that seed's mean AP
+    /// over the range.
+    #[test]
+    fn markdown_reports_each_papers_average_on_thumos_thresholds() {
+        let tious: Vec<f64> = (1..=9).map(|i| i as f64 / 10.0).collect();
+        // AP falls linearly with tIoU: seed a has AP 0.9 - 0.1 i, seed b half of it.
+        let m = |f: f64| EvalMetrics {
+            iteration: 0,
+            tiou_thresholds: tious.clone(),
+            map: (0..9).map(|i| f * (0.9 - 0.1 * i as f64)).collect(),
+            average_map: f * 0.5,
+            classification_map: 0.8,
+            warnings: vec![],
+        };
+        let row = Row::new(Aggregator::Maa, None, "preset".into(), &[m(1.0), m(0.5)]);
+        let labels: Vec<&str> = row.averages.iter().map(|a| a.0.as_str()).collect();
+        assert_eq!(labels, ["0.1:0.5", "0.1:0.7", "0.1:0.9"]);
+        // 0.1:0.5 averages AP 0.9..0.5 = 0.7 (seed a) and 0.35 (seed b).
+        let (mean, sd) = (row.averages[0].1, row.averages[0].2);
+        assert!((mean - 0.525).abs() < 1e-12, "{mean}");
+        assert!((sd - mean_std(&[0.7, 0.35]).1).abs() < 1e-12, "{sd}");
+        let table = Table1 {
+            data_dir: "d".into(),
+            backend: "ndarray".into(),
+            seeds: 2,
+            iterations: 1,
+            batch_size: 16,
+            rows: vec![row],
+        };
+        let md = markdown(&table);
+        let header = md.lines().next().unwrap();
+        assert!(
+            header.ends_with("| AP@0.9 | avg 0.1:0.5 | avg 0.1:0.7 | avg 0.1:0.9 | Cls mAP |"),
+            "{header}"
+        );
+        let rule = md.lines().nth(1).unwrap();
+        assert_eq!(rule.matches("---").count(), 1 + 9 + 3 + 1, "{rule}");
+        let line = md.lines().nth(2).unwrap();
+        assert!(
+            line.ends_with("| 52.5 ± 24.7 | 45.0 ± 21.2 | 37.5 ± 17.7 | 80.0 ± 0.0 |"),
+            "{line}"
+        );
     }
 
     #[test]

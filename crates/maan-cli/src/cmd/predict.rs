@@ -117,7 +117,7 @@ impl BackendJob for PredictJob {
             .localize
             .clone()
             .unwrap_or_else(|| localize_preset_for(run.kind));
-        let localize = args.localize.apply(&base, run.kind);
+        let localize = args.localize.apply(&base, run.kind)?;
         write_outputs(
             &outputs,
             &run.classes,

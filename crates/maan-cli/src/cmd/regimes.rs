@@ -25,7 +25,8 @@ use maan_model::EvalMetrics;
 use serde::Serialize;
 
 use super::experiment::{
-    aggregators, markdown, mean_std, progress_bar, train_and_evaluate, ExperimentArgs, Row, Table1,
+    aggregators, markdown, mean_std, progress_bar, tiou_label, train_and_evaluate, ExperimentArgs,
+    Row, Table1,
 };
 use crate::backend::{BackendArg, BackendJob};
 use crate::heatmap::{self, HeatMap};
@@ -355,7 +356,14 @@ pub fn report_markdown(r: &RegimesReport) -> String {
         "Synthetic {}-shaped data, dim {}, {} iterations, batch {}, {} seed(s) per model, backend {} ({:.0} s).\n",
         r.dataset, r.dim, r.iterations, r.batch_size, r.seeds, r.backend, r.seconds
     );
-    let _ = writeln!(s, "Average mAP (%), mean ± std over seeds:\n");
+    let range = r
+        .regimes
+        .first()
+        .and_then(|g| g.table.rows.first())
+        .and_then(|row| Some((row.tiou_thresholds.first()?, row.tiou_thresholds.last()?)))
+        .map(|(lo, hi)| format!(" over tIoU {}:{}", tiou_label(*lo), tiou_label(*hi)))
+        .unwrap_or_default();
+    let _ = writeln!(s, "Average mAP{range} (%), mean ± std over seeds:\n");
     let _ = write!(s, "| Method |");
     for g in &r.regimes {
         let _ = write!(s, " {} |", g.regime);

@@ -124,7 +124,7 @@ impl BackendJob for TestJob {
             .localize
             .clone()
             .unwrap_or_else(|| localize_preset(&data));
-        let localize = args.localize.apply(&base, data.kind);
+        let localize = args.localize.apply(&base, data.kind)?;
         let dets = write_outputs(
             &outputs,
             data.classes.names(),

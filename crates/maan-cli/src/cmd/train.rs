@@ -163,6 +163,15 @@ pub struct LocalizeOpts {
     /// Greedy NMS (nms, both presets) or Gaussian soft-NMS with σ = 0.3 (soft-nms).
     #[arg(long, value_enum)]
     pub suppression: Option<SuppressionArg>,
+    /// Greedy NMS: of two proposals of a class overlapping by more than this tIoU, the
+    /// lower-scored one is dropped [default: the preset's: THUMOS14 paper 0.5, oic 0.6;
+    /// ActivityNet1.3 0.9].
+    #[arg(long, value_name = "TIOU", value_parser = parse_nms_iou, conflicts_with = "soft_nms_sigma")]
+    pub nms_iou: Option<f64>,
+    /// Soft-NMS: the width σ of its penalty exp(−tIoU² / σ); selects soft-NMS when
+    /// --suppression is not given [default: 0.3].
+    #[arg(long, value_name = "SIGMA", value_parser = parse_soft_nms_sigma)]
+    pub soft_nms_sigma: Option<f64>,
     /// Average each class's CAS over a centred window of N snippets before thresholding
     /// (1: none, the paper). Long actions (ActivityNet) fragment without it; 9 is a good
     /// start there.
@@ -173,26 +182,59 @@ pub struct LocalizeOpts {
     pub proposal_score: Option<ProposalScoreArg>,
 }
 
+/// `--nms-iou`: a tIoU in (0, 1].
+fn parse_nms_iou(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a tIoU in (0, 1]")),
+    }
+}
+
+/// `--soft-nms-sigma`: a finite number above 0.
+fn parse_soft_nms_sigma(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a positive number")),
+    }
+}
+
 impl LocalizeOpts {
     /// Whether any option was given.
     pub fn is_set(&self) -> bool {
         self.localize.is_some()
             || self.suppression.is_some()
+            || self.nms_iou.is_some()
+            || self.soft_nms_sigma.is_some()
             || self.cas_smoothing.is_some()
             || self.proposal_score.is_some()
     }
 
     /// `base` with the given options applied: `--localize` replaces it by that preset of
-    /// benchmark `kind`, then the other options change it.
-    pub fn apply(&self, base: &LocalizeConfig, kind: DatasetKind) -> LocalizeConfig {
+    /// benchmark `kind`, then the other options change it. An error when the options
+    /// contradict each other or the base: `--soft-nms-sigma` with `--suppression nms`, or
+    /// `--nms-iou` where soft-NMS is used (it keeps every proposal).
+    pub fn apply(&self, base: &LocalizeConfig, kind: DatasetKind) -> Result<LocalizeConfig> {
         let mut cfg = match self.localize {
             Some(preset) => maan_model::infer::localize_preset_named(kind, preset),
             None => base.clone(),
         };
-        match self.suppression {
-            Some(SuppressionArg::Nms) => cfg.suppression = Suppression::Nms,
-            Some(SuppressionArg::SoftNms) => cfg.suppression = Suppression::soft_nms(),
-            None => {}
+        match (self.suppression, self.soft_nms_sigma) {
+            (Some(SuppressionArg::Nms), Some(_)) => {
+                bail!("--soft-nms-sigma applies to soft-NMS, not to --suppression nms")
+            }
+            (Some(SuppressionArg::Nms), None) => cfg.suppression = Suppression::Nms,
+            (_, Some(sigma)) => cfg.suppression = Suppression::SoftNms { sigma },
+            (Some(SuppressionArg::SoftNms), None) => cfg.suppression = Suppression::soft_nms(),
+            (None, None) => {}
+        }
+        if let Some(iou) = self.nms_iou {
+            if !matches!(cfg.suppression, Suppression::Nms) {
+                bail!(
+                    "--nms-iou applies to greedy NMS; these settings use soft-NMS (give \
+                     --suppression nms to switch)"
+                );
+            }
+            cfg.nms_iou = iou;
         }
         if let Some(k) = self.cas_smoothing {
             cfg.smoothing = k;
@@ -202,14 +244,15 @@ impl LocalizeOpts {
             Some(ProposalScoreArg::OuterInner) => cfg.score = ProposalScore::outer_inner(),
             None => {}
         }
-        cfg
+        Ok(cfg)
     }
 
     /// The settings for a run on `data`: the dataset's preset with the options applied, or
     /// `None` (the preset itself) when no option was given.
-    pub fn for_data(&self, data: &WtalDataset) -> Option<LocalizeConfig> {
+    pub fn for_data(&self, data: &WtalDataset) -> Result<Option<LocalizeConfig>> {
         self.is_set()
             .then(|| self.apply(&maan_model::infer::localize_preset(data), data.kind))
+            .transpose()
     }
 }
 
@@ -429,7 +472,7 @@ fn config_from_args(
     args: &TrainArgs,
     data: &WtalDataset,
     base: Option<&TrainConfig>,
-) -> TrainConfig {
+) -> Result<TrainConfig> {
     let defaults = base
         .cloned()
         .unwrap_or_else(|| TrainConfig::new(StreamModelConfig::new()));
@@ -449,11 +492,11 @@ fn config_from_args(
         Some(StreamsArg::Flow) => Streams::Flow,
     };
     let localize = match (&defaults.localize, args.localize.is_set()) {
-        (Some(base), true) => Some(args.localize.apply(base, data.kind)),
+        (Some(base), true) => Some(args.localize.apply(base, data.kind)?),
         (Some(base), false) => Some(base.clone()),
-        (None, _) => args.localize.for_data(data),
+        (None, _) => args.localize.for_data(data)?,
     };
-    TrainConfig {
+    Ok(TrainConfig {
         model,
         streams,
         iterations: args.iterations.unwrap_or(defaults.iterations),
@@ -465,12 +508,16 @@ fn config_from_args(
         checkpoint_every: args.checkpoint_every.unwrap_or(defaults.checkpoint_every),
         localize,
         ..defaults
-    }
+    })
 }
 
 /// With `--resume`: the training options given on the command line that disagree with the
 /// run's saved configuration, as "--flag: given X, the run has Y" (empty: none).
-fn resume_conflicts(args: &TrainArgs, saved: &TrainConfig, data: &WtalDataset) -> Vec<String> {
+fn resume_conflicts(
+    args: &TrainArgs,
+    saved: &TrainConfig,
+    data: &WtalDataset,
+) -> Result<Vec<String>> {
     fn check<T: PartialEq + std::fmt::Debug>(
         out: &mut Vec<String>,
         flag: &str,
@@ -524,17 +571,17 @@ fn resume_conflicts(args: &TrainArgs, saved: &TrainConfig, data: &WtalDataset) -
             .localize
             .clone()
             .unwrap_or_else(|| maan_model::infer::localize_preset(data));
-        let given = args.localize.apply(&base, data.kind);
+        let given = args.localize.apply(&base, data.kind)?;
         if given != base {
             out.push(format!(
-                "--localize / --suppression / --cas-smoothing / --proposal-score: given {}, the \
-                 run has {}",
+                "--localize / --suppression / --nms-iou / --soft-nms-sigma / --cas-smoothing / \
+                 --proposal-score: given {}, the run has {}",
                 describe_localize(&given),
                 describe_localize(&base)
             ));
         }
     }
-    out
+    Ok(out)
 }
 
 /// Runs `maan train`.
@@ -591,7 +638,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     if args.resume {
         let saved = maan_model::load_config(&run_dir)?;
-        let conflicts = resume_conflicts(&args, &saved, &data);
+        let conflicts = resume_conflicts(&args, &saved, &data)?;
         if !conflicts.is_empty() {
             bail!(
                 "--resume continues {} with its own settings (config.json), and these options \
@@ -645,7 +692,7 @@ impl BackendJob for TrainJob {
         let mut trainer = if args.resume {
             Trainer::<B>::resume(&run_dir, &data, args.iterations, device)?
         } else {
-            let config = fit_config(&config_from_args(&args, &data, base.as_ref()), &data)?;
+            let config = fit_config(&config_from_args(&args, &data, base.as_ref())?, &data)?;
             Trainer::<B>::new(config, &data, Some(&run_dir), device)?
         };
         trainer.set_batching(backend.batching());

@@ -55,6 +55,36 @@ fn learning_happens_on_a_toy_problem() {
     );
 }
 
+/// With no localization in the configuration, a run's final evaluation (`last_eval`) and
+/// `evaluate` use the dataset's `paper` preset: `evaluate_with` that preset gives the same AP
+/// at every tIoU and the same classification mAP (`experiment ablation` reuses the final
+/// evaluation for its paper rows on this ground).
+#[test]
+fn final_evaluation_is_the_paper_presets() {
+    let _rng = super::rng_lock();
+    let data = toy_dataset(&ToyConfig::default());
+    let config = fit_config(&small_config(150), &data).unwrap();
+    assert!(config.localize.is_none());
+    let mut trainer = Trainer::<AD>::new(config, &data, None, Default::default()).unwrap();
+    let last = trainer
+        .run(&data, &mut NoObserver)
+        .unwrap()
+        .last_eval
+        .unwrap();
+    let paper = crate::infer::localize_preset_named(data.kind, maan_eval::LocalizePreset::Paper);
+    let oic = crate::infer::localize_preset_named(data.kind, maan_eval::LocalizePreset::Oic);
+    for m in [
+        trainer.evaluate(&data).unwrap(),
+        trainer.evaluate_with(&data, Some(&paper)).unwrap(),
+    ] {
+        assert_eq!(m.map, last.map);
+        assert_eq!(m.classification_map, last.classification_map);
+    }
+    // The comparison can tell localizations apart: OIC scores these detections differently.
+    let m = trainer.evaluate_with(&data, Some(&oic)).unwrap();
+    assert_ne!(m.map, last.map);
+}
+
 /// The same for STPN (λ-weighted CAS, sparsity loss) and one stream only.
 #[test]
 fn stpn_one_stream_learns() {
