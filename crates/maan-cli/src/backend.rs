@@ -179,13 +179,14 @@ pub fn kernel_cache_dir() -> std::path::PathBuf {
 
 /// Points CubeCL's kernel (compilation) and autotune caches at [`kernel_cache_dir`] (once per
 /// process, before any GPU work; other CubeCL settings still come from a `cubecl.toml` and
-/// `CUBECL_*` variables), and says so when the cache is empty: the first GPU run compiles and
-/// autotunes every kernel the model needs, which takes minutes on some machines.
+/// `CUBECL_*` variables), and says when kernels are about to be compiled
+/// ([`compile_notice`]), so that a slow first iteration is not a progress bar frozen at zero.
 ///
-/// The autotune level is `minimal` unless `CUBECL_AUTOTUNE_LEVEL` says otherwise: MAAN's
-/// matrices are small (batch 16 × T 20 rows in training), so the kernel autotuning picks
-/// matters little once warm, while trying every candidate dominates the first run (measured:
-/// `crates/maan-model/BENCHMARKS.md`, "On an NVIDIA GPU").
+/// Kernel autotuning is compiled in only with the `gpu-autotune` feature (off by default:
+/// measured in `crates/maan-model/BENCHMARKS.md`, "Autotuning off"); with it, the autotune
+/// level is `minimal` unless `CUBECL_AUTOTUNE_LEVEL` says otherwise: MAAN's matrices are small
+/// (batch 16 × T 20 rows in training), so the kernel autotuning picks matters little once warm,
+/// while trying every candidate dominates the first run.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 fn configure_gpu_caches(backend: BackendArg) {
     use cubecl_runtime::config::cache::CacheConfig;
@@ -205,17 +206,49 @@ fn configure_gpu_caches(backend: BackendArg) {
         std::panic::set_hook(Box::new(|_| {}));
         let _ = std::panic::catch_unwind(move || CubeClRuntimeConfig::set(cfg));
         std::panic::set_hook(previous);
-        let empty = std::fs::read_dir(dir.join("autotune"))
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(true);
-        if empty {
-            eprintln!(
-                "{backend}: compiling and autotuning GPU kernels (first run only, slower); \
-                 cached in {} (set MAAN_KERNEL_CACHE to move it)",
-                dir.display()
-            );
+        let is_empty = |d: std::path::PathBuf| {
+            std::fs::read_dir(d)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(true)
+        };
+        let cached = match backend {
+            BackendArg::Cuda => !is_empty(dir.join("compilation")),
+            _ => false,
+        };
+        let autotuned = !cfg!(feature = "gpu-autotune") || !is_empty(dir.join("autotune"));
+        if let Some(notice) = compile_notice(backend, cached, autotuned, &dir) {
+            eprintln!("{notice}");
         }
     });
+}
+
+/// What the CLI says before the first GPU work of a run, or `None` when nothing slow is ahead.
+/// `cached`: the kernel cache already holds compiled kernels (CUDA keeps them in
+/// `<dir>/compilation`; wgpu's WGSL path keeps none, so its kernels compile at the start of
+/// every run, seconds in all); `autotuned`: autotuning has nothing left to do (the
+/// `gpu-autotune` feature is off, or its results are in `<dir>/autotune`).
+pub fn compile_notice(
+    backend: BackendArg,
+    cached: bool,
+    autotuned: bool,
+    dir: &std::path::Path,
+) -> Option<String> {
+    let where_ = format!(
+        "cached in {} (set MAAN_KERNEL_CACHE to move it)",
+        dir.display()
+    );
+    match (backend, cached, autotuned) {
+        (BackendArg::Cuda, true, true) => None,
+        (BackendArg::Cuda, _, true) => Some(format!(
+            "{backend}: compiling GPU kernels (first run only, slower); {where_}"
+        )),
+        (_, _, false) => Some(format!(
+            "{backend}: compiling and autotuning GPU kernels (first run only, slower); {where_}"
+        )),
+        (_, _, true) => Some(format!(
+            "{backend}: compiling GPU kernels (at the start of each run on this backend)"
+        )),
+    }
 }
 
 /// Runs `job` on the backend `backend`, GPU number `device` (ignored by CPU backends).
@@ -345,5 +378,28 @@ mod tests {
             kernel_cache_dir_from(None, None, None),
             std::env::temp_dir().join("maan-kernels")
         );
+    }
+
+    /// CUDA says it compiles (naming the cache) only while its kernel cache is empty; wgpu,
+    /// which keeps no compiled kernels, says so at every run without promising a cache; while
+    /// autotuning is still to be done, every GPU backend says it compiles and autotunes once.
+    #[test]
+    fn compile_notice_says_what_is_ahead() {
+        let dir = std::path::Path::new("/c/k");
+        let n = |b, cached, autotuned| compile_notice(b, cached, autotuned, dir);
+        assert_eq!(n(BackendArg::Cuda, true, true), None);
+        let cold = n(BackendArg::Cuda, false, true).unwrap();
+        assert!(
+            cold.contains("compiling GPU kernels (first run only") && cold.contains("/c/k"),
+            "{cold}"
+        );
+        for cached in [false, true] {
+            let w = n(BackendArg::Wgpu, cached, true).unwrap();
+            assert!(w.contains("each run") && !w.contains("/c/k"), "{w}");
+            for b in [BackendArg::Cuda, BackendArg::Wgpu] {
+                let t = n(b, cached, false).unwrap();
+                assert!(t.contains("compiling and autotuning") && t.contains("/c/k"), "{t}");
+            }
+        }
     }
 }

@@ -1256,8 +1256,9 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 
 /// End to end on wgpu (lavapipe in CI: `cargo test -p maan-cli --features wgpu --test
 /// train_cli wgpu`): `maan train --backend wgpu` trains a few iterations and evaluates with the
-/// bucketed inference path, and `maan test --backend wgpu` on that run gives the same mAP as
-/// `maan test --backend flex` (to 0.01 points) and the same number of detections per video.
+/// bucketed inference path, saying first that it compiles GPU kernels, and `maan test
+/// --backend wgpu` on that run gives the same mAP as `maan test --backend flex` (to 0.01
+/// points) and the same number of detections per video.
 #[cfg(all(feature = "wgpu", feature = "flex"))]
 #[test]
 fn wgpu_end_to_end_matches_flex() {
@@ -1291,14 +1292,7 @@ fn wgpu_end_to_end_matches_flex() {
         "--quiet",
     ]);
     assert!(out.contains("mAP (%)"), "{out}");
-    assert!(
-        out.contains("compiling and autotuning GPU kernels"),
-        "{out}"
-    );
-    assert!(
-        cache.join("autotune").is_dir(),
-        "kernel cache not in MAAN_KERNEL_CACHE"
-    );
+    assert!(out.contains("wgpu: compiling"), "{out}");
     let metrics = |backend: &str| -> serde_json::Value {
         let det = format!("det-{backend}.json");
         run(&[

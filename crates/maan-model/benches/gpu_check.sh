@@ -18,8 +18,10 @@
 #   warm     the same command again with the cache the first run filled
 #   flex     `maan demo` on the CPU (flex), the baseline of the warm run
 #   test     `maan test` of the warm run's model on the 210 test videos, cuda then flex
-#   autotune `maan bench train --backend cuda` from an empty cache, with
-#            CUBECL_AUTOTUNE_LEVEL=balanced (CubeCL's default) and with maan's default
+#   autotune `maan bench train --backend cuda` from an empty cache with MAAN_BINARY (no kernel
+#            autotuning, maan's default build) and, when MAAN_AUTOTUNE_BINARY names one, with a
+#            build that has it (`cargo build --release -p maan-cli --features gpu-autotune`,
+#            CubeCL level `minimal`), so that both cold starts and warm speeds are compared
 #   train    `maan bench train --backend cuda` (warm: the second cache of `autotune`), then the
 #            PyTorch anchor: eager, eager with fused Adam, torch.compile + fused Adam (default
 #            and reduce-overhead)
@@ -93,14 +95,16 @@ if has test && [ -d "$WORK/runs/warm" ]; then
         --detections "$WORK/det-flex.json"
 fi
 if has autotune; then
-    CUBECL_AUTOTUNE_LEVEL=balanced MAAN_KERNEL_CACHE=$WORK/kernels-balanced \
-        step bench-train-cuda-cold-balanced 200 "$BIN" bench train --backend cuda \
-        --warmup 1 --iterations 300 --json "$WORK/bench-train-balanced.json"
-    cat "$WORK/bench-train-balanced.json" >>"$RES" 2>/dev/null && echo >>"$RES"
     MAAN_KERNEL_CACHE=$WORK/kernels-default \
         step bench-train-cuda-cold-default 200 "$BIN" bench train --backend cuda \
         --warmup 1 --iterations 300 --json "$WORK/bench-train-default.json"
     cat "$WORK/bench-train-default.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+    if [ -n "${MAAN_AUTOTUNE_BINARY:-}" ]; then
+        MAAN_KERNEL_CACHE=$WORK/kernels-autotune \
+            step bench-train-cuda-cold-autotune 200 "$MAAN_AUTOTUNE_BINARY" bench train \
+            --backend cuda --warmup 1 --iterations 300 --json "$WORK/bench-train-autotune.json"
+        cat "$WORK/bench-train-autotune.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+    fi
 fi
 WARM_CACHE=$COLD_CACHE
 [ -d "$WORK/kernels-default" ] && WARM_CACHE=$WORK/kernels-default
