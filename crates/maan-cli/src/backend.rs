@@ -398,7 +398,10 @@ mod tests {
             assert!(w.contains("each run") && !w.contains("/c/k"), "{w}");
             for b in [BackendArg::Cuda, BackendArg::Wgpu] {
                 let t = n(b, cached, false).unwrap();
-                assert!(t.contains("compiling and autotuning") && t.contains("/c/k"), "{t}");
+                assert!(
+                    t.contains("compiling and autotuning") && t.contains("/c/k"),
+                    "{t}"
+                );
             }
         }
     }
