@@ -155,6 +155,7 @@ pub trait BackendJob {
 /// `$HOME/.cache/maan/kernels`, else `maan-kernels` in the temporary directory. One per-user
 /// location, whatever the current directory, so that the first run pays for compilation and
 /// autotuning and every later run (from any directory, installed binary included) skips it.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub fn kernel_cache_dir_from(
     maan: Option<std::ffi::OsString>,
     xdg_cache: Option<std::ffi::OsString>,
@@ -169,6 +170,7 @@ pub fn kernel_cache_dir_from(
 }
 
 /// [`kernel_cache_dir_from`] with this process's environment.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub fn kernel_cache_dir() -> std::path::PathBuf {
     kernel_cache_dir_from(
         std::env::var_os("MAAN_KERNEL_CACHE"),
@@ -227,6 +229,7 @@ fn configure_gpu_caches(backend: BackendArg) {
 /// `<dir>/compilation`; wgpu's WGSL path keeps none, so its kernels compile at the start of
 /// every run, seconds in all); `autotuned`: autotuning has nothing left to do (the
 /// `gpu-autotune` feature is off, or its results are in `<dir>/autotune`).
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub fn compile_notice(
     backend: BackendArg,
     cached: bool,
@@ -351,16 +354,16 @@ fn probe<B: AutodiffBackend>(device: &B::Device, backend: BackendArg, gpu: usize
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "wgpu", feature = "cuda")))]
 mod tests {
     use super::*;
-    use std::ffi::OsString;
-    use std::path::PathBuf;
 
     /// The kernel cache: `$MAAN_KERNEL_CACHE` first, then `$XDG_CACHE_HOME/maan/kernels`, then
     /// `~/.cache/maan/kernels`, then the temporary directory; empty values count as unset.
     #[test]
     fn kernel_cache_dir_precedence() {
+        use std::ffi::OsString;
+        use std::path::PathBuf;
         let s = |v: &str| Some(OsString::from(v));
         assert_eq!(
             kernel_cache_dir_from(s("/k"), s("/x"), s("/h")),

@@ -1000,7 +1000,8 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
         "ActivityNet's four thresholds"
     );
 
-    let test = |extra: &[&str], det: &str| -> (String, serde_json::Value) {
+    // `maan test` of the run on the ActivityNet-shaped data with `extra` flags.
+    let test_run = |extra: &[&str], det: &str| {
         let mut args = vec![
             "test",
             "--dataset",
@@ -1013,7 +1014,10 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
             det,
         ];
         args.extend(extra);
-        let out = ok(&maan(&args, dir));
+        maan(&args, dir)
+    };
+    let test = |extra: &[&str], det: &str| -> (String, serde_json::Value) {
+        let out = ok(&test_run(extra, det));
         let metrics_path = dir.join(det).with_extension("metrics.json");
         let metrics: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(metrics_path).unwrap()).unwrap();
@@ -1132,17 +1136,7 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
         (&["--nms-iou", "1.5"][..], "(0, 1]"),
         (&["--soft-nms-sigma", "0"][..], "positive"),
     ] {
-        let mut args = vec![
-            "test",
-            "--data-dir",
-            "anet",
-            "--checkpoint",
-            "run",
-            "--detections",
-            "refused.json",
-        ];
-        args.extend(extra);
-        let out = maan(&args, dir);
+        let out = test_run(extra, "refused.json");
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{extra:?} accepted");
         assert!(

@@ -516,31 +516,35 @@ mod tests {
         assert_eq!(mean_std(&[0.7]), (0.7, 0.0));
     }
 
-    #[test]
-    fn markdown_has_one_row_per_model_in_percent() {
-        let m = |v: f64| EvalMetrics {
+    /// One seed's metrics: AP `map` at `tious`, its mean as the average, Cls mAP `cls`.
+    fn metrics(tious: &[f64], map: Vec<f64>, cls: f64) -> EvalMetrics {
+        EvalMetrics {
             iteration: 0,
-            tiou_thresholds: vec![0.1, 0.5],
-            map: vec![v, v / 2.0],
-            average_map: 0.75 * v,
-            classification_map: 0.9,
+            tiou_thresholds: tious.to_vec(),
+            average_map: map.iter().sum::<f64>() / map.len() as f64,
+            map,
+            classification_map: cls,
             warnings: vec![],
-        };
-        let rows = vec![Row::new(
-            Aggregator::Maa,
-            None,
-            "preset".into(),
-            &[m(0.6), m(0.4)],
-        )];
-        let table = Table1 {
+        }
+    }
+
+    /// A two-seed table of MAAN rows.
+    fn table(rows: Vec<Row>) -> Table1 {
+        Table1 {
             data_dir: "d".into(),
             backend: "ndarray".into(),
             seeds: 2,
             iterations: 1,
             batch_size: 16,
             rows,
-        };
-        let md = markdown(&table);
+        }
+    }
+
+    #[test]
+    fn markdown_has_one_row_per_model_in_percent() {
+        let m = |v: f64| metrics(&[0.1, 0.5], vec![v, v / 2.0], 0.9);
+        let row = Row::new(Aggregator::Maa, None, "preset".into(), &[m(0.6), m(0.4)]);
+        let md = markdown(&table(vec![row]));
         assert!(
             md.contains("| MAAN | 50.0 ± 14.1 | 25.0 ± 7.1 | 37.5 ± 10.6 | 90.0 ± 0.0 |"),
             "{md}"
@@ -552,25 +556,10 @@ mod tests {
     /// the mean over seeds of each run's average over all its thresholds.
     #[test]
     fn markdown_falls_back_to_one_average_over_all_thresholds() {
-        let m = |v: f64| EvalMetrics {
-            iteration: 0,
-            tiou_thresholds: vec![0.3, 0.6],
-            map: vec![v, v / 2.0],
-            average_map: 0.75 * v,
-            classification_map: 0.9,
-            warnings: vec![],
-        };
+        let m = |v: f64| metrics(&[0.3, 0.6], vec![v, v / 2.0], 0.9);
         let row = Row::new(Aggregator::Maa, None, "preset".into(), &[m(0.6), m(0.4)]);
         assert!(row.averages.is_empty());
-        let table = Table1 {
-            data_dir: "d".into(),
-            backend: "ndarray".into(),
-            seeds: 2,
-            iterations: 1,
-            batch_size: 16,
-            rows: vec![row],
-        };
-        let md = markdown(&table);
+        let md = markdown(&table(vec![row]));
         assert!(
             md.starts_with("| Method | AP@0.3 | AP@0.6 | avg | Cls mAP |\n|---|---|---|---|---|\n"),
             "{md}"
@@ -585,13 +574,12 @@ mod tests {
     fn markdown_reports_each_papers_average_on_thumos_thresholds() {
         let tious: Vec<f64> = (1..=9).map(|i| i as f64 / 10.0).collect();
         // AP falls linearly with tIoU: seed a has AP 0.9 - 0.1 i, seed b half of it.
-        let m = |f: f64| EvalMetrics {
-            iteration: 0,
-            tiou_thresholds: tious.clone(),
-            map: (0..9).map(|i| f * (0.9 - 0.1 * i as f64)).collect(),
-            average_map: f * 0.5,
-            classification_map: 0.8,
-            warnings: vec![],
+        let m = |f: f64| {
+            metrics(
+                &tious,
+                (0..9).map(|i| f * (0.9 - 0.1 * i as f64)).collect(),
+                0.8,
+            )
         };
         let row = Row::new(Aggregator::Maa, None, "preset".into(), &[m(1.0), m(0.5)]);
         let labels: Vec<&str> = row.averages.iter().map(|a| a.0.as_str()).collect();
@@ -600,15 +588,7 @@ mod tests {
         let (mean, sd) = (row.averages[0].1, row.averages[0].2);
         assert!((mean - 0.525).abs() < 1e-12, "{mean}");
         assert!((sd - mean_std(&[0.7, 0.35]).1).abs() < 1e-12, "{sd}");
-        let table = Table1 {
-            data_dir: "d".into(),
-            backend: "ndarray".into(),
-            seeds: 2,
-            iterations: 1,
-            batch_size: 16,
-            rows: vec![row],
-        };
-        let md = markdown(&table);
+        let md = markdown(&table(vec![row]));
         let header = md.lines().next().unwrap();
         assert!(
             header.ends_with("| AP@0.9 | avg 0.1:0.5 | avg 0.1:0.7 | avg 0.1:0.9 | Cls mAP |"),
