@@ -13,10 +13,13 @@ use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 
 use crate::loader::Video;
 use crate::sampling::{mix_seed, random_perturb};
+
+/// Salt of the erasing RNG's seed, so that its stream differs from the sampling RNG's.
+const ERASE_SALT: u64 = 0x4A1D_E5EE_C0FF_EE11;
 
 /// One sampled video, on the host.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +139,7 @@ pub struct Sampler {
     seed: u64,
     batch_size: usize,
     num_segments: usize,
+    erase: f64,
 }
 
 impl Sampler {
@@ -147,7 +151,28 @@ impl Sampler {
             seed,
             batch_size,
             num_segments,
+            erase: 0.0,
         }
+    }
+
+    /// This sampler with temporal erasing (hide-and-seek): each sampled video hides one
+    /// contiguous block of `round(fraction · T)` of its `T` snippets (at least one is kept),
+    /// at a start drawn from an RNG of its own seeded by `(seed, epoch, video)`, so that the
+    /// snippets kept are exactly those sampled without erasing, minus the block. The item is
+    /// then shorter than `T` and padded with `mask = false` in the batch, which every
+    /// aggregator ignores. Hiding a different part of each video at each visit keeps the
+    /// model from relying on the most discriminative part alone (Singh & Lee, ICCV 2017).
+    /// `fraction` = 0 (the default) is the plain sampler, bit for bit.
+    ///
+    /// # Panics
+    /// When `fraction` is not in `[0, 1)`.
+    pub fn with_erasing(mut self, fraction: f64) -> Self {
+        assert!(
+            (0.0..1.0).contains(&fraction),
+            "the erased fraction must be in [0, 1), got {fraction}"
+        );
+        self.erase = fraction;
+        self
     }
 
     /// The videos sampled from.
@@ -185,7 +210,15 @@ impl Sampler {
     pub fn item(&self, index: usize, epoch: u64) -> Option<TrainItem> {
         let video = self.videos.get(index)?;
         let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, epoch, index as u64));
-        let indices = random_perturb(video.len, self.num_segments, &mut rng);
+        let mut indices = random_perturb(video.len, self.num_segments, &mut rng);
+        let hide = ((self.erase * indices.len() as f64).round() as usize)
+            .min(indices.len().saturating_sub(1));
+        if hide > 0 {
+            let mut rng =
+                StdRng::seed_from_u64(mix_seed(self.seed ^ ERASE_SALT, epoch, index as u64));
+            let start = rng.random_range(0..=indices.len() - hide);
+            indices.drain(start..start + hide);
+        }
         Some(TrainItem::from_indices(video, indices))
     }
 

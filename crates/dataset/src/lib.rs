@@ -77,7 +77,8 @@
 //! video's `duration`, carry no signal, and draw a loader warning each, as they would with the
 //! real features); `DatasetKind::ActivityNet13` draws videos (default 1000, two thirds train)
 //! with durations uniform in 20–220 s, one of the 200 classes each, 1, 2 or 3 instances with
-//! probabilities 0.65 / 0.25 / 0.10 (mean 1.45) covering together 30–90 % of the video. The
+//! probabilities 0.65 / 0.25 / 0.10 (mean 1.45) covering together a share of the video drawn
+//! uniformly in `SynthConfig::coverage` (default 30–90 %). The
 //! whole configuration (benchmark, regime, every parameter) is saved as `synth.json` next to
 //! the data.
 //!
@@ -94,7 +95,7 @@
 //! | consecutive snippets of one shot are nearly the same; a shot cut changes them | AR(1) noise within a shot (`noise_correlation` 0.9, `noise_std` 0.5), shots of `mean_shot_len` 10 snippets with a new shot appearance (`shot` 0.5) and fresh noise at each cut | `snippets_of_a_shot_are_similar_and_cuts_break_it` |
 //! | each video has its own look (place, lighting, camera) | a per-video scene vector (`scene` 1.0), mostly in RGB (`rgb.appearance` 1.0, `flow.appearance` 0.4) | `videos_have_their_own_appearance` |
 //! | an action's evidence rises and falls smoothly, has a most discriminative moment (the paper's Figure 1 premise), and the rest of it is weaker but still says which action it is | per instance a Gaussian bump of the class pattern (`peak` 4.5, `peak_fraction` 0.25 of the instance) over a remainder pattern on the whole instance (`rest` 1.5) with trapezoid onset/offset (`ramp_fraction` 0.15); the remainder is `s · r_c + √(1−s²) · a` with specificity `rest_specificity` 0.6 | `instances_have_a_dominant_part_and_a_class_specific_rest` |
-//! | a video's background is weakly related to its action (a pool for diving) | class context on every snippet of a video with the class (`context` 1.0) | (the loader and training tests) |
+//! | a video's background is weakly related to its action (a pool for diving) | class context on every instance snippet of a video with the class (`context` 1.0) and, outside the instances, on a share `context_shots` of the shots (default 1: every snippet; the ActivityNet family uses 0.5, so that some of the video is plain background) | `snippet_roles_follow_the_annotations_and_the_context_shots` (tests/synth.rs) |
 //! | camera motion and people moving look like action to a class-agnostic detector | background-motion events (`distractor_rate` 2 per 100 snippets, 3–15 snippets) with their own pattern (`distractor` 2.0) and the actionness of actions (`distractor_actionness` 1.8, mostly in flow: `rgb.motion` 0.6, `flow.motion` 1.0) | `background_motion_looks_like_action_to_actionness` |
 //!
 //! | a magnitude of their own (see "Feature magnitude" below) | the output multiplied by `scale` 10: at dim 64 a mean value of about 1.5 and a snippet norm of about 22 | `default_magnitude_is_the_documented_one`, `scale_multiplies_the_features_and_nothing_else` |
@@ -165,7 +166,15 @@
 //!
 //! `maan experiment regimes` trains Table 1's models on every regime and draws MAAN minus
 //! STPN over the two knobs the paper's argument turns on (`dominance` = `peak / rest`, and
-//! `rest_specificity`); the README reports what it found.
+//! `rest_specificity`); the README reports what it found. With `--dataset activitynet` it maps
+//! a family of ActivityNet-shaped datasets instead: a base (`realistic` with the class context
+//! on half of the shots outside the instances) and, one at a time, a low and a high value of
+//! the dominance, the class context outside the instances, the actionness inside them, the
+//! instances' coverage and the noise correlation.
+//!
+//! [`synth::snippet_roles`] recomputes, from a configuration alone, what each snippet of each
+//! generated video shows ([`synth::SnippetRole`]: the core or a flank of an instance, class
+//! context or plain background), so that a model's attention and CAS can be measured per role.
 //!
 //! Default size: `dim` 256, f32, 272 MB for THUMOS14-like data; ActivityNet-like data at seed
 //! 0 has 1,000 videos, 1,443 instances, 189,925 snippets per stream, 389 MB.
@@ -306,5 +315,47 @@ mod tests {
             assert!(b.mask.iter().all(|&m| m));
             assert_eq!(b, sampler.batch(it));
         }
+    }
+
+    /// Erasing hides one contiguous block of `round(f · T)` of the snippets the plain sampler
+    /// draws, and nothing else: the kept indices are the plain item's minus one run of
+    /// consecutive positions, the same on every call; fraction 0 is the plain sampler; batches
+    /// pad the hidden positions with `mask = false`; a different epoch hides another block.
+    #[test]
+    fn erasing_hides_one_contiguous_block_of_the_plain_sample() {
+        let videos = vec![video("a", 100, vec![1]), video("b", 60, vec![2])];
+        let plain = Sampler::new(videos.clone(), 2, 20, 42);
+        assert_eq!(
+            Sampler::new(videos.clone(), 2, 20, 42)
+                .with_erasing(0.0)
+                .batch(3),
+            plain.batch(3)
+        );
+        let erased = Sampler::new(videos, 2, 20, 42).with_erasing(0.3);
+        let mut starts = std::collections::BTreeSet::new();
+        for epoch in 0..20 {
+            let full = plain.item(0, epoch).unwrap().indices;
+            let kept = erased.item(0, epoch).unwrap();
+            assert_eq!(kept, erased.item(0, epoch).unwrap());
+            assert_eq!(kept.len, 14, "20 - round(0.3 * 20)");
+            let start = (0..=14)
+                .find(|&s| full[..s] == kept.indices[..s] && full[s + 6..] == kept.indices[s..])
+                .expect("the kept snippets are the plain ones minus one block of 6");
+            starts.insert(start);
+        }
+        assert!(
+            starts.len() > 3,
+            "the block moves between epochs: {starts:?}"
+        );
+        let batch = erased.batch(0);
+        assert_eq!(batch.time, 14);
+        assert!(batch.mask.iter().all(|&m| m));
+    }
+
+    /// Erasing never hides a whole video: at least one snippet is kept.
+    #[test]
+    fn erasing_keeps_at_least_one_snippet() {
+        let s = Sampler::new(vec![video("a", 50, vec![0])], 1, 2, 1).with_erasing(0.9);
+        assert_eq!(s.item(0, 0).unwrap().len, 1);
     }
 }

@@ -20,7 +20,7 @@ use crate::timing::SnippetTiming;
 mod i3d;
 
 use i3d::I3dPatterns;
-pub use i3d::{I3dParams, StreamMix};
+pub use i3d::{I3dParams, SnippetRole, StreamMix};
 
 const THUMOS_GT: &str = include_str!("../../../data/thumos14/gt.json");
 const THUMOS_SPLIT_TRAIN: &str = include_str!("../../../data/thumos14/split_train.txt");
@@ -239,6 +239,64 @@ pub struct SynthConfig {
     pub regime: Regime,
     /// The signal model and all its parameters.
     pub signal: Signal,
+    /// For [`DatasetKind::ActivityNet13`]: the fraction of each video that its instances
+    /// cover together, drawn uniformly in `[min, max)` per video (default `(0.3, 0.9)`, the
+    /// range before this field existed). Not used for THUMOS14, whose instances are the real
+    /// annotations.
+    #[serde(default = "default_coverage")]
+    pub coverage: (f64, f64),
+    /// For [`DatasetKind::ActivityNet13`]: each video's class is drawn among the first `n`
+    /// of the benchmark's 200 classes (`None`, the default: all of them). The class list
+    /// stays the benchmark's; fewer classes give each one more training videos (ActivityNet1.3
+    /// has about 50 per class, the default 1,000 videos about 3).
+    #[serde(default)]
+    pub activitynet_classes: Option<usize>,
+}
+
+fn default_coverage() -> (f64, f64) {
+    (0.3, 0.9)
+}
+
+/// The roles of one generated video's snippets ([`snippet_roles`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoRoles {
+    /// The video's name (its `.npy` file stem).
+    pub video: String,
+    /// Training or test split.
+    pub split: Split,
+    /// One role per snippet.
+    pub roles: Vec<SnippetRole>,
+}
+
+/// What each snippet of every video that [`generate`] writes for `cfg` shows (core or flank
+/// of an instance, class context or plain background), recomputed from the configuration
+/// alone: the same plans and random streams as [`generate`], without the features. Only for
+/// the I3D-like signal model (`None` for [`Signal::Legacy`]).
+pub fn snippet_roles(cfg: &SynthConfig) -> Result<Option<Vec<VideoRoles>>, DatasetError> {
+    let Signal::I3d(p) = &cfg.signal else {
+        return Ok(None);
+    };
+    let classes = cfg.like.classes();
+    let plans = match cfg.like {
+        DatasetKind::Thumos14 => thumos_plans(cfg, &classes)?,
+        DatasetKind::ActivityNet13 => activitynet_plans(cfg, &classes),
+    };
+    let spf = cfg.timing.seconds_per_snippet();
+    Ok(Some(
+        plans
+            .iter()
+            .enumerate()
+            .map(|(i, plan)| {
+                let mut rng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xC, i as u64));
+                let lay = i3d::layout(plan, spf, p, &mut rng);
+                VideoRoles {
+                    video: plan.id.clone(),
+                    split: plan.split,
+                    roles: lay.roles(plan.len, p),
+                }
+            })
+            .collect(),
+    ))
 }
 
 impl SynthConfig {
@@ -270,6 +328,8 @@ impl Default for SynthConfig {
             num_videos: None,
             regime: Regime::default(),
             signal: Regime::default().signal(),
+            coverage: default_coverage(),
+            activitynet_classes: None,
         }
     }
 }
@@ -456,7 +516,10 @@ fn activitynet_plans(cfg: &SynthConfig, classes: &ClassList) -> Vec<Plan> {
             // Durations: uniform in [20, 220] s (mean 120 s, about ActivityNet's 117 s).
             let duration = (rng.random_range(20.0..220.0f64) * 100.0).round() / 100.0;
             let len = cfg.timing.snippets_in(duration).max(1);
-            let class = rng.random_range(0..classes.len());
+            let used = cfg
+                .activitynet_classes
+                .map_or(classes.len(), |n| n.clamp(1, classes.len()));
+            let class = rng.random_range(0..used);
             // 1 instance w.p. 0.65, 2 w.p. 0.25, 3 w.p. 0.1: mean 1.45.
             let u: f64 = rng.random();
             let k = if u < 0.65 {
@@ -467,7 +530,12 @@ fn activitynet_plans(cfg: &SynthConfig, classes: &ClassList) -> Vec<Plan> {
                 3
             };
             // Actions cover 30% to 90% of the video, split into k instances with gaps.
-            let cover = rng.random_range(0.3..0.9f64) * duration;
+            let (lo, hi) = cfg.coverage;
+            let cover = if hi > lo {
+                rng.random_range(lo..hi)
+            } else {
+                rng.random_range(lo..=lo)
+            } * duration;
             let gap_total = duration - cover;
             let mut cuts: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
             let sum: f64 = cuts.iter().sum::<f64>().max(1e-9);
@@ -616,6 +684,17 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
         Signal::I3d(p) => p.validate().map_err(DatasetError::Config)?,
     }
     cfg.timing.validate()?;
+    let (lo, hi) = cfg.coverage;
+    if !(lo > 0.0 && lo <= hi && hi <= 1.0) {
+        return Err(DatasetError::Config(format!(
+            "the instance coverage must be a range 0 < min <= max <= 1, got [{lo}, {hi}]"
+        )));
+    }
+    if cfg.activitynet_classes == Some(0) {
+        return Err(DatasetError::Config(
+            "activitynet_classes must be at least 1".into(),
+        ));
+    }
     let classes = cfg.like.classes();
     let plans = match cfg.like {
         DatasetKind::Thumos14 => thumos_plans(cfg, &classes)?,

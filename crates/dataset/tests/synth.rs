@@ -313,3 +313,105 @@ fn regimes_are_what_their_names_say() {
     assert!("nope".parse::<Regime>().unwrap_err().contains("realistic"));
     assert_eq!(SynthConfig::default().regime, Regime::Realistic);
 }
+
+/// On ActivityNet-shaped data each video's instances together cover a share of it inside
+/// the configured range (`SynthConfig::coverage`), and a configuration written before the
+/// field existed reads as the range used then, 30-90 %.
+#[test]
+fn activitynet_instances_cover_the_configured_share_of_each_video() {
+    for (lo, hi) in [(0.3, 0.5), (0.7, 0.9)] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = SynthConfig {
+            num_videos: Some(60),
+            coverage: (lo, hi),
+            ..tiny(DatasetKind::ActivityNet13, 4)
+        };
+        generate(dir.path(), &cfg).unwrap();
+        let gt = GroundTruth::from_path(&dir.path().join("gt.json")).unwrap();
+        let mut videos = 0;
+        for (video, v) in &gt.videos {
+            let covered: f64 = v.segments.iter().map(|a| a.end - a.start).sum();
+            let share = covered / v.duration.unwrap();
+            // Segment bounds are rounded to 10 ms.
+            assert!(
+                share > lo - 0.01 && share < hi + 0.01,
+                "{video}: instances cover {share:.3} of the video, outside [{lo}, {hi})"
+            );
+            videos += 1;
+        }
+        assert_eq!(videos, 60);
+    }
+    let text = serde_json::to_string(&tiny(DatasetKind::ActivityNet13, 1)).unwrap();
+    let old = text.replace(",\"coverage\":[0.3,0.9]", "");
+    assert_ne!(old, text, "the field is written");
+    let back: SynthConfig = serde_json::from_str(&old).unwrap();
+    assert_eq!(back.coverage, (0.3, 0.9));
+    let bad = SynthConfig {
+        coverage: (0.6, 0.2),
+        ..tiny(DatasetKind::ActivityNet13, 1)
+    };
+    let err = generate(tempfile::tempdir().unwrap().path(), &bad).unwrap_err();
+    assert!(err.to_string().contains("coverage"), "{err}");
+}
+
+/// `snippet_roles` recomputes where the generator put things: instance snippets (the
+/// annotated segments) are cores or flanks, with a core inside every instance; outside them,
+/// every snippet shows the class context when `context_shots` is 1 and about half of them do
+/// when it is 0.5; the roles match the videos written, snippet for snippet.
+#[test]
+fn snippet_roles_follow_the_annotations_and_the_context_shots() {
+    use dataset::synth::{snippet_roles, SnippetRole};
+    for shots in [1.0, 0.5] {
+        let mut cfg = SynthConfig {
+            num_videos: Some(30),
+            ..tiny(DatasetKind::ActivityNet13, 6)
+        };
+        if let Signal::I3d(p) = &mut cfg.signal {
+            p.context_shots = shots;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        generate(dir.path(), &cfg).unwrap();
+        let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
+        let roles = snippet_roles(&cfg).unwrap().expect("I3D-like signal");
+        assert_eq!(roles.len(), 30);
+        let (mut context, mut background) = (0usize, 0usize);
+        for v in &roles {
+            let video = ds
+                .train
+                .iter()
+                .chain(&ds.test)
+                .find(|x| x.id == v.video)
+                .unwrap();
+            assert_eq!(video.len, v.roles.len(), "{}", v.video);
+            let spf = cfg.timing.seconds_per_snippet();
+            let inside = |t: usize| {
+                let mid = (t as f64 + 0.5) * spf;
+                video
+                    .segments
+                    .iter()
+                    .any(|a| a.start <= mid && mid <= a.end)
+            };
+            for (t, role) in v.roles.iter().enumerate() {
+                match role {
+                    SnippetRole::Core | SnippetRole::Flank => {}
+                    SnippetRole::Context => context += 1,
+                    SnippetRole::Background => background += 1,
+                }
+                if inside(t) {
+                    assert!(
+                        matches!(role, SnippetRole::Core | SnippetRole::Flank),
+                        "{} snippet {t}: {role:?} inside an instance",
+                        v.video
+                    );
+                }
+            }
+            assert!(v.roles.contains(&SnippetRole::Core), "{}", v.video);
+        }
+        let share = background as f64 / (context + background) as f64;
+        if shots == 1.0 {
+            assert_eq!(background, 0);
+        } else {
+            assert!((0.3..0.7).contains(&share), "background share {share}");
+        }
+    }
+}

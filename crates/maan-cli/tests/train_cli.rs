@@ -938,8 +938,9 @@ fn ctrl_c_saves_and_resume_continues() {
     assert_eq!(state["iteration"].as_u64().unwrap(), stopped_at + 5);
 }
 
-/// On ActivityNet-shaped data, the localization options given to `train` are saved in the
-/// run's config.json and used by `maan test` unless overridden; the metrics JSON records the
+/// On ActivityNet-shaped data, the localization options given to `train --paper` (over the
+/// paper preset) are saved in the run's config.json and used by `maan test` unless
+/// overridden; the metrics JSON records the
 /// settings; `--soft-nms-sigma` and `--nms-iou` set soft-NMS's width and greedy NMS's
 /// threshold, and contradicting or out-of-range values of them are refused naming the flag;
 /// `maan demo --dataset activitynet` runs end to end.
@@ -978,6 +979,7 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
             "5",
             "--proposal-score",
             "outer-inner",
+            "--paper",
             "--output",
             "run",
             "--quiet",
@@ -1587,4 +1589,179 @@ fn background_option_is_saved_tested_and_resumed() {
     unknown[common.len() - 1] = "other";
     unknown.extend(["--iterations", "2", "--background", "um"]);
     fails(&maan(&unknown, dir), "--background");
+}
+
+/// `--erase F` (temporal erasing while training) is saved in the run's config.json and
+/// printed, `--resume` keeps it and refuses a disagreeing value, a run's config.json without
+/// the field reads as 0 (no erasing), and a fraction outside [0, 1) is an error naming the
+/// flag.
+#[test]
+fn erase_option_is_saved_and_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let common = [
+        "train",
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--quiet",
+        "--streams",
+        "rgb",
+        "--output",
+        "er",
+    ];
+    let mut first = common.to_vec();
+    first.extend(["--iterations", "4", "--erase", "0.25"]);
+    let out = ok(&maan(&first, dir));
+    assert!(out.contains("erasing 0.25 of each sample"), "{out}");
+    let path = dir.join("er/config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(config["erase"], 0.25);
+    let mut conflict = common.to_vec();
+    conflict.extend(["--iterations", "6", "--resume", "--erase", "0.5"]);
+    fails(&maan(&conflict, dir), "--erase");
+    let mut resume = common.to_vec();
+    resume.extend(["--iterations", "6", "--resume"]);
+    ok(&maan(&resume, dir));
+    // A config.json from before the option: no field, no erasing.
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("erase");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let mut older = common.to_vec();
+    older.extend(["--iterations", "7", "--resume", "--erase", "0"]);
+    ok(&maan(&older, dir));
+    for bad in ["1", "1.5", "x"] {
+        let mut args = common.to_vec();
+        args[common.len() - 1] = "bad";
+        args.extend(["--iterations", "2", "--erase", bad]);
+        fails(&maan(&args, dir), "--erase");
+    }
+}
+
+/// Without flags, `maan train` uses the recommended settings of the benchmark and aggregator:
+/// MAAN on ActivityNet-shaped data trains with T = 10 and erasing 0.5 and localizes with the
+/// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
+/// the paper's training with the paper's thresholds smoothed over a tenth of the video and
+/// soft-NMS; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
+/// localization, `maan test` records the `paper` preset); THUMOS14-shaped data keeps the
+/// paper's procedure; `--paper` with `--resume` is refused.
+#[test]
+fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_paper() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(&maan(
+        &[
+            "synth",
+            "--dataset",
+            "activitynet",
+            "--out",
+            "anet",
+            "--videos",
+            "12",
+            "--dim",
+            "16",
+        ],
+        dir,
+    ));
+    synth(dir);
+    let train = |data: &str, run: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data-dir",
+            data,
+            "--iterations",
+            "4",
+            "--batch-size",
+            "4",
+            "--eval-every",
+            "0",
+            "--streams",
+            "rgb",
+            "--output",
+            run,
+            "--quiet",
+        ];
+        args.extend(extra);
+        let out = ok(&maan(&args, dir));
+        let config: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(run).join("config.json")).unwrap(),
+        )
+        .unwrap();
+        (out, config)
+    };
+    let preset_of_test = |run: &str| {
+        ok(&maan(
+            &[
+                "test",
+                "--checkpoint",
+                run,
+                "--detections",
+                &format!("{run}.json"),
+            ],
+            dir,
+        ));
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{run}.metrics.json"))).unwrap(),
+        )
+        .unwrap();
+        m["localization_preset"].as_str().unwrap().to_string()
+    };
+    let (out, maan_cfg) = train("anet", "maan", &["--dataset", "activitynet"]);
+    assert!(
+        out.contains("recommended recipe") && out.contains("--paper"),
+        "{out}"
+    );
+    assert_eq!(maan_cfg["num_segments"], 10);
+    assert_eq!(maan_cfg["erase"], 0.5);
+    assert_eq!(maan_cfg["localize"]["relative_smoothing"], 0.1);
+    assert_eq!(preset_of_test("maan"), "long");
+
+    let (_, paper_cfg) = train("anet", "paper", &["--dataset", "activitynet", "--paper"]);
+    assert_eq!(paper_cfg["num_segments"], 20);
+    assert_eq!(paper_cfg["erase"], 0.0);
+    assert!(paper_cfg["localize"].is_null(), "{paper_cfg}");
+    assert_eq!(preset_of_test("paper"), "paper");
+
+    let (_, stpn_cfg) = train(
+        "anet",
+        "stpn",
+        &["--dataset", "activitynet", "--aggregator", "stpn"],
+    );
+    assert_eq!(stpn_cfg["num_segments"], 20);
+    assert_eq!(stpn_cfg["erase"], 0.0);
+    assert_eq!(stpn_cfg["localize"]["relative_smoothing"], 0.1);
+    assert!(stpn_cfg["localize"]["suppression"]["SoftNms"].is_object());
+    assert_eq!(
+        stpn_cfg["localize"]["thresholds"]["RelativeToMax"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    let (out, thumos_cfg) = train("data", "thumos", &[]);
+    assert!(!out.contains("recommended recipe"), "{out}");
+    assert_eq!(thumos_cfg["num_segments"], 20);
+    assert!(thumos_cfg["localize"].is_null());
+
+    let resumed = maan(
+        &[
+            "train",
+            "--output",
+            "maan",
+            "--resume",
+            "--paper",
+            "--iterations",
+            "6",
+        ],
+        dir,
+    );
+    assert!(!resumed.status.success());
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("--paper"));
 }

@@ -55,8 +55,15 @@ pub struct I3dParams {
     /// Correlation of the noise between consecutive snippets of one shot (AR(1)); a shot cut
     /// starts it afresh.
     pub noise_correlation: f32,
-    /// Norm of the class-context vector on every snippet of a video containing the class.
+    /// Norm of the class-context vector (the class's scene: the venue, the equipment) in a
+    /// video containing the class: on every instance snippet, and outside the instances on
+    /// the shots that show it (`context_shots`).
     pub context: f32,
+    /// Fraction of the shots outside the instances that show the class context; the others
+    /// are plain background. 1 (the default, and the behaviour before this parameter): every
+    /// snippet of the video. Drawn per shot, shared by both streams.
+    #[serde(default = "all_shots")]
+    pub context_shots: f64,
     /// Peak norm of the most discriminative part's class pattern `m_c` (a smooth bump).
     pub peak: f32,
     /// Norm of the remainder's pattern over the whole instance (with smooth onset and offset).
@@ -95,6 +102,10 @@ fn unit_scale() -> f32 {
     1.0
 }
 
+fn all_shots() -> f64 {
+    1.0
+}
+
 impl Default for I3dParams {
     /// The `realistic` regime.
     fn default() -> Self {
@@ -109,6 +120,7 @@ impl Default for I3dParams {
             noise_std: 0.5,
             noise_correlation: 0.9,
             context: 1.0,
+            context_shots: 1.0,
             peak: 4.5,
             rest: 1.5,
             peak_fraction: 0.25,
@@ -198,6 +210,12 @@ impl I3dParams {
                 self.peak_fraction
             ));
         }
+        if !(0.0..=1.0).contains(&self.context_shots) {
+            return Err(format!(
+                "the fraction of context shots must be in [0, 1], got {}",
+                self.context_shots
+            ));
+        }
         if !(0.0..=0.5).contains(&self.ramp_fraction) {
             return Err(format!(
                 "the ramp fraction must be in [0, 0.5], got {}",
@@ -270,6 +288,72 @@ pub(super) struct VideoLayout {
     pub instances: Vec<(usize, usize, usize, f64)>,
     /// Background-motion events: `[first, last)` and the pattern shown.
     pub events: Vec<(usize, usize, usize)>,
+    /// Per snippet, whether the class context is shown outside the instances; empty when
+    /// every snippet shows it (`context_shots` = 1).
+    pub context: Vec<bool>,
+}
+
+/// What a snippet of a generated video shows, for diagnosing what a model attends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnippetRole {
+    /// Inside an instance, within the full width at half maximum of its most discriminative
+    /// part.
+    Core,
+    /// Inside an instance, outside its most discriminative part.
+    Flank,
+    /// Outside the instances, on a shot showing the class context.
+    Context,
+    /// Outside the instances, without the class context.
+    Background,
+}
+
+impl SnippetRole {
+    /// Every role, in table order.
+    pub const ALL: [SnippetRole; 4] = [
+        SnippetRole::Core,
+        SnippetRole::Flank,
+        SnippetRole::Context,
+        SnippetRole::Background,
+    ];
+
+    /// The role's name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            SnippetRole::Core => "core",
+            SnippetRole::Flank => "flank",
+            SnippetRole::Context => "context",
+            SnippetRole::Background => "background",
+        }
+    }
+}
+
+impl VideoLayout {
+    /// The role of each of the video's `len` snippets (a later instance wins where two
+    /// overlap; a core wins over a flank).
+    pub fn roles(&self, len: usize, p: &I3dParams) -> Vec<SnippetRole> {
+        let mut roles: Vec<SnippetRole> = (0..len)
+            .map(|t| {
+                if self.context.is_empty() || self.context[t] {
+                    SnippetRole::Context
+                } else {
+                    SnippetRole::Background
+                }
+            })
+            .collect();
+        for &(_, first, last, centre) in &self.instances {
+            let half = p.peak_fraction * (last - first) as f64 / 2.0;
+            for (t, role) in roles.iter_mut().enumerate().take(last).skip(first) {
+                let core = (t as f64 + 0.5 - centre).abs() <= half;
+                if core {
+                    *role = SnippetRole::Core;
+                } else if *role != SnippetRole::Core {
+                    *role = SnippetRole::Flank;
+                }
+            }
+        }
+        roles
+    }
 }
 
 /// Draws the structure of a video (shots, instance snippets and their most discriminative
@@ -306,6 +390,24 @@ pub(super) fn layout(plan: &Plan, spf: f64, p: &I3dParams, rng: &mut StdRng) -> 
             let start = rng.random_range(0..=len - l);
             let pattern = rng.random_range(0..p.num_distractors);
             out.events.push((start, start + l, pattern));
+        }
+    }
+    if p.context_shots < 1.0 {
+        // One draw per shot (drawn only here, so that data made with every shot showing the
+        // context keeps its bytes).
+        let mut show = rng.random::<f64>() < p.context_shots;
+        let mut cuts = out.cuts.iter().peekable();
+        out.context = (0..len)
+            .map(|t| {
+                if cuts.peek() == Some(&&t) {
+                    cuts.next();
+                    show = rng.random::<f64>() < p.context_shots;
+                }
+                show
+            })
+            .collect();
+        for &(_, first, last, _) in &out.instances {
+            out.context[first..last].iter_mut().for_each(|c| *c = true);
         }
     }
     out
@@ -372,7 +474,9 @@ pub(super) fn stream(
     for &c in &classes {
         let a = mix.appearance * p.context * jitter(rng);
         for t in 0..len {
-            add(&mut z, t, &pat.context[c], a);
+            if lay.context.is_empty() || lay.context[t] {
+                add(&mut z, t, &pat.context[c], a);
+            }
         }
     }
     // Instances: smooth evidence, a most discriminative bump on a class-specific remainder.

@@ -359,9 +359,21 @@ pub(crate) fn train_model_and_evaluate<B: AutodiffBackend>(
     let config = TrainConfig::new(model)
         .with_iterations(iterations)
         .with_batch_size(batch_size)
-        .with_seed(seed)
-        .with_eval_every(0)
-        .with_checkpoint_every(0);
+        .with_seed(seed);
+    train_config_and_evaluate(data, config, device, backend, bar)
+}
+
+/// [`train_model_and_evaluate`] for a whole training configuration (its iterations, batch,
+/// seed, T, erasing and localization are used; no evaluation or checkpoint on the way): the
+/// trainer and its evaluation with the configuration's localization.
+pub(crate) fn train_config_and_evaluate<B: AutodiffBackend>(
+    data: &WtalDataset,
+    config: TrainConfig,
+    device: &B::Device,
+    backend: BackendArg,
+    bar: &ProgressBar,
+) -> Result<(Trainer<B>, EvalMetrics)> {
+    let config = config.with_eval_every(0).with_checkpoint_every(0);
     let config = fit_config(&config, data)?;
     let mut trainer = Trainer::<B>::new(config, data, None, device.clone())?;
     trainer.set_batching(backend.batching());

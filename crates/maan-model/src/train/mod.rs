@@ -29,7 +29,10 @@
 mod config;
 mod run_dir;
 
-pub use config::{fit_config, RunData, Streams, TrainConfig};
+pub use config::{
+    fit_config, EraseFraction, RunData, Streams, TrainConfig, ACTIVITYNET_MAAN_ERASE,
+    ACTIVITYNET_MAAN_SEGMENTS,
+};
 pub use run_dir::{load_config, load_models, StreamModels};
 
 use std::fs;
@@ -443,6 +446,25 @@ impl<B: AutodiffBackend> Trainer<B> {
         .0;
         metrics.iteration = self.iteration;
         Ok(metrics)
+    }
+
+    /// The current models' outputs (fused CAS, video scores, attention) on every test video
+    /// of `data`, in the order of `data.test`.
+    pub fn test_outputs(&self, data: &WtalDataset) -> ModelResult<Vec<crate::VideoOutput>> {
+        let valid: Vec<(StreamKind, StreamModel<B::InnerBackend>)> = self
+            .streams
+            .iter()
+            .filter_map(|s| s.model.as_ref().map(|m| (s.kind, m.valid())))
+            .collect();
+        let refs: Vec<(StreamKind, &StreamModel<B::InnerBackend>)> =
+            valid.iter().map(|(k, m)| (*k, m)).collect();
+        crate::infer::run_videos_with(
+            &refs,
+            &data.test,
+            self.config.rgb_weight,
+            &self.batching,
+            &self.device,
+        )
     }
 
     /// Saves the checkpoint `name` (`last` or `best`) into the run directory; `None` without
