@@ -11,6 +11,8 @@
 //!   chunk (`C` = 3 for RGB, 2 for flow, values in `[-1, 1]`).
 //! - [`weights`]: [`load_weights`] reads pytorch-i3d state dicts (`.pt`, through
 //!   `burn-store`'s PyTorch reader) and safetensors files, with one key mapping.
+//! - [`flow`]: TV-L1 optical flow as OpenCV's `DualTVL1OpticalFlow` (Burn-free, rayon over
+//!   frame pairs), and the `[-20, 20]` → `[-1, 1]` scaling of I3D's flow input.
 //!
 //! The crate chooses no backend and never prints; everything is generic over
 //! `B: Backend`.
@@ -35,6 +37,7 @@
 //! Charades; only their `logits` differ in shape, which this crate ignores.
 
 pub mod error;
+pub mod flow;
 pub mod model;
 pub mod weights;
 

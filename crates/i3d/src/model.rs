@@ -98,7 +98,7 @@ impl I3dConfig {
 
     fn width(&self, channels: usize) -> usize {
         assert!(
-            self.width_div > 0 && channels % self.width_div == 0,
+            self.width_div > 0 && channels.is_multiple_of(self.width_div),
             "I3D width divisor {} does not divide the width {channels}",
             self.width_div
         );
@@ -138,7 +138,7 @@ impl I3dConfig {
 /// `compute_pad`: the total is `max(k - s, 0)` if `s` divides `size`, else
 /// `max(k - size % s, 0)`, and the odd element goes after.
 pub fn same_padding(kernel: usize, stride: usize, size: usize) -> (usize, usize) {
-    let total = if size % stride == 0 {
+    let total = if size.is_multiple_of(stride) {
         kernel.saturating_sub(stride)
     } else {
         kernel.saturating_sub(size % stride)
