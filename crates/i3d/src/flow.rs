@@ -25,11 +25,12 @@
 //!   on `f32` frames in `[0, 1]`). `lambda = 0.15` is tuned for that scale.
 //! - The flow `(u, v)` maps the first frame onto the second: `I₀(x, y) ≈ I₁(x + u, y + v)`,
 //!   in pixels, `u` horizontal (OpenCV's channel 0) and `v` vertical.
-//! - [`Flow::to_i3d`] prepares the flow for I3D as the public pipelines do: values truncated
-//!   to `[-20, 20]` and rescaled to `[-1, 1]` (DeepMind's kinetics-i3d README: "pixel values
-//!   are truncated to the range [-20, 20], then rescaled between -1 and 1"; pipelines that
-//!   store the flow as JPEGs, e.g. `(f + 20) · 255 / 40` rounded to 8 bits, add a
-//!   quantisation step of 40/255 px that this function leaves out).
+//! - [`Flow::to_i3d`] (one flow) and [`i3d_clip`] (a clip) prepare the flow for I3D as the
+//!   public pipelines do: values truncated to `[-20, 20]` and rescaled to `[-1, 1]`
+//!   (DeepMind's kinetics-i3d README: "pixel values are truncated to the range [-20, 20],
+//!   then rescaled between -1 and 1"; pipelines that store the flow as JPEGs, e.g.
+//!   `(f + 20) · 255 / 40` rounded to 8 bits, add a quantisation step of 40/255 px that
+//!   these functions leave out).
 //!
 //! Accuracy: OpenCV's bicubic kernel (`A = −0.75`) does not reproduce a linear ramp between
 //! pixels (at a fraction of 5/16 it samples 0.040 px further), and TV-L1 converges to where
@@ -118,6 +119,30 @@ impl Flow {
             .map(|f| f.clamp(-FLOW_BOUND, FLOW_BOUND) / FLOW_BOUND)
             .collect()
     }
+}
+
+/// A clip of flows as one I3D input: `[2, T, H, W]` row-major (channel `u` then `v`, then
+/// time), each value `clamp(f, -20, 20) / 20`, ready to be the `[2, T, H, W]` slice of a
+/// `[N, 2, T, H, W]` tensor (T = 16 for the public pipelines).
+///
+/// # Panics
+/// If the flows differ in size.
+pub fn i3d_clip(flows: &[Flow]) -> Vec<f32> {
+    let Some(first) = flows.first() else {
+        return Vec::new();
+    };
+    let (w, h) = (first.u.width, first.u.height);
+    assert!(
+        flows
+            .iter()
+            .all(|f| (f.u.width, f.u.height, f.v.width, f.v.height) == (w, h, w, h)),
+        "flows of one clip must have one size"
+    );
+    let scale = |f: &f32| f.clamp(-FLOW_BOUND, FLOW_BOUND) / FLOW_BOUND;
+    let mut out = Vec::with_capacity(2 * flows.len() * w * h);
+    out.extend(flows.iter().flat_map(|f| f.u.data.iter().map(scale)));
+    out.extend(flows.iter().flat_map(|f| f.v.data.iter().map(scale)));
+    out
 }
 
 /// The parameters of OpenCV's `DualTVL1OpticalFlow` (with `gamma = 0`, no initial flow).
@@ -742,6 +767,19 @@ mod tests {
             v: Image::new(2, 1, vec![0.0, 25.0]),
         };
         assert_eq!(flow.to_i3d(), vec![-1.0, 0.5, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn clips_are_channel_then_time() {
+        let flow = |t: f32| Flow {
+            u: Image::new(2, 1, vec![t, 40.0]),
+            v: Image::new(2, 1, vec![-t, -40.0]),
+        };
+        let clip = i3d_clip(&[flow(2.0), flow(4.0)]);
+        // [2 channels, 2 frames, 1 row, 2 columns]
+        assert_eq!(clip, vec![0.1, 1.0, 0.2, 1.0, -0.1, -1.0, -0.2, -1.0]);
+        assert_eq!(flow(2.0).to_i3d(), i3d_clip(&[flow(2.0)]));
+        assert!(i3d_clip(&[]).is_empty());
     }
 
     #[test]
