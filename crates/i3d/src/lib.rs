@@ -14,8 +14,32 @@
 //! - [`flow`]: TV-L1 optical flow as OpenCV's `DualTVL1OpticalFlow` (Burn-free, rayon over
 //!   frame pairs), and the `[-20, 20]` → `[-1, 1]` scaling of I3D's flow input.
 //!
-//! The crate chooses no backend and never prints; everything is generic over
+//! The crate chooses no backend and never prints; the network is generic over
 //! `B: Backend`.
+//!
+//! # Inputs, as the public feature pipelines make them
+//!
+//! - **RGB**: 16 consecutive frames, 224×224, pixel values `x / 255 · 2 − 1` (pytorch-i3d's
+//!   `charades_dataset.py`: `img = (img/255.)*2 - 1`), as `[N, 3, 16, 224, 224]`.
+//! - **Flow**: TV-L1 between consecutive grayscale frames ([`flow::TvL1`], intensities in
+//!   `[0, 255]`), truncated to ±20 px and divided by 20 ([`flow::i3d_clip`]), as
+//!   `[N, 2, 16, 224, 224]`.
+//!
+//! Each 16-frame chunk gives one feature, `[N, 1024]` per stream ([`I3d::features`]).
+//!
+//! ```no_run
+//! # fn f<B: burn::tensor::backend::Backend>(device: &B::Device, frames: Vec<i3d::flow::Image>) {
+//! use burn::tensor::{Tensor, TensorData};
+//! use i3d::flow::{i3d_clip, TvL1};
+//! use i3d::{I3dConfig, Stream};
+//! // 17 grayscale 224×224 frames → 16 flows → one flow clip.
+//! let flows = TvL1::default().flow_sequence(&frames);
+//! let data = TensorData::new(i3d_clip(&flows), [1, 2, 16, 224, 224]);
+//! let clip = Tensor::<B, 5>::from_data(data, device);
+//! let flow_net = I3dConfig::new(Stream::Flow).init::<B>(device); // then load_weights(...)
+//! let feature = flow_net.features(clip); // [1, 1024]
+//! # }
+//! ```
 //!
 //! # Checkpoints
 //!
@@ -29,7 +53,8 @@
 //! use i3d::{load_weights, I3dConfig, Stream};
 //! let mut rgb = I3dConfig::new(Stream::Rgb).init::<B>(device);
 //! let report = load_weights(&mut rgb, "rgb_imagenet.pt".as_ref())?;
-//! assert!(report.unused.iter().all(|k| k.starts_with("logits.") || k.ends_with("num_batches_tracked")));
+//! // Left unused: the classifier (`logits.*`) and BatchNorm's `num_batches_tracked`.
+//! assert!(report.unused.iter().all(|k| k.starts_with("logits.") || k.contains("num_batches")));
 //! # Ok(()) }
 //! ```
 //!
