@@ -612,7 +612,8 @@ mod tests {
 
     #[test]
     fn opencv_cubic_kernel_samples_off_between_pixels() {
-        // The documented bias: at fraction 5/16 the kernel reproduces a ramp at 0.3528 (0.040 past 5/16).
+        // The documented bias: at fraction 5/16 the kernel reproduces a ramp at 0.3528,
+        // 0.040 past 5/16.
         let w = cubic_weights(5.0 / 16.0);
         let sampled = -w[0] + w[2] + 2.0 * w[3];
         assert!((sampled - 0.3528).abs() < 1e-4, "{sampled}");
