@@ -105,7 +105,7 @@ impl I3dConfig {
         channels / self.width_div
     }
 
-    /// Builds the network with PyTorch-like random weights and BatchNorm statistics of the
+    /// Builds the network with Burn's default random weights and BatchNorm statistics of the
     /// identity (mean 0, variance 1); load real weights with [`crate::weights`].
     ///
     /// # Panics

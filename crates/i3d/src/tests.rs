@@ -251,3 +251,12 @@ fn a_failed_load_leaves_the_model_unchanged() {
         .into_data()
         .assert_eq(&weight, true);
 }
+
+#[test]
+#[should_panic(expected = "does not divide the width 24")]
+fn a_width_divisor_must_divide_every_width() {
+    // 16 divides 64 but not Mixed_4c's 24-channel branch.
+    I3dConfig::new(Stream::Rgb)
+        .with_width_div(16)
+        .init::<B>(&Default::default());
+}
