@@ -194,6 +194,19 @@ impl Default for TvL1 {
 }
 
 impl TvL1 {
+    /// A cheap setting for tests and previews, not for features: one pyramid level, one
+    /// warping, 2 outer and 5 inner iterations, no median filter.
+    pub fn light() -> Self {
+        Self {
+            scales: 1,
+            warps: 1,
+            outer_iterations: 2,
+            inner_iterations: 5,
+            median_filtering: 0,
+            ..Self::default()
+        }
+    }
+
     /// The flow from `i0` to `i1` (`I₀(x) ≈ I₁(x + flow(x))`), intensities in `[0, 255]`.
     ///
     /// # Panics

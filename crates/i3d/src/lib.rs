@@ -13,6 +13,9 @@
 //!   `burn-store`'s PyTorch reader) and safetensors files, with one key mapping.
 //! - [`flow`]: TV-L1 optical flow as OpenCV's `DualTVL1OpticalFlow` (Burn-free, rayon over
 //!   frame pairs), and the `[-20, 20]` → `[-1, 1]` scaling of I3D's flow input.
+//! - [`extract`]: [`extract_video`], a video file to its two-stream features `[T, 1024]`
+//!   (frames from the `video` crate: 25 fps, shorter side 256, centre crop 224; 16-frame
+//!   chunks), with a progress callback.
 //!
 //! The crate chooses no backend and never prints; the network is generic over
 //! `B: Backend`.
@@ -62,11 +65,13 @@
 //! Charades; only their `logits` differ in shape, which this crate ignores.
 
 pub mod error;
+pub mod extract;
 pub mod flow;
 pub mod model;
 pub mod weights;
 
 pub use error::I3dError;
+pub use extract::{extract_video, ExtractConfig, ExtractError, ExtractProgress, VideoFeatures};
 pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
 pub use weights::{expected_keys, load_weights, LoadReport, WeightFormat};
 

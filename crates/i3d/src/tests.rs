@@ -260,3 +260,87 @@ fn a_width_divisor_must_divide_every_width() {
         .with_width_div(16)
         .init::<B>(&Default::default());
 }
+
+/// A dark 64×48 video with a bright square moving right by `dx` px per frame.
+fn moving_square_video(path: &Path, frames: usize, dx: usize) {
+    let (w, h) = (64, 48);
+    let frames: Vec<video::Frame> = (0..frames)
+        .map(|i| {
+            let mut data = vec![40u8; 3 * w * h];
+            let x0 = (4 + dx * i) % (w - 12);
+            for y in 18..30 {
+                for x in x0..x0 + 12 {
+                    data[3 * (y * w + x)..][..3].copy_from_slice(&[220, 200, 180]);
+                }
+            }
+            video::Frame::new(w, h, data)
+        })
+        .collect();
+    video::write_h264_mp4(path, &frames, 25).unwrap();
+}
+
+#[test]
+fn extract_video_gives_one_feature_per_16_frames() {
+    use crate::extract::{extract_video, ExtractConfig, ExtractError};
+    let device = Default::default();
+    let rgb = I3dConfig::new(Stream::Rgb)
+        .with_width_div(8)
+        .init::<B>(&device);
+    let flow = I3dConfig::new(Stream::Flow)
+        .with_width_div(8)
+        .init::<B>(&device);
+    let dir = tempfile::tempdir().unwrap();
+    // Half-size frames (shorter side 128, crop 112) and a light TV-L1 (one level, one warp;
+    // its accuracy is tested in `flow`) keep the test quick.
+    let config = ExtractConfig {
+        frames: video::FrameSettings {
+            fps: 25,
+            short_side: 128,
+        },
+        crop: 112,
+        tvl1: crate::flow::TvL1::light(),
+        ..ExtractConfig::default()
+    };
+
+    // 33 frames: two chunks and a frame after them; 32: two chunks, the last without a next
+    // frame (its 16th flow repeats the 15th).
+    for n in [33, 32] {
+        let path = dir.path().join(format!("v{n}.mp4"));
+        moving_square_video(&path, n, 1);
+        let mut calls = Vec::new();
+        let out = extract_video(&path, &rgb, &flow, &config, &device, |p| calls.push(p)).unwrap();
+        assert_eq!((out.snippets, out.dim), (2, 128), "{n} frames");
+        assert_eq!(out.rgb.len(), 2 * 128);
+        assert_eq!(out.flow.len(), 2 * 128);
+        assert_eq!(out.info.frames, n as u64);
+        assert_eq!(calls.len(), 2);
+        assert_eq!((calls[1].chunks, calls[1].frames), (2, 32));
+        assert!(out.rgb.iter().chain(&out.flow).all(|v| v.is_finite()));
+
+        // The RGB feature of the first chunk is the network on its 16 centre crops.
+        let (frames, _) = video::read_frames(&path, &config.frames).unwrap();
+        let plane = 112 * 112;
+        let mut x = vec![0.0f32; 3 * 16 * plane];
+        for (t, f) in frames[..16].iter().enumerate() {
+            let v = f.centre_crop(112).to_i3d();
+            for c in 0..3 {
+                x[(c * 16 + t) * plane..][..plane].copy_from_slice(&v[c * plane..][..plane]);
+            }
+        }
+        let x = Tensor::<B, 5>::from_data(TensorData::new(x, [1, 3, 16, 112, 112]), &device);
+        let expected = rgb.features(x).into_data().to_vec::<f32>().unwrap();
+        for (a, b) in out.rgb[..128].iter().zip(&expected) {
+            assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+
+    // Shorter than one chunk: an error naming the file.
+    let path = dir.path().join("short.mp4");
+    moving_square_video(&path, 15, 1);
+    let e = extract_video(&path, &rgb, &flow, &config, &device, |_| {}).unwrap_err();
+    assert!(
+        matches!(e, ExtractError::TooShort { frames: 15, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("short.mp4"), "{e}");
+}
