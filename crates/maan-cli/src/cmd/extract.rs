@@ -311,14 +311,14 @@ impl BackendJob for ExtractJob {
             let features = match result {
                 Ok(f) => f,
                 Err(e) => {
-                    bar.println(format!("error: {e}"));
+                    bar.suspend(|| eprintln!("error: {e}"));
                     failed.push(id.clone());
                     bar.inc(1);
                     continue;
                 }
             };
             if let Some(note) = &features.info.note {
-                bar.println(format!("note: {note}"));
+                bar.suspend(|| eprintln!("note: {note}"));
             }
             let (t, d) = (features.snippets, features.dim);
             match args.layout {
