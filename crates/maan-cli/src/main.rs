@@ -31,6 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Two-stream I3D features of video files (pytorch-i3d checkpoints), as `predict` reads them.
+    Extract(cmd::extract::ExtractArgs),
     /// Train MAAN (or a Table 1 baseline) on I3D features.
     Train(cmd::train::TrainArgs),
     /// Run a trained model on every test video, write detections and print the mAP table.
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Train(_) | Command::Test(_) | Command::Inspect(_) | Command::Experiment(_)
     );
     let result = match cli.command {
+        Command::Extract(a) => cmd::extract::run(a),
         Command::Train(a) => cmd::train::run(a),
         Command::Test(a) => cmd::test::run(a),
         Command::Predict(a) => cmd::predict::run(a),

@@ -6,6 +6,7 @@ pub mod common;
 pub mod demo;
 pub mod eval;
 pub mod experiment;
+pub mod extract;
 pub mod inspect;
 pub mod plot;
 pub mod predict;

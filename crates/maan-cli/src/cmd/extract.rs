@@ -1,0 +1,375 @@
+//! `maan extract`: two-stream I3D features of video files, written as the feature folders
+//! that `maan predict --features` reads.
+//!
+//! For every video (a file, or the video files of a folder, sorted by name) it decodes the
+//! frames (`video`: H.264 MP4 in process, other formats through `ffmpeg` when it is on
+//! `PATH`), resamples them to 25 fps, resizes the shorter side to 256, crops the centre
+//! 224×224, and runs pytorch-i3d's RGB network on the frames and its flow network on their
+//! TV-L1 flow, one 1024-d feature per 16 frames (`i3d::extract`). The output is
+//!
+//! ```text
+//! OUT/rgb/<video>.npy  [T, 1024] f32     --layout a (default)
+//! OUT/flow/<video>.npy [T, 1024] f32
+//! OUT/<video>.npy      [T, 2048] f32     --layout b (rgb then flow columns)
+//! ```
+//!
+//! Each file is written to a temporary name and renamed, and a video whose outputs all exist
+//! is skipped, so an interrupted run resumes where it stopped. `--shard K/N` processes the
+//! videos whose index in the sorted list is `K` modulo `N`, so that `N` jobs (a Slurm array)
+//! split the work without overlap. A video that fails (unreadable, too short) is reported and
+//! the others go on; the command then exits non-zero.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use dataset::{write_features, NpyDtype};
+use i3d::{extract_video, load_weights, ExtractConfig, I3d, I3dConfig, Stream};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::backend::{BackendArg, BackendJob, BackendOpts};
+
+/// File extensions taken as videos when `--videos` is a folder (lower case).
+pub const VIDEO_EXTENSIONS: &[&str] = &[
+    "mp4", "m4v", "mov", "mkv", "avi", "webm", "mpg", "mpeg", "flv", "wmv", "3gp", "ts",
+];
+
+/// Output layout of `maan extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LayoutArg {
+    /// rgb/<video>.npy and flow/<video>.npy, [T, 1024] each.
+    A,
+    /// <video>.npy, [T, 2048]: rgb then flow columns.
+    B,
+}
+
+/// Arguments of `maan extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// A video file, or a folder whose video files (by extension: mp4, mkv, avi, ...) are all
+    /// extracted.
+    #[arg(long)]
+    pub videos: PathBuf,
+    /// pytorch-i3d RGB checkpoint (models/rgb_imagenet.pt, or a .safetensors file).
+    #[arg(long)]
+    pub weights_rgb: Option<PathBuf>,
+    /// pytorch-i3d flow checkpoint (models/flow_imagenet.pt, or a .safetensors file).
+    #[arg(long)]
+    pub weights_flow: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output layout: a = rgb/ and flow/ folders, b = one [T, 2048] file per video.
+    #[arg(long, value_enum, default_value = "a")]
+    pub layout: LayoutArg,
+    /// Process only the K-th of N interleaved slices of the sorted video list (0 <= K < N),
+    /// e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+    /// Compute the flow on the 224x224 crops rather than the resized frames (faster; differs
+    /// from the public features near the crop's border).
+    #[arg(long)]
+    pub flow_on_crop: bool,
+    /// Test option: divide every network width by this (the checkpoints are width 1); without
+    /// weights, the networks are randomly initialised.
+    #[arg(long, hide = true)]
+    pub width_div: Option<usize>,
+    /// Test option: crop side (the shorter side is resized to crop * 256 / 224).
+    #[arg(long, hide = true)]
+    pub crop: Option<usize>,
+    /// Test option: a cheap TV-L1 (one level, one warping), not for real features.
+    #[arg(long, hide = true)]
+    pub light_flow: bool,
+    /// Backend and device.
+    #[command(flatten)]
+    pub backend: BackendOpts,
+}
+
+/// `K/N` with `N > 0` and `K < N`.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected K/N (e.g. 0/4), got {s:?}"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad shard index {k:?}"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad shard count {n:?}"))?;
+    if n == 0 || k >= n {
+        return Err(format!("shard {k}/{n}: need 0 <= K < N"));
+    }
+    Ok((k, n))
+}
+
+/// The videos to extract: `path` itself, or the video files of the folder `path` sorted by
+/// name, with their ids (file stems).
+fn list_videos(path: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut files = Vec::new();
+        for entry in
+            std::fs::read_dir(path).with_context(|| format!("listing {}", path.display()))?
+        {
+            let p = entry
+                .with_context(|| format!("listing {}", path.display()))?
+                .path();
+            let is_video = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            if p.is_file() && is_video {
+                files.push(p);
+            }
+        }
+        if files.is_empty() {
+            bail!(
+                "{}: no video files (extensions {})",
+                path.display(),
+                VIDEO_EXTENSIONS.join(", ")
+            );
+        }
+        files
+    } else if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        bail!("{}: no such file or folder", path.display());
+    };
+    let mut by_id: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for f in files {
+        let id = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("{}: file name is not UTF-8", f.display()))?
+            .to_string();
+        if let Some(other) = by_id.insert(id.clone(), f.clone()) {
+            bail!(
+                "{} and {} would both write the features of video {id}",
+                other.display(),
+                f.display()
+            );
+        }
+    }
+    Ok(by_id.into_iter().collect())
+}
+
+/// The output files of video `id`.
+fn outputs(out: &Path, layout: LayoutArg, id: &str) -> Vec<PathBuf> {
+    let name = format!("{id}.npy");
+    match layout {
+        LayoutArg::A => vec![out.join("rgb").join(&name), out.join("flow").join(name)],
+        LayoutArg::B => vec![out.join(name)],
+    }
+}
+
+/// Writes `[rows, cols]` f32 to `path` through a temporary file in the same folder and a
+/// rename, so that `path` is either absent or complete.
+fn write_atomic(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    write_features(&tmp, data, rows, cols, NpyDtype::F32)?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+struct ExtractJob {
+    args: ExtractArgs,
+    videos: Vec<(String, PathBuf)>,
+}
+
+/// Runs `maan extract`.
+pub fn run(args: ExtractArgs) -> Result<()> {
+    if args.width_div.is_none() && (args.weights_rgb.is_none() || args.weights_flow.is_none()) {
+        bail!(
+            "--weights-rgb and --weights-flow are required (pytorch-i3d's models/rgb_imagenet.pt \
+             and models/flow_imagenet.pt)"
+        );
+    }
+    for w in [&args.weights_rgb, &args.weights_flow]
+        .into_iter()
+        .flatten()
+    {
+        if !w.is_file() {
+            bail!("{}: missing checkpoint", w.display());
+        }
+    }
+    if let Some(c) = args.crop {
+        if c < 32 {
+            bail!("--crop must be at least 32");
+        }
+    }
+    let all = list_videos(&args.videos)?;
+    let total = all.len();
+    let mine: Vec<(String, PathBuf)> = match args.shard {
+        Some((k, n)) => all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k)
+            .map(|(_, v)| v)
+            .collect(),
+        None => all,
+    };
+    let count = mine.len();
+    let videos: Vec<_> = mine
+        .into_iter()
+        .filter(|(id, _)| {
+            !outputs(&args.out, args.layout, id)
+                .iter()
+                .all(|p| p.is_file())
+        })
+        .collect();
+    let skipped = count - videos.len();
+    if let Some((k, n)) = args.shard {
+        eprintln!("shard {k}/{n}: {count} of {total} videos");
+    }
+    if skipped > 0 {
+        eprintln!(
+            "{skipped} videos already extracted in {}",
+            args.out.display()
+        );
+    }
+    if videos.is_empty() {
+        return Ok(());
+    }
+    args.backend.check()?;
+    args.backend.run(ExtractJob { args, videos })
+}
+
+fn init_stream<B: Backend>(
+    stream: Stream,
+    width_div: usize,
+    weights: Option<&Path>,
+    device: &B::Device,
+) -> Result<I3d<B>> {
+    let mut model = I3dConfig::new(stream)
+        .with_width_div(width_div)
+        .init::<B>(device);
+    if let Some(path) = weights {
+        load_weights(&mut model, path)?;
+    }
+    Ok(model)
+}
+
+impl BackendJob for ExtractJob {
+    type Output = ();
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, _backend: BackendArg) -> Result<()> {
+        type Inner<B> = <B as AutodiffBackend>::InnerBackend;
+        let ExtractJob { args, videos } = self;
+        let width_div = args.width_div.unwrap_or(1);
+        if args.width_div.is_some() {
+            Inner::<B>::seed(&device, 0);
+        }
+        let rgb =
+            init_stream::<Inner<B>>(Stream::Rgb, width_div, args.weights_rgb.as_deref(), &device)?;
+        let flow = init_stream::<Inner<B>>(
+            Stream::Flow,
+            width_div,
+            args.weights_flow.as_deref(),
+            &device,
+        )?;
+        let mut config = ExtractConfig {
+            flow_on_crop: args.flow_on_crop,
+            ..ExtractConfig::default()
+        };
+        if let Some(c) = args.crop {
+            config.crop = c;
+            config.frames.short_side = (c * 256).div_ceil(224);
+        }
+        if args.light_flow {
+            config.tvl1 = i3d::flow::TvL1::light();
+        }
+
+        let bar = ProgressBar::new(videos.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>8} [{bar:30}] {pos}/{len} videos ({elapsed}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("extract");
+        let start = Instant::now();
+        let mut frames_total = 0usize;
+        let mut failed = Vec::new();
+        for (id, path) in &videos {
+            let video_start = Instant::now();
+            let result = extract_video(path, &rgb, &flow, &config, &device, |p| {
+                let secs = video_start.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!(
+                    "{id}: {} frames, {:.1} frames/s",
+                    p.frames,
+                    p.frames as f64 / secs
+                ));
+            });
+            let features = match result {
+                Ok(f) => f,
+                Err(e) => {
+                    bar.suspend(|| eprintln!("error: {e}"));
+                    failed.push(id.clone());
+                    bar.inc(1);
+                    continue;
+                }
+            };
+            if let Some(note) = &features.info.note {
+                bar.suspend(|| eprintln!("note: {note}"));
+            }
+            let (t, d) = (features.snippets, features.dim);
+            match args.layout {
+                LayoutArg::A => {
+                    let files = outputs(&args.out, args.layout, id);
+                    write_atomic(&files[0], &features.rgb, t, d)?;
+                    write_atomic(&files[1], &features.flow, t, d)?;
+                }
+                LayoutArg::B => {
+                    let mut both = Vec::with_capacity(2 * t * d);
+                    for i in 0..t {
+                        both.extend_from_slice(&features.rgb[i * d..(i + 1) * d]);
+                        both.extend_from_slice(&features.flow[i * d..(i + 1) * d]);
+                    }
+                    write_atomic(&outputs(&args.out, args.layout, id)[0], &both, t, 2 * d)?;
+                }
+            }
+            frames_total += t * config.chunk;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let secs = start.elapsed().as_secs_f64();
+        let done = videos.len() - failed.len();
+        eprintln!(
+            "extracted {done} videos to {} ({frames_total} frames in {secs:.1} s, {:.1} frames/s)",
+            args.out.display(),
+            frames_total as f64 / secs.max(1e-9)
+        );
+        if !failed.is_empty() {
+            bail!(
+                "{} of {} videos failed: {}",
+                failed.len(),
+                videos.len(),
+                failed.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse() {
+        assert_eq!(parse_shard("0/2"), Ok((0, 2)));
+        assert_eq!(parse_shard("3/4"), Ok((3, 4)));
+        assert!(parse_shard("2/2").is_err());
+        assert!(parse_shard("0/0").is_err());
+        assert!(parse_shard("1").is_err());
+        assert!(parse_shard("a/2").is_err());
+    }
+}

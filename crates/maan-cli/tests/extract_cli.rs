@@ -1,0 +1,231 @@
+//! `maan extract` end to end on tiny synthetic H.264 clips made in process, with narrow
+//! randomly initialised networks (the hidden test options `--width-div`, `--crop`,
+//! `--light-flow`): output shapes, resuming, sharding, layout B, and the errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Options that make the run small: width/8 networks with random weights, 112×112 crops, a
+/// light TV-L1.
+const SMALL: &[&str] = &["--width-div", "8", "--crop", "112", "--light-flow"];
+
+fn maan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maan"))
+        .arg("extract")
+        .args(SMALL)
+        .args(args)
+        .output()
+        .expect("the maan binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> String {
+    let err = stderr(&o);
+    assert!(o.status.success(), "maan extract failed:\n{err}");
+    err
+}
+
+/// A 64×48 clip of `n` frames at 25 fps: a bright square moving right.
+fn clip(path: &Path, n: usize) {
+    let (w, h) = (64, 48);
+    let frames: Vec<video::Frame> = (0..n)
+        .map(|i| {
+            let mut data = vec![40u8; 3 * w * h];
+            let x0 = (2 + i) % (w - 10);
+            for y in 16..26 {
+                for x in x0..x0 + 10 {
+                    data[3 * (y * w + x)..][..3].copy_from_slice(&[220, 210, 200]);
+                }
+            }
+            video::Frame::new(w, h, data)
+        })
+        .collect();
+    video::write_h264_mp4(path, &frames, 25).unwrap();
+}
+
+/// Every file under `dir` (relative path → bytes), temporary files included.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn shape(path: &Path) -> (usize, usize) {
+    let a = dataset::read_features(path, "v").unwrap();
+    (a.rows, a.cols)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn extract_writes_resumes_and_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let videos = tmp.path().join("videos");
+    std::fs::create_dir(&videos).unwrap();
+    clip(&videos.join("alpha.mp4"), 32); // 2 chunks
+    clip(&videos.join("beta.mp4"), 48); // 3 chunks
+    std::fs::write(videos.join("readme.txt"), "not a video").unwrap(); // not listed
+
+    let full = tmp.path().join("full");
+    ok(maan(&["--videos", s(&videos), "--out", s(&full)]));
+    let written = files(&full);
+    let names: Vec<_> = written
+        .keys()
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "flow/alpha.npy",
+            "flow/beta.npy",
+            "rgb/alpha.npy",
+            "rgb/beta.npy"
+        ]
+    );
+    assert_eq!(shape(&full.join("rgb/alpha.npy")), (2, 128));
+    assert_eq!(shape(&full.join("flow/alpha.npy")), (2, 128));
+    assert_eq!(shape(&full.join("rgb/beta.npy")), (3, 128));
+    assert_eq!(shape(&full.join("flow/beta.npy")), (3, 128));
+
+    // A second run skips both videos and leaves the files as they were.
+    let err = ok(maan(&["--videos", s(&videos), "--out", s(&full)]));
+    assert!(err.contains("2 videos already extracted"), "{err}");
+    assert_eq!(files(&full), written);
+
+    // Two shards give exactly the files of the full run (seeded random weights: the same
+    // bytes too).
+    let sharded = tmp.path().join("sharded");
+    for k in ["0/2", "1/2"] {
+        let err = ok(maan(&[
+            "--videos",
+            s(&videos),
+            "--out",
+            s(&sharded),
+            "--shard",
+            k,
+        ]));
+        assert!(err.contains(&format!("shard {k}: 1 of 2 videos")), "{err}");
+    }
+    assert_eq!(files(&sharded), written);
+
+    // Layout B: one [T, 2 D] file, rgb then flow columns.
+    let b = tmp.path().join("b");
+    let alpha = videos.join("alpha.mp4");
+    ok(maan(&[
+        "--videos",
+        s(&alpha),
+        "--out",
+        s(&b),
+        "--layout",
+        "b",
+    ]));
+    let both = dataset::read_features(&b.join("alpha.npy"), "alpha").unwrap();
+    let rgb = dataset::read_features(&full.join("rgb/alpha.npy"), "alpha").unwrap();
+    let flow = dataset::read_features(&full.join("flow/alpha.npy"), "alpha").unwrap();
+    assert_eq!((both.rows, both.cols), (2, 256));
+    for t in 0..2 {
+        assert_eq!(
+            &both.data[t * 256..t * 256 + 128],
+            &rgb.data[t * 128..(t + 1) * 128]
+        );
+        assert_eq!(
+            &both.data[t * 256 + 128..(t + 1) * 256],
+            &flow.data[t * 128..(t + 1) * 128]
+        );
+    }
+}
+
+#[test]
+fn extract_errors_name_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let no_panic = |o: &Output| {
+        let err = stderr(o);
+        assert!(!o.status.success(), "expected a failure:\n{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+        err
+    };
+
+    // A file that is not a video.
+    let text = tmp.path().join("notes.mp4");
+    std::fs::write(&text, "not a video").unwrap();
+    let err = no_panic(&maan(&["--videos", s(&text), "--out", s(&out)]));
+    assert!(
+        err.contains("notes.mp4") && err.contains("1 of 1 videos failed"),
+        "{err}"
+    );
+
+    // A clip shorter than one chunk.
+    let short = tmp.path().join("short.mp4");
+    clip(&short, 10);
+    let err = no_panic(&maan(&["--videos", s(&short), "--out", s(&out)]));
+    assert!(
+        err.contains("short.mp4") && err.contains("shorter than one chunk"),
+        "{err}"
+    );
+    assert!(!out.join("rgb/short.npy").exists());
+
+    // A missing checkpoint; no weights without the test option.
+    let missing = tmp.path().join("rgb_imagenet.pt");
+    let err = no_panic(&maan(&[
+        "--videos",
+        s(&short),
+        "--out",
+        s(&out),
+        "--weights-rgb",
+        s(&missing),
+        "--weights-flow",
+        s(&missing),
+    ]));
+    assert!(err.contains("rgb_imagenet.pt: missing checkpoint"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args(["extract", "--videos", s(&short), "--out", s(&out)])
+        .output()
+        .unwrap();
+    let err = no_panic(&o);
+    assert!(
+        err.contains("--weights-rgb and --weights-flow are required"),
+        "{err}"
+    );
+
+    // A checkpoint of the wrong stream: the RGB network refuses flow weights (the i3d crate's
+    // width/8 flow fixture).
+    let flow_ckpt =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../i3d/fixtures/i3d_flow_div8.safetensors");
+    let err = no_panic(&maan(&[
+        "--videos",
+        s(&short),
+        "--out",
+        s(&out),
+        "--weights-rgb",
+        s(&flow_ckpt),
+        "--weights-flow",
+        s(&flow_ckpt),
+    ]));
+    assert!(
+        err.contains("i3d_flow_div8.safetensors") && err.contains("wrong stream"),
+        "{err}"
+    );
+}

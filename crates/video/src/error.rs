@@ -1,0 +1,72 @@
+//! Errors of video decoding and encoding.
+
+use std::path::PathBuf;
+
+/// Why a video gave no frames. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VideoError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The file is not an MP4 that the built-in demuxer reads, and no `ffmpeg` is on `PATH`
+    /// for other formats.
+    #[error("{path}: not a readable MP4 file ({message}); install ffmpeg to read other formats")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The demuxer's message.
+        message: String,
+    },
+    /// The MP4 has no video track.
+    #[error("{path}: no video track")]
+    NoVideoTrack {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The MP4's video is not H.264 and no `ffmpeg` is on `PATH` to decode it.
+    #[error("{path}: the video track is {codec}, not H.264; install ffmpeg to read it")]
+    NotH264 {
+        /// The file.
+        path: PathBuf,
+        /// The track's codec, as the demuxer names it.
+        codec: String,
+    },
+    /// The H.264 stream could not be decoded.
+    #[error("{path}: cannot decode H.264 (sample {sample}): {message}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based MP4 sample where decoding failed.
+        sample: u32,
+        /// The decoder's message.
+        message: String,
+    },
+    /// `ffmpeg` failed on the file.
+    #[error("{path}: ffmpeg failed: {message}")]
+    Ffmpeg {
+        /// The file.
+        path: PathBuf,
+        /// ffmpeg's last lines of output, or what went wrong reading its frames.
+        message: String,
+    },
+    /// The video decoded to no frames.
+    #[error("{path}: the video has no frames")]
+    ZeroFrames {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Encoding or writing an MP4 failed ([`crate::write_h264_mp4`]).
+    #[error("{path}: cannot write H.264 MP4: {message}")]
+    Encode {
+        /// The file being written.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
