@@ -1383,7 +1383,11 @@ mod tests {
         let mut configs = vec![
             LocalizeConfig::thumos14(),
             LocalizeConfig::activitynet(),
-            LocalizeConfig::activitynet_long(),
+            LocalizeConfig {
+                smoothing: 9,
+                score: ProposalScore::outer_inner(),
+                ..LocalizeConfig::activitynet()
+            },
         ];
         let mut c = LocalizeConfig::thumos14();
         c.upsample = 4;

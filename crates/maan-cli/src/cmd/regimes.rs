@@ -1179,7 +1179,10 @@ mod tests {
                     "context" => (p.context, b.context),
                     "actionness" => (p.actionness, b.actionness),
                     "noise-correlation" => (p.noise_correlation, b.noise_correlation),
-                    "coverage" => (cell.config.coverage.1 as f32, base.config.coverage.1 as f32),
+                    "coverage" => (
+                        (cell.config.coverage.0 + cell.config.coverage.1) as f32,
+                        (base.config.coverage.0 + base.config.coverage.1) as f32,
+                    ),
                     other => panic!("untested axis {other}"),
                 };
                 assert_ne!(value, base_value, "{}", cell.name());
