@@ -428,11 +428,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         data: &WtalDataset,
         localize: Option<&LocalizeConfig>,
     ) -> ModelResult<EvalMetrics> {
-        let valid: Vec<(StreamKind, StreamModel<B::InnerBackend>)> = self
-            .streams
-            .iter()
-            .filter_map(|s| s.model.as_ref().map(|m| (s.kind, m.valid())))
-            .collect();
+        let valid = self.valid_models();
         let refs: Vec<(StreamKind, &StreamModel<B::InnerBackend>)> =
             valid.iter().map(|(k, m)| (*k, m)).collect();
         let mut metrics = evaluate(
@@ -448,14 +444,18 @@ impl<B: AutodiffBackend> Trainer<B> {
         Ok(metrics)
     }
 
+    /// The trained streams' models without autodiff, for inference.
+    fn valid_models(&self) -> Vec<(StreamKind, StreamModel<B::InnerBackend>)> {
+        self.streams
+            .iter()
+            .filter_map(|s| s.model.as_ref().map(|m| (s.kind, m.valid())))
+            .collect()
+    }
+
     /// The current models' outputs (fused CAS, video scores, attention) on every test video
     /// of `data`, in the order of `data.test`.
     pub fn test_outputs(&self, data: &WtalDataset) -> ModelResult<Vec<crate::VideoOutput>> {
-        let valid: Vec<(StreamKind, StreamModel<B::InnerBackend>)> = self
-            .streams
-            .iter()
-            .filter_map(|s| s.model.as_ref().map(|m| (s.kind, m.valid())))
-            .collect();
+        let valid = self.valid_models();
         let refs: Vec<(StreamKind, &StreamModel<B::InnerBackend>)> =
             valid.iter().map(|(k, m)| (*k, m)).collect();
         crate::infer::run_videos_with(
