@@ -60,6 +60,8 @@ fn train_test_eval_round_trip() {
             "--output",
             "run",
             "--quiet",
+            // The paper's procedure (MAAN's THUMOS14 default localizes with `oic`).
+            "--paper",
         ],
         dir,
     ));
@@ -1649,8 +1651,9 @@ fn erase_option_is_saved_and_resumed() {
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
 /// the paper's training with the paper's thresholds smoothed over a tenth of the video and
 /// soft-NMS; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
-/// localization, `maan test` records the `paper` preset); THUMOS14-shaped data keeps the
-/// paper's procedure; `--paper` with `--resume` is refused.
+/// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN keeps
+/// the paper's training and localizes with `oic`, STPN keeps the paper's procedure; `--paper`
+/// with `--resume` is refused.
 #[test]
 fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_paper() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1725,7 +1728,10 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     let (_, paper_cfg) = train("anet", "paper", &["--dataset", "activitynet", "--paper"]);
     assert_eq!(paper_cfg["num_segments"], 20);
     assert_eq!(paper_cfg["erase"], 0.0);
-    assert!(paper_cfg["localize"].is_null(), "{paper_cfg}");
+    assert_eq!(
+        paper_cfg["localize"]["relative_smoothing"], 0.0,
+        "{paper_cfg}"
+    );
     assert_eq!(preset_of_test("paper"), "paper");
 
     let (_, stpn_cfg) = train(
@@ -1746,9 +1752,14 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     );
 
     let (out, thumos_cfg) = train("data", "thumos", &[]);
-    assert!(!out.contains("recommended recipe"), "{out}");
+    assert!(out.contains("recommended recipe"), "{out}");
     assert_eq!(thumos_cfg["num_segments"], 20);
-    assert!(thumos_cfg["localize"].is_null());
+    assert_eq!(thumos_cfg["erase"], 0.0);
+    assert_eq!(preset_of_test("thumos"), "oic");
+
+    let (out, _) = train("data", "thumos-stpn", &["--aggregator", "stpn"]);
+    assert!(!out.contains("recommended recipe"), "{out}");
+    assert_eq!(preset_of_test("thumos-stpn"), "paper");
 
     let resumed = maan(
         &[

@@ -55,8 +55,9 @@ fn learning_happens_on_a_toy_problem() {
     );
 }
 
-/// With no localization in the configuration, a run's final evaluation (`last_eval`) and
-/// `evaluate` use the dataset's `paper` preset: `evaluate_with` that preset gives the same AP
+/// With no localization in the configuration, `fit_config` records the dataset's `paper`
+/// preset, and a run's final evaluation (`last_eval`) and `evaluate` use it: `evaluate_with`
+/// that preset gives the same AP
 /// at every tIoU and the same classification mAP (`experiment ablation` reuses the final
 /// evaluation for its paper rows on this ground).
 #[test]
@@ -64,15 +65,15 @@ fn final_evaluation_is_the_paper_presets() {
     let _rng = super::rng_lock();
     let data = toy_dataset(&ToyConfig::default());
     let config = fit_config(&small_config(150), &data).unwrap();
-    assert!(config.localize.is_none());
+    assert_eq!(config.localize, Some(data.kind.paper_localize()));
     let mut trainer = Trainer::<AD>::new(config, &data, None, Default::default()).unwrap();
     let last = trainer
         .run(&data, &mut NoObserver)
         .unwrap()
         .last_eval
         .unwrap();
-    let paper = crate::infer::localize_preset_named(data.kind, maan_eval::LocalizePreset::Paper);
-    let oic = crate::infer::localize_preset_named(data.kind, maan_eval::LocalizePreset::Oic);
+    let paper = data.kind.localize(maan_eval::LocalizePreset::Paper);
+    let oic = data.kind.localize(maan_eval::LocalizePreset::Oic);
     for m in [
         trainer.evaluate(&data).unwrap(),
         trainer.evaluate_with(&data, Some(&paper)).unwrap(),
