@@ -451,6 +451,87 @@ fn last_iteration(run: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// One writer per run directory, across processes: while one `maan train --output run` is
+/// training, a second `maan train --output run` and a `maan train --output run --resume` both
+/// fail with an error naming the run and the first process's pid, and leave its files alone;
+/// once the first process is killed (SIGKILL: the OS releases its lock, nothing stale is left),
+/// `--resume` continues the run.
+#[cfg(unix)]
+#[test]
+fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let train = [
+        "train",
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--checkpoint-every",
+        "2",
+        "--quiet",
+        "--streams",
+        "rgb",
+        "--iterations",
+        "1000000",
+        "--output",
+        "run",
+    ];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args(train)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = first.id().to_string();
+    let run = dir.join("run");
+    let start = Instant::now();
+    while !(std::fs::read_to_string(run.join("run.lock")).is_ok_and(|t| t == pid)
+        && last_iteration(&run) > 0)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the first run never wrote its lock and a checkpoint"
+        );
+        assert!(first.try_wait().unwrap().is_none(), "the first run ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let config = std::fs::read(run.join("config.json")).unwrap();
+    let holder = format!("pid {pid}");
+    fails(&maan(&train, dir), &holder);
+    let resume = ["train", "--output", "run", "--resume", "--quiet"];
+    let second = maan(&resume, dir);
+    fails(&second, &holder);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("run"));
+    assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config);
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run was disturbed"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let done = last_iteration(&run);
+    let more = (done + 2).to_string();
+    ok(&maan(
+        &[
+            "train",
+            "--output",
+            "run",
+            "--resume",
+            "--quiet",
+            "--iterations",
+            &more,
+        ],
+        dir,
+    ));
+    assert_eq!(last_iteration(&run), done + 2);
+}
+
 /// A training process killed with SIGKILL at several moments (a few milliseconds after a
 /// checkpoint appeared, so some kills land inside the next checkpoint write) leaves a run that
 /// `maan train --resume --output RUN` continues with the run's own settings (no --iterations:

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::{generate, SynthConfig};
 use dataset::{Benchmark, WtalDataset};
@@ -15,8 +15,8 @@ use maa_core::Aggregator;
 use maan_eval::localize::{LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds};
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
-    fit_config, Background, EraseFraction, EvalMetrics, StreamModelConfig, Streams, TrainConfig,
-    TrainObserver, Trainer,
+    fit_config, Background, EraseFraction, EvalMetrics, ModelError, RunDir, StreamModelConfig,
+    Streams, TrainConfig, TrainObserver, Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
@@ -487,7 +487,7 @@ pub fn ensure_synthetic_with(dir: &Path, cfg: &SynthConfig, why: &str) -> Result
 struct TrainJob {
     args: TrainArgs,
     data: WtalDataset,
-    run_dir: PathBuf,
+    run: RunDir,
     base: Option<TrainConfig>,
 }
 
@@ -719,6 +719,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
             return Ok(());
         }
     }
+    // The run directory's lock, held until training ends; the checks above are made again
+    // under it (another process may have started the same run meanwhile).
+    let run = if args.resume {
+        RunDir::resume(&run_dir)
+    } else {
+        RunDir::create(&run_dir)
+    }
+    .map_err(|e| match e {
+        ModelError::RunExists(_) => anyhow!(
+            "{} already holds a run; pass --resume to continue it, or choose another --output",
+            run_dir.display()
+        ),
+        e => e.into(),
+    })?;
     let (backend, device) = (args.backend.backend, args.backend.device);
     run_on(
         backend,
@@ -726,7 +740,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         TrainJob {
             args,
             data,
-            run_dir,
+            run,
             base,
         },
     )
@@ -739,14 +753,15 @@ impl BackendJob for TrainJob {
         let TrainJob {
             args,
             data,
-            run_dir,
+            run,
             base,
         } = self;
+        let run_dir = run.path().to_path_buf();
         let mut trainer = if args.resume {
-            Trainer::<B>::resume(&run_dir, &data, args.iterations, device)?
+            Trainer::<B>::resume(run, &data, args.iterations, device)?
         } else {
             let config = fit_config(&config_from_args(&args, &data, base.as_ref())?, &data)?;
-            Trainer::<B>::new(config, &data, Some(&run_dir), device)?
+            Trainer::<B>::new(config, &data, Some(run), device)?
         };
         trainer.set_batching(backend.batching());
         let c = trainer.config();
