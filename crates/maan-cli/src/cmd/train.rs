@@ -493,14 +493,7 @@ struct TrainJob {
 
 /// Reads a configuration file of `maan train --config` (a run's config.json).
 fn read_config_file(path: &Path) -> Result<TrainConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the configuration {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a maan training configuration (a run's config.json)",
-            path.display()
-        )
-    })
+    Ok(TrainConfig::from_file(path)?)
 }
 
 /// The configuration of a new run from the flags, over `base` (a `--config` file) or the

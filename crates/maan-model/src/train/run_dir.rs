@@ -126,9 +126,21 @@ pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
 
 /// Reads `config.json` of a run directory.
 pub fn load_config(run_dir: &Path) -> ModelResult<TrainConfig> {
-    let path = run_dir.join(CONFIG_FILE);
-    let text = fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| ModelError::Config(format!("{}: {e}", path.display())))
+    TrainConfig::from_file(&run_dir.join(CONFIG_FILE))
+}
+
+impl TrainConfig {
+    /// Reads a training configuration file (a run's `config.json`); the error names the file
+    /// and says what is wrong in it.
+    pub fn from_file(path: &Path) -> ModelResult<TrainConfig> {
+        let text = fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            ModelError::Config(format!(
+                "{}: not a maan training configuration (a run's config.json): {e}",
+                path.display()
+            ))
+        })
+    }
 }
 
 /// Loads the models of a run directory's checkpoint `name` (`best`, falling back to `last`
