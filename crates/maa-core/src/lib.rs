@@ -72,29 +72,67 @@ pub use closed_form::{
 };
 pub use pool::{MaaPool, MaaPoolConfig};
 
+// The numeric suite (`tests.rs`) runs once per test backend: flex in every `cargo test`, the
+// others with a feature (CI runs ndarray and wgpu; CUDA where a GPU is lent).
+/// The unit tests on flex, always (the fastest CPU backend).
 #[cfg(test)]
-mod tests;
+mod suite_flex {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::Flex;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = false;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = false;
+    #[path = "../tests.rs"]
+    mod tests;
+}
 
-/// The backend the unit tests run on: ndarray by default, wgpu with `--features test-wgpu`,
-/// CUDA with `--features test-cuda`, flex with `--features test-flex`.
-#[cfg(all(
-    test,
-    not(any(feature = "test-wgpu", feature = "test-cuda", feature = "test-flex"))
-))]
-pub type TestBackend = burn::backend::NdArray;
-/// The backend the unit tests run on (wgpu).
+/// The unit tests on ndarray, with the `test-ndarray` feature.
+#[cfg(all(test, feature = "test-ndarray"))]
+mod suite_ndarray {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::NdArray;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = false;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = false;
+    #[path = "../tests.rs"]
+    mod tests;
+}
+
+/// The unit tests on wgpu (Vulkan; lavapipe on CPU-only machines), with the `test-wgpu` feature.
 #[cfg(all(test, feature = "test-wgpu"))]
-pub type TestBackend = burn::backend::Wgpu;
-/// The backend the unit tests run on (CUDA).
-#[cfg(all(test, feature = "test-cuda", not(feature = "test-wgpu")))]
-pub type TestBackend = burn::backend::Cuda;
-/// The backend the unit tests run on (flex).
-#[cfg(all(
-    test,
-    feature = "test-flex",
-    not(any(feature = "test-wgpu", feature = "test-cuda"))
-))]
-pub type TestBackend = burn::backend::Flex;
+mod suite_wgpu {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::Wgpu;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = false;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = true;
+    #[path = "../tests.rs"]
+    mod tests;
+}
+
+/// The unit tests on CUDA, with the `test-cuda` feature.
+#[cfg(all(test, feature = "test-cuda"))]
+mod suite_cuda {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::Cuda;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = true;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = true;
+    #[path = "../tests.rs"]
+    mod tests;
+}
 
 /// The Rust examples of the repository's README, compiled and run as doc tests.
 #[cfg(doctest)]

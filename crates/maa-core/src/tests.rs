@@ -1,12 +1,14 @@
 //! Numeric tests against the `f64` exhaustive oracle, finite differences and the paper's
-//! propositions. They run on [`crate::TestBackend`] (ndarray, or wgpu/CUDA/flex by feature).
+//! propositions. They run once per test backend (`super::TestBackend`: flex, and ndarray / wgpu /
+//! CUDA by feature).
 
 use burn::backend::Autodiff;
 use burn::tensor::{Bool, Tensor, TensorData};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use crate::{exhaustive, recurrence, Aggregator, MaaPoolConfig, TestBackend};
+use super::TestBackend;
+use crate::{exhaustive, recurrence, Aggregator, MaaPoolConfig};
 
 type B = TestBackend;
 
@@ -15,7 +17,7 @@ type B = TestBackend;
 /// Burn runs `f32` matrix products on tensor cores in TF32 (10-bit mantissa; on an H200 the
 /// mean of `[1, 3, 5]` with `λ = 1/3` came out as `2.99927`). The weights `λ` and the context
 /// factors are elementwise and keep their `f32` tolerances on every backend.
-const MM: f64 = if cfg!(feature = "test-cuda") {
+const MM: f64 = if super::TF32 {
     500.0
 } else {
     1.0

@@ -51,29 +51,72 @@ pub use train::{
     ACTIVITYNET_MAAN_SEGMENTS,
 };
 
-/// Backend of the unit tests: ndarray, wgpu with the `test-wgpu` feature, CUDA with
-/// `test-cuda`, flex with `test-flex`.
-#[cfg(all(
-    test,
-    not(any(feature = "test-wgpu", feature = "test-cuda", feature = "test-flex"))
-))]
-pub type TestBackend = burn::backend::NdArray;
-/// Backend of the unit tests (flex).
-#[cfg(all(
-    test,
-    feature = "test-flex",
-    not(any(feature = "test-wgpu", feature = "test-cuda"))
-))]
-pub type TestBackend = burn::backend::Flex;
-/// Backend of the unit tests (wgpu).
-#[cfg(all(test, feature = "test-wgpu"))]
-pub type TestBackend = burn::backend::Wgpu;
-/// Backend of the unit tests (CUDA).
-#[cfg(all(test, feature = "test-cuda", not(feature = "test-wgpu")))]
-pub type TestBackend = burn::backend::Cuda;
-/// [`TestBackend`] with autodiff.
+// The unit tests (`tests/`) run once per test backend: flex in every `cargo test`, the others
+// with a feature (CI runs ndarray and wgpu; CUDA where a GPU is lent).
+/// The unit tests on flex, always (the fastest CPU backend).
 #[cfg(test)]
-pub type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
+mod suite_flex {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::Flex;
+    /// [`TestBackend`] with autodiff.
+    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = false;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = false;
+    #[path = "../tests/mod.rs"]
+    mod tests;
+}
 
-#[cfg(test)]
-mod tests;
+/// The unit tests on ndarray, with the `test-ndarray` feature.
+#[cfg(all(test, feature = "test-ndarray"))]
+mod suite_ndarray {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::NdArray;
+    /// [`TestBackend`] with autodiff.
+    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = false;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = false;
+    #[path = "../tests/mod.rs"]
+    mod tests;
+}
+
+/// The unit tests on wgpu (Vulkan; lavapipe on CPU-only machines), with the `test-wgpu` feature.
+#[cfg(all(test, feature = "test-wgpu"))]
+mod suite_wgpu {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::Wgpu;
+    /// [`TestBackend`] with autodiff.
+    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = false;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = true;
+    #[path = "../tests/mod.rs"]
+    mod tests;
+}
+
+/// The unit tests on CUDA, with the `test-cuda` feature.
+#[cfg(all(test, feature = "test-cuda"))]
+mod suite_cuda {
+    /// The backend of this suite.
+    pub(crate) type TestBackend = burn::backend::Cuda;
+    /// [`TestBackend`] with autodiff.
+    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
+    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
+    #[allow(dead_code)]
+    pub(crate) const TF32: bool = true;
+    /// Whether this is a GPU backend (its reductions may round differently from run to run).
+    #[allow(dead_code)]
+    pub(crate) const GPU: bool = true;
+    #[path = "../tests/mod.rs"]
+    mod tests;
+}

@@ -13,7 +13,7 @@ use crate::infer::run_videos;
 use crate::model::{bce_with_logits, Background, StreamModel, StreamModelConfig};
 use crate::toy::{toy_dataset, ToyConfig};
 use crate::train::{fit_config, load_config, load_models, NoObserver, TrainConfig, Trainer};
-use crate::{TestAutodiffBackend, TestBackend};
+use super::{TestAutodiffBackend, TestBackend};
 
 type AD = TestAutodiffBackend;
 type Inner = <AD as AutodiffBackend>::InnerBackend;

@@ -10,7 +10,7 @@ use super::{rng_lock, SLACK};
 use crate::infer::{predict_video, run_videos_with, Batching, StreamKind};
 use crate::model::StreamModelConfig;
 use crate::toy::{toy_dataset, ToyConfig};
-use crate::TestBackend;
+use super::TestBackend;
 
 type B = TestBackend;
 

@@ -2,22 +2,24 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+pub(crate) use super::{TestAutodiffBackend, TestBackend};
+
 mod background_tests;
 mod infer_tests;
 mod model_tests;
 mod optim_tests;
 mod train_tests;
 
-/// The ndarray backend's RNG is one process-wide generator: tests that must be reproducible
-/// (resume) cannot share it with tests running in parallel, so every test that draws from it
-/// holds this lock.
+/// A backend's RNG is one process-wide generator: tests that must be reproducible (resume)
+/// cannot share it with tests running in parallel, so every test that draws from it holds
+/// this lock (one per backend suite).
 static BACKEND_RNG: Mutex<()> = Mutex::new(());
 
 /// Factor applied to every numeric tolerance of the tests: 1 on ndarray and wgpu; on CUDA,
 /// Burn runs `f32` matrix products of the FC layers on tensor cores in TF32 (10-bit mantissa,
 /// relative error about `5e-4` per product), so comparisons of model outputs there get 500×
 /// more room (`1e-5` becomes `5e-3`).
-pub(crate) const SLACK: f64 = if cfg!(feature = "test-cuda") {
+pub(crate) const SLACK: f64 = if super::TF32 {
     500.0
 } else {
     1.0

@@ -4,7 +4,7 @@ use burn::tensor::{Distribution, Tensor, TensorData};
 use maa_core::{mask_from_lengths, Aggregator};
 
 use crate::model::{bce_with_logits, StreamModelConfig};
-use crate::{TestAutodiffBackend, TestBackend};
+use super::{TestAutodiffBackend, TestBackend};
 
 type B = TestBackend;
 

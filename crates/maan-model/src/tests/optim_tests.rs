@@ -7,14 +7,15 @@ use burn::tensor::{Distribution, Tensor};
 
 use super::model_params;
 use crate::optim::{BurnAdam, FlatAdam};
-use crate::{StreamModel, StreamModelConfig, TestAutodiffBackend};
+use super::TestAutodiffBackend;
+use crate::{StreamModel, StreamModelConfig};
 
 type AD = TestAutodiffBackend;
 type Inner = <AD as AutodiffBackend>::InnerBackend;
 
 /// On the CPU test backends both optimizers run the same `f32` operations in the same order,
 /// so they agree exactly; GPU backends may fuse (and contract into FMAs) the two differently.
-const EXACT: bool = !cfg!(any(feature = "test-cuda", feature = "test-wgpu"));
+const EXACT: bool = !super::super::GPU;
 
 /// A small stream whose parameters are initialised (Burn initialises parameters lazily, and a
 /// clone of a module that was never read draws its own values).

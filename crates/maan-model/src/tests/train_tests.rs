@@ -13,7 +13,8 @@ use crate::toy::{toy_dataset, ToyConfig};
 use crate::train::{
     fit_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver, Trainer,
 };
-use crate::{ModelError, StreamModelConfig, TestAutodiffBackend, TestBackend};
+use super::{TestAutodiffBackend, TestBackend};
+use crate::{ModelError, StreamModelConfig};
 
 type AD = TestAutodiffBackend;
 
