@@ -135,9 +135,9 @@
 //! - `realistic` (the default of `maan synth`, the demo and `experiment table1`): the table
 //!   above. Why these values (three of them, the scene, the output's sharpness and `scale`,
 //!   were changed after models were first trained on it; `docs/results/synthetic-regimes.md`
-//!   says why): a distinctive moment
-//!   (the release of a hammer throw, the take-off of a jump) is clearly but not
-//!   overwhelmingly stronger than the rest of the action (3×); the rest of an action is partly
+//!   says why): a distinctive moment (the release of a hammer throw, the take-off of a jump)
+//!   is clearly but not overwhelmingly stronger than the rest of the action (3×); the rest of
+//!   an action is partly
 //!   class-specific and partly generic motion (0.6); background motion is as action-like, to a
 //!   class-agnostic detector, as the motion of the actions themselves.
 //! - `peaked`: the premise pronounced: the most discriminative part 6× the rest, the rest
@@ -160,11 +160,12 @@
 //!
 //! `maan experiment regimes` trains Table 1's models on every regime and draws MAAN minus
 //! STPN over the two knobs the paper's argument turns on (`dominance` = `peak / rest`, and
-//! `rest_specificity`); `docs/results/synthetic-regimes.md` reports what it found. With `--dataset activitynet` it maps
-//! a family of ActivityNet-shaped datasets instead: a base (`realistic` with the class context
-//! on half of the shots outside the instances) and, one at a time, a low and a high value of
-//! the dominance, the class context outside the instances, the actionness inside them, the
-//! instances' coverage and the noise correlation.
+//! `rest_specificity`); `docs/results/synthetic-regimes.md` reports what it found. With
+//! `--dataset activitynet` it maps a family of ActivityNet-shaped datasets instead: a base
+//! (`realistic` with the class context on half of the shots outside the instances) and, one at
+//! a time, a low and a high value of the dominance, the class context outside the instances,
+//! the actionness inside them, the instances' coverage and the noise correlation (results in
+//! `docs/results/activitynet.md`).
 //!
 //! [`synth::snippet_roles`] recomputes, from a configuration alone, what each snippet of each
 //! generated video shows ([`synth::SnippetRole`]: the core or a flank of an instance, class
