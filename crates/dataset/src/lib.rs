@@ -137,9 +137,8 @@
 //!   were changed after models were first trained on it; `docs/results/synthetic-regimes.md`
 //!   says why): a distinctive moment (the release of a hammer throw, the take-off of a jump)
 //!   is clearly but not overwhelmingly stronger than the rest of the action (3×); the rest of
-//!   an action is partly
-//!   class-specific and partly generic motion (0.6); background motion is as action-like, to a
-//!   class-agnostic detector, as the motion of the actions themselves.
+//!   an action is partly class-specific and partly generic motion (0.6); background motion is
+//!   as action-like, to a class-agnostic detector, as the motion of the actions themselves.
 //! - `peaked`: the premise pronounced: the most discriminative part 6× the rest, the rest
 //!   almost entirely class-specific (0.9).
 //! - `uniform`: no most discriminative part (`peak` 0, `rest` 2.5, specificity 0.9): the
