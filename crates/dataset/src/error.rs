@@ -122,8 +122,8 @@ pub enum DatasetError {
     /// Invalid argument or configuration (for example a feature dimension of 0).
     #[error("{0}")]
     Config(String),
-    /// Several errors: the first is shown, `maan inspect` lists them all.
-    #[error("{first} (and {more} more errors; `maan inspect --data-dir DIR` lists them all)")]
+    /// Several errors: the first is shown; [`crate::inspect`] lists them all.
+    #[error("{first} (and {more} more errors)")]
     Many {
         /// The first error found.
         first: Box<DatasetError>,

@@ -71,11 +71,11 @@
 //! # The synthetic benchmark
 //!
 //! [`synth::generate`] writes a layout-A dataset that loads through the same code as real data.
-//! `DatasetKind::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json`
+//! `Benchmark::Thumos14` takes the real THUMOS14 annotations (`data/thumos14/gt.json`
 //! restricted to the 200 + 210 videos of the split files: 132,887 snippets per stream at
 //! 0.64 s, 6,318 instances, written verbatim to `gt.json`; 67 of them start after their
 //! video's `duration`, carry no signal, and draw a loader warning each, as they would with the
-//! real features); `DatasetKind::ActivityNet13` draws videos (default 1000, two thirds train)
+//! real features); `Benchmark::ActivityNet13` draws videos (default 1000, two thirds train)
 //! with durations uniform in 20–220 s, one of the 200 classes each, 1, 2 or 3 instances with
 //! probabilities 0.65 / 0.25 / 0.10 (mean 1.45) covering together a share of the video drawn
 //! uniformly in `SynthConfig::coverage` (default 30–90 %). The
@@ -181,15 +181,14 @@ pub mod loader;
 pub mod npy;
 pub mod sampling;
 pub mod synth;
-pub mod timing;
 pub mod unlabelled;
 
 pub use batch::{HostBatch, Sampler, TrainItem};
 pub use error::{DatasetError, Problem, ProblemKind, Severity};
-pub use layout::{detect_layout, DatasetKind, Layout, Split, ACTIVITYNET_JSON};
+pub use layout::{detect_layout, Layout, Split, ACTIVITYNET_JSON};
 pub use loader::{inspect, InspectReport, LengthStats, LoadOptions, Video, WtalDataset};
+pub use maan_eval::{Benchmark, SnippetTiming};
 pub use npy::{read_features, write_features, FeatureArray, NpyDtype};
-pub use timing::SnippetTiming;
 pub use unlabelled::{read_unlabelled, StreamDims};
 
 #[cfg(test)]

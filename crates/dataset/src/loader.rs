@@ -9,11 +9,9 @@ use rayon::prelude::*;
 use maan_eval::annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 
 use crate::error::{DatasetError, Problem, Severity};
-use crate::layout::{
-    detect_layout, detect_store, DatasetKind, FeatureStore, Layout, Split, ACTIVITYNET_JSON,
-};
+use crate::layout::{detect_layout, detect_store, FeatureStore, Layout, Split, ACTIVITYNET_JSON};
 use crate::npy::{check_finite, read_features, FeatureArray, NpyDtype};
-use crate::timing::SnippetTiming;
+use maan_eval::{Benchmark, SnippetTiming};
 
 /// One video: its features, loaded once and kept in memory, and its annotations.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +73,7 @@ pub struct LoadOptions {
     pub layout: Option<Layout>,
     /// The benchmark; `None` infers it (ActivityNet layout, or labels that are not THUMOS14
     /// classes, mean ActivityNet1.3).
-    pub kind: Option<DatasetKind>,
+    pub kind: Option<Benchmark>,
     /// Snippet timing (16 frames at 25 fps by default).
     pub timing: SnippetTiming,
     /// Crop rgb and flow to the shorter of the two when their lengths differ (a counted warning)
@@ -97,7 +95,7 @@ pub struct WtalDataset {
     /// The directory it was read from.
     pub dir: PathBuf,
     /// The benchmark.
-    pub kind: DatasetKind,
+    pub kind: Benchmark,
     /// The layout.
     pub layout: Layout,
     /// The class list; class index = position.
@@ -198,7 +196,7 @@ pub struct InspectReport {
     /// The layout (detected or given), if it could be determined.
     pub layout: Option<Layout>,
     /// The benchmark, if the annotations could be read.
-    pub kind: Option<DatasetKind>,
+    pub kind: Option<Benchmark>,
     /// The class names.
     pub classes: Vec<String>,
     /// Videos per split that loaded without error: `(train, test)`.
@@ -377,7 +375,7 @@ fn read_split_file(path: &Path) -> Result<Vec<String>, DatasetError> {
 }
 
 fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
-    opts.timing.validate()?;
+    opts.timing.validate().map_err(DatasetError::Config)?;
     let source = Source::resolve(dir, opts)?;
     let listing = list_videos(dir, &source)?;
     let ctx = Ctx {
@@ -399,7 +397,7 @@ struct Source {
     store: FeatureStore,
     gt_path: PathBuf,
     gt: GroundTruth,
-    kind: DatasetKind,
+    kind: Benchmark,
     classes: ClassList,
 }
 
@@ -444,9 +442,9 @@ impl Source {
             if layout == Layout::ActivityNet
                 || count(&ClassList::activitynet13()) > count(&ClassList::thumos14())
             {
-                DatasetKind::ActivityNet13
+                Benchmark::ActivityNet13
             } else {
-                DatasetKind::Thumos14
+                Benchmark::Thumos14
             }
         });
         let classes = match &opts.classes {

@@ -12,10 +12,11 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::error::DatasetError;
-use crate::layout::{DatasetKind, Split};
+use crate::layout::Split;
 use crate::npy::{write_features, NpyDtype};
 use crate::sampling::mix_from;
-use crate::timing::SnippetTiming;
+use maan_eval::Benchmark;
+use maan_eval::SnippetTiming;
 
 mod i3d;
 
@@ -222,7 +223,7 @@ pub enum Signal {
 #[serde(deny_unknown_fields)]
 pub struct SynthConfig {
     /// The benchmark imitated.
-    pub like: DatasetKind,
+    pub like: Benchmark,
     /// Feature dimension per stream.
     pub dim: usize,
     /// Seed: the output is a function of the whole configuration.
@@ -231,21 +232,21 @@ pub struct SynthConfig {
     pub dtype: NpyDtype,
     /// Snippet timing used to turn durations into snippet counts.
     pub timing: SnippetTiming,
-    /// Videos for [`DatasetKind::ActivityNet13`] (two thirds train, one third test); for
-    /// [`DatasetKind::Thumos14`], `Some(n)` keeps only the first `n` videos of each split.
+    /// Videos for [`Benchmark::ActivityNet13`] (two thirds train, one third test); for
+    /// [`Benchmark::Thumos14`], `Some(n)` keeps only the first `n` videos of each split.
     pub num_videos: Option<usize>,
     /// The regime the signal comes from (a name for tables; `signal` holds every parameter,
     /// possibly changed from the regime's).
     pub regime: Regime,
     /// The signal model and all its parameters.
     pub signal: Signal,
-    /// For [`DatasetKind::ActivityNet13`]: the fraction of each video that its instances
+    /// For [`Benchmark::ActivityNet13`]: the fraction of each video that its instances
     /// cover together, drawn uniformly in `[min, max)` per video (default `(0.3, 0.9)`, the
     /// range before this field existed). Not used for THUMOS14, whose instances are the real
     /// annotations.
     #[serde(default = "default_coverage")]
     pub coverage: (f64, f64),
-    /// For [`DatasetKind::ActivityNet13`]: each video's class is drawn among the first `n`
+    /// For [`Benchmark::ActivityNet13`]: each video's class is drawn among the first `n`
     /// of the benchmark's 200 classes (`None`, the default: all of them). The class list
     /// stays the benchmark's; fewer classes give each one more training videos (ActivityNet1.3
     /// has about 50 per class, the default 1,000 videos about 3).
@@ -278,8 +279,8 @@ pub fn snippet_roles(cfg: &SynthConfig) -> Result<Option<Vec<VideoRoles>>, Datas
     };
     let classes = cfg.like.classes();
     let plans = match cfg.like {
-        DatasetKind::Thumos14 => thumos_plans(cfg, &classes)?,
-        DatasetKind::ActivityNet13 => activitynet_plans(cfg, &classes),
+        Benchmark::Thumos14 => thumos_plans(cfg, &classes)?,
+        Benchmark::ActivityNet13 => activitynet_plans(cfg, &classes),
     };
     let spf = cfg.timing.seconds_per_snippet();
     Ok(Some(
@@ -320,7 +321,7 @@ pub const DEFAULT_ACTIVITYNET_VIDEOS: usize = 1000;
 impl Default for SynthConfig {
     fn default() -> Self {
         SynthConfig {
-            like: DatasetKind::Thumos14,
+            like: Benchmark::Thumos14,
             dim: DEFAULT_DIM,
             seed: 0,
             dtype: NpyDtype::F32,
@@ -683,7 +684,7 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
         }
         Signal::I3d(p) => p.validate().map_err(DatasetError::Config)?,
     }
-    cfg.timing.validate()?;
+    cfg.timing.validate().map_err(DatasetError::Config)?;
     let (lo, hi) = cfg.coverage;
     if !(lo > 0.0 && lo <= hi && hi <= 1.0) {
         return Err(DatasetError::Config(format!(
@@ -697,8 +698,8 @@ pub fn generate(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, DatasetEr
     }
     let classes = cfg.like.classes();
     let plans = match cfg.like {
-        DatasetKind::Thumos14 => thumos_plans(cfg, &classes)?,
-        DatasetKind::ActivityNet13 => activitynet_plans(cfg, &classes),
+        Benchmark::Thumos14 => thumos_plans(cfg, &classes)?,
+        Benchmark::ActivityNet13 => activitynet_plans(cfg, &classes),
     };
     let mut prng = StdRng::seed_from_u64(mix_from(cfg.seed ^ SEED_SALT, 0xB, 0));
     let streams = Streams::new(&mut prng, classes.len(), cfg);

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::error::DatasetError;
 use crate::loader::Video;
 use crate::npy::{check_finite, read_features, FeatureArray};
-use crate::timing::SnippetTiming;
+use maan_eval::SnippetTiming;
 
 /// The feature dimensions a model expects, per stream (`flow == 0`: an RGB-only model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

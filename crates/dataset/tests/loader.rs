@@ -5,7 +5,7 @@ use std::path::Path;
 
 use dataset::fixtures::{fixture_features, fixture_videos, write_fixture};
 use dataset::{
-    inspect, DatasetError, DatasetKind, Layout, LoadOptions, NpyDtype, Severity, WtalDataset,
+    inspect, Benchmark, DatasetError, Layout, LoadOptions, NpyDtype, Severity, WtalDataset,
 };
 
 fn load(dir: &Path) -> Result<WtalDataset, DatasetError> {
@@ -65,7 +65,7 @@ fn layout_a_all_dtypes() {
         let dir = fixture(Layout::A, dtype);
         let ds = load(dir.path()).unwrap();
         assert_eq!(ds.layout, Layout::A);
-        assert_eq!(ds.kind, DatasetKind::Thumos14);
+        assert_eq!(ds.kind, Benchmark::Thumos14);
         assert_eq!(ds.classes.len(), 20);
         assert_eq!((ds.train.len(), ds.test.len()), (4, 3));
         assert!(ds.warnings.is_empty(), "{:?}", ds.warnings);
@@ -121,7 +121,7 @@ fn activitynet_official_json() {
     let dir = fixture(Layout::ActivityNet, NpyDtype::F32);
     let ds = load(dir.path()).unwrap();
     assert_eq!(ds.layout, Layout::ActivityNet);
-    assert_eq!(ds.kind, DatasetKind::ActivityNet13);
+    assert_eq!(ds.kind, Benchmark::ActivityNet13);
     assert_eq!(ds.classes.len(), 200);
     assert_eq!((ds.train.len(), ds.test.len()), (3, 2));
     // Ids stay the annotation keys (no `v_`), features come from `v_<id>.npy`.
@@ -167,7 +167,7 @@ fn activitynet_acm_layout() {
     fs::write(dir.path().join("split_test.txt"), te.join("\n")).unwrap();
     let ds = load(dir.path()).unwrap();
     assert_eq!(ds.layout, Layout::B);
-    assert_eq!(ds.kind, DatasetKind::ActivityNet13);
+    assert_eq!(ds.kind, Benchmark::ActivityNet13);
     assert_eq!((ds.train.len(), ds.test.len()), (3, 2));
     assert!(ds.train.iter().all(|v| v.id.starts_with("v_")));
 }

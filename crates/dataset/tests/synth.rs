@@ -4,15 +4,15 @@ use std::fs;
 use std::path::Path;
 
 use dataset::synth::{generate, Regime, Signal, SynthConfig};
-use dataset::{DatasetKind, Layout, LoadOptions, NpyDtype, WtalDataset};
+use dataset::{Benchmark, Layout, LoadOptions, NpyDtype, WtalDataset};
 use maan_eval::annotations::GroundTruth;
 
-fn tiny(like: DatasetKind, seed: u64) -> SynthConfig {
+fn tiny(like: Benchmark, seed: u64) -> SynthConfig {
     SynthConfig {
         like,
         dim: 8,
         seed,
-        num_videos: Some(if like == DatasetKind::Thumos14 { 4 } else { 12 }),
+        num_videos: Some(if like == Benchmark::Thumos14 { 4 } else { 12 }),
         ..Default::default()
     }
 }
@@ -40,11 +40,11 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn thumos_like_loads_through_the_real_loader() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = generate(dir.path(), &tiny(DatasetKind::Thumos14, 1)).unwrap();
+    let summary = generate(dir.path(), &tiny(Benchmark::Thumos14, 1)).unwrap();
     assert_eq!(summary.videos, (4, 4));
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
     assert_eq!(ds.layout, Layout::A);
-    assert_eq!(ds.kind, DatasetKind::Thumos14);
+    assert_eq!(ds.kind, Benchmark::Thumos14);
     assert_eq!((ds.train.len(), ds.test.len()), (4, 4));
     assert!(ds.warnings.is_empty(), "{:?}", ds.warnings);
     assert_eq!(ds.rgb_dim(), 8);
@@ -84,11 +84,11 @@ fn thumos_like_loads_through_the_real_loader() {
 #[test]
 fn activitynet_like_loads() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = generate(dir.path(), &tiny(DatasetKind::ActivityNet13, 2)).unwrap();
+    let summary = generate(dir.path(), &tiny(Benchmark::ActivityNet13, 2)).unwrap();
     assert_eq!(summary.videos, (8, 4));
     assert_eq!(summary.classes, 200);
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
-    assert_eq!(ds.kind, DatasetKind::ActivityNet13);
+    assert_eq!(ds.kind, Benchmark::ActivityNet13);
     assert_eq!((ds.train.len(), ds.test.len()), (8, 4));
     for v in ds.train.iter().chain(&ds.test) {
         assert!(v.id.starts_with("v_") && v.id.len() == 13);
@@ -111,16 +111,16 @@ fn deterministic_for_a_seed() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    generate(a.path(), &tiny(DatasetKind::Thumos14, 7)).unwrap();
-    generate(b.path(), &tiny(DatasetKind::Thumos14, 7)).unwrap();
-    generate(c.path(), &tiny(DatasetKind::Thumos14, 8)).unwrap();
+    generate(a.path(), &tiny(Benchmark::Thumos14, 7)).unwrap();
+    generate(b.path(), &tiny(Benchmark::Thumos14, 7)).unwrap();
+    generate(c.path(), &tiny(Benchmark::Thumos14, 8)).unwrap();
     let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
     assert_eq!(fa, fb);
     assert_eq!(fa.len(), fc.len());
     assert_ne!(fa, fc);
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    generate(a.path(), &tiny(DatasetKind::ActivityNet13, 3)).unwrap();
-    generate(b.path(), &tiny(DatasetKind::ActivityNet13, 3)).unwrap();
+    generate(a.path(), &tiny(Benchmark::ActivityNet13, 3)).unwrap();
+    generate(b.path(), &tiny(Benchmark::ActivityNet13, 3)).unwrap();
     assert_eq!(files(a.path()), files(b.path()));
 }
 
@@ -129,7 +129,7 @@ fn f16_output_loads() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = SynthConfig {
         dtype: NpyDtype::F16,
-        ..tiny(DatasetKind::Thumos14, 1)
+        ..tiny(Benchmark::Thumos14, 1)
     };
     let s = generate(dir.path(), &cfg).unwrap();
     let ds = WtalDataset::load(dir.path(), &LoadOptions::default()).unwrap();
@@ -143,7 +143,7 @@ fn zero_dim_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = SynthConfig {
         dim: 0,
-        ..tiny(DatasetKind::Thumos14, 1)
+        ..tiny(Benchmark::Thumos14, 1)
     };
     assert!(generate(dir.path(), &cfg)
         .unwrap_err()
@@ -159,7 +159,7 @@ fn instances_carry_a_core_and_weaker_parts() {
     let cfg = SynthConfig {
         dim: 64,
         num_videos: Some(40),
-        ..tiny(DatasetKind::Thumos14, 5)
+        ..tiny(Benchmark::Thumos14, 5)
     }
     .with_regime(Regime::Legacy);
     generate(dir.path(), &cfg).unwrap();
@@ -248,7 +248,7 @@ fn full_thumos_like_keeps_every_real_instance() {
 fn synth_json_records_the_regime_and_every_parameter() {
     for regime in Regime::ALL {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = tiny(DatasetKind::Thumos14, 2).with_regime(regime);
+        let cfg = tiny(Benchmark::Thumos14, 2).with_regime(regime);
         generate(dir.path(), &cfg).unwrap();
         let text = fs::read_to_string(dir.path().join("synth.json")).unwrap();
         let back: SynthConfig = serde_json::from_str(&text).unwrap();
@@ -273,7 +273,7 @@ fn synth_json_records_the_regime_and_every_parameter() {
 /// with scale 1, so that such datasets are remade as they were; today's files record it.
 #[test]
 fn synth_json_without_scale_loads_with_scale_one() {
-    let cfg = tiny(DatasetKind::Thumos14, 2);
+    let cfg = tiny(Benchmark::Thumos14, 2);
     let text = serde_json::to_string_pretty(&cfg).unwrap();
     assert!(text.contains("\"scale\": 10.0"), "{text}");
     let old: String = text
@@ -324,7 +324,7 @@ fn activitynet_instances_cover_the_configured_share_of_each_video() {
         let cfg = SynthConfig {
             num_videos: Some(60),
             coverage: (lo, hi),
-            ..tiny(DatasetKind::ActivityNet13, 4)
+            ..tiny(Benchmark::ActivityNet13, 4)
         };
         generate(dir.path(), &cfg).unwrap();
         let gt = GroundTruth::from_path(&dir.path().join("gt.json")).unwrap();
@@ -341,14 +341,14 @@ fn activitynet_instances_cover_the_configured_share_of_each_video() {
         }
         assert_eq!(videos, 60);
     }
-    let text = serde_json::to_string(&tiny(DatasetKind::ActivityNet13, 1)).unwrap();
+    let text = serde_json::to_string(&tiny(Benchmark::ActivityNet13, 1)).unwrap();
     let old = text.replace(",\"coverage\":[0.3,0.9]", "");
     assert_ne!(old, text, "the field is written");
     let back: SynthConfig = serde_json::from_str(&old).unwrap();
     assert_eq!(back.coverage, (0.3, 0.9));
     let bad = SynthConfig {
         coverage: (0.6, 0.2),
-        ..tiny(DatasetKind::ActivityNet13, 1)
+        ..tiny(Benchmark::ActivityNet13, 1)
     };
     let err = generate(tempfile::tempdir().unwrap().path(), &bad).unwrap_err();
     assert!(err.to_string().contains("coverage"), "{err}");
@@ -364,7 +364,7 @@ fn snippet_roles_follow_the_annotations_and_the_context_shots() {
     for shots in [1.0, 0.5] {
         let mut cfg = SynthConfig {
             num_videos: Some(30),
-            ..tiny(DatasetKind::ActivityNet13, 6)
+            ..tiny(Benchmark::ActivityNet13, 6)
         };
         if let Signal::I3d(p) = &mut cfg.signal {
             p.context_shots = shots;

@@ -60,6 +60,8 @@ fn train_test_eval_round_trip() {
             "--output",
             "run",
             "--quiet",
+            // The paper's procedure (MAAN's THUMOS14 default localizes with `oic`).
+            "--paper",
         ],
         dir,
     ));
@@ -447,6 +449,87 @@ fn last_iteration(run: &Path) -> u64 {
         .filter_map(|v| v["iteration"].as_u64())
         .next()
         .unwrap_or(0)
+}
+
+/// One writer per run directory, across processes: while one `maan train --output run` is
+/// training, a second `maan train --output run` and a `maan train --output run --resume` both
+/// fail with an error naming the run and the first process's pid, and leave its files alone;
+/// once the first process is killed (SIGKILL: the OS releases its lock, nothing stale is left),
+/// `--resume` continues the run.
+#[cfg(unix)]
+#[test]
+fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let train = [
+        "train",
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--checkpoint-every",
+        "2",
+        "--quiet",
+        "--streams",
+        "rgb",
+        "--iterations",
+        "1000000",
+        "--output",
+        "run",
+    ];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_maan"))
+        .args(train)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = first.id().to_string();
+    let run = dir.join("run");
+    let start = Instant::now();
+    while !(std::fs::read_to_string(run.join("run.lock")).is_ok_and(|t| t == pid)
+        && last_iteration(&run) > 0)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the first run never wrote its lock and a checkpoint"
+        );
+        assert!(first.try_wait().unwrap().is_none(), "the first run ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let config = std::fs::read(run.join("config.json")).unwrap();
+    let holder = format!("pid {pid}");
+    fails(&maan(&train, dir), &holder);
+    let resume = ["train", "--output", "run", "--resume", "--quiet"];
+    let second = maan(&resume, dir);
+    fails(&second, &holder);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("run"));
+    assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config);
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run was disturbed"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let done = last_iteration(&run);
+    let more = (done + 2).to_string();
+    ok(&maan(
+        &[
+            "train",
+            "--output",
+            "run",
+            "--resume",
+            "--quiet",
+            "--iterations",
+            &more,
+        ],
+        dir,
+    ));
+    assert_eq!(last_iteration(&run), done + 2);
 }
 
 /// A training process killed with SIGKILL at several moments (a few milliseconds after a
@@ -1649,8 +1732,9 @@ fn erase_option_is_saved_and_resumed() {
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
 /// the paper's training with the paper's thresholds smoothed over a tenth of the video and
 /// soft-NMS; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
-/// localization, `maan test` records the `paper` preset); THUMOS14-shaped data keeps the
-/// paper's procedure; `--paper` with `--resume` is refused.
+/// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN keeps
+/// the paper's training and localizes with `oic`, STPN keeps the paper's procedure; `--paper`
+/// with `--resume` is refused.
 #[test]
 fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_paper() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1725,7 +1809,10 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     let (_, paper_cfg) = train("anet", "paper", &["--dataset", "activitynet", "--paper"]);
     assert_eq!(paper_cfg["num_segments"], 20);
     assert_eq!(paper_cfg["erase"], 0.0);
-    assert!(paper_cfg["localize"].is_null(), "{paper_cfg}");
+    assert_eq!(
+        paper_cfg["localize"]["relative_smoothing"], 0.0,
+        "{paper_cfg}"
+    );
     assert_eq!(preset_of_test("paper"), "paper");
 
     let (_, stpn_cfg) = train(
@@ -1746,9 +1833,14 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     );
 
     let (out, thumos_cfg) = train("data", "thumos", &[]);
-    assert!(!out.contains("recommended recipe"), "{out}");
+    assert!(out.contains("recommended recipe"), "{out}");
     assert_eq!(thumos_cfg["num_segments"], 20);
-    assert!(thumos_cfg["localize"].is_null());
+    assert_eq!(thumos_cfg["erase"], 0.0);
+    assert_eq!(preset_of_test("thumos"), "oic");
+
+    let (out, _) = train("data", "thumos-stpn", &["--aggregator", "stpn"]);
+    assert!(!out.contains("recommended recipe"), "{out}");
+    assert_eq!(preset_of_test("thumos-stpn"), "paper");
 
     let resumed = maan(
         &[

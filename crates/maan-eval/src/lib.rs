@@ -51,12 +51,15 @@
 //! naming the file (or source) and the video.
 
 pub mod annotations;
+pub mod benchmark;
 pub mod detections;
 pub mod error;
 pub mod eval;
 pub mod localize;
+pub mod timing;
 
 pub use annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
+pub use benchmark::Benchmark;
 pub use detections::{Detection, DetectionFile};
 pub use error::{EvalError, Result};
 pub use eval::{classification_map, detection_map, parse_tiou_range, DetectionReport};
@@ -64,6 +67,7 @@ pub use localize::{
     localize, try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
     Suppression, Thresholds, VideoSignals,
 };
+pub use timing::SnippetTiming;
 
 /// `maan_eval::metrics` is an alias of [`eval`], for callers that prefer that name.
 pub mod metrics {

@@ -118,6 +118,7 @@
 //! overlapping candidates with soft-NMS rather than dropping them.
 
 use crate::annotations::ClassList;
+use crate::benchmark::Benchmark;
 use crate::detections::Detection;
 use crate::error::{EvalError, Result};
 
@@ -222,22 +223,28 @@ impl LocalizePreset {
         }
     }
 
-    /// The preset's configuration for THUMOS14 (`activitynet == false`) or ActivityNet1.3.
-    pub fn config(self, activitynet: bool) -> LocalizeConfig {
-        match (self, activitynet) {
-            (LocalizePreset::Paper, false) => LocalizeConfig::thumos14(),
-            (LocalizePreset::Paper, true) => LocalizeConfig::activitynet(),
-            (LocalizePreset::Oic, false) => LocalizeConfig::thumos14_oic(),
-            (LocalizePreset::Oic, true) => LocalizeConfig::activitynet_oic(),
+    /// The preset's configuration on a benchmark.
+    pub fn config(self, benchmark: Benchmark) -> LocalizeConfig {
+        match (self, benchmark) {
+            (LocalizePreset::Paper, Benchmark::Thumos14) => LocalizeConfig::thumos14(),
+            (LocalizePreset::Paper, Benchmark::ActivityNet13) => LocalizeConfig::activitynet(),
+            (LocalizePreset::Oic, Benchmark::Thumos14) => LocalizeConfig::thumos14_oic(),
+            (LocalizePreset::Oic, Benchmark::ActivityNet13) => LocalizeConfig::activitynet_oic(),
             (LocalizePreset::Long, _) => LocalizeConfig::activitynet_long(),
         }
     }
 
-    /// The preset whose configuration for the benchmark equals `cfg`, if any.
-    pub fn identify(cfg: &LocalizeConfig, activitynet: bool) -> Option<LocalizePreset> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.config(activitynet) == *cfg)
+    /// The preset whose configuration on the benchmark equals `cfg`, if any.
+    pub fn identify(cfg: &LocalizeConfig, benchmark: Benchmark) -> Option<LocalizePreset> {
+        Self::ALL.into_iter().find(|p| p.config(benchmark) == *cfg)
+    }
+
+    /// The name of the preset `cfg` is on the benchmark (`paper`, `oic`, `long`), or `custom`
+    /// when it is none of them (a preset with options changed).
+    pub fn name_of(cfg: &LocalizeConfig, benchmark: Benchmark) -> &'static str {
+        Self::identify(cfg, benchmark)
+            .map(|p| p.name())
+            .unwrap_or("custom")
     }
 }
 
@@ -1579,27 +1586,33 @@ mod tests {
         assert_eq!(arange(0.1, 0.925, 0.025).len(), 33);
         assert!(arange(0.1, 0.1, 0.025).is_empty() && arange(0.0, 1.0, 0.0).is_empty());
         assert_eq!(
-            LocalizePreset::Paper.config(false),
+            LocalizePreset::Paper.config(Benchmark::Thumos14),
             LocalizeConfig::thumos14()
         );
         assert_eq!(
-            LocalizePreset::Paper.config(true),
+            LocalizePreset::Paper.config(Benchmark::ActivityNet13),
             LocalizeConfig::activitynet()
         );
         assert_eq!("oic".parse::<LocalizePreset>(), Ok(LocalizePreset::Oic));
         assert!("fancy".parse::<LocalizePreset>().is_err());
         assert_eq!(
-            LocalizePreset::identify(&LocalizeConfig::activitynet_oic(), true),
+            LocalizePreset::identify(&LocalizeConfig::activitynet_oic(), Benchmark::ActivityNet13),
             Some(LocalizePreset::Oic)
         );
         assert_eq!(
-            LocalizePreset::identify(&LocalizeConfig::activitynet_long(), true),
+            LocalizePreset::identify(
+                &LocalizeConfig::activitynet_long(),
+                Benchmark::ActivityNet13
+            ),
             Some(LocalizePreset::Long)
         );
         assert_eq!("long".parse::<LocalizePreset>(), Ok(LocalizePreset::Long));
         let mut custom = LocalizeConfig::activitynet_long();
         custom.relative_smoothing = 0.2;
-        assert_eq!(LocalizePreset::identify(&custom, true), None);
+        assert_eq!(
+            LocalizePreset::identify(&custom, Benchmark::ActivityNet13),
+            None
+        );
         assert_eq!(Suppression::default(), Suppression::Nms);
     }
 

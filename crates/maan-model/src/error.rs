@@ -19,6 +19,23 @@ pub enum ModelError {
     /// A checkpoint is missing, incomplete or does not match the configuration.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// Another process holds the run directory (it is training or resuming it).
+    #[error(
+        "{run}: the run is in use by another process (pid {holder}); wait for it to end, \
+         or use another run directory"
+    )]
+    RunInUse {
+        /// The run directory.
+        run: PathBuf,
+        /// The pid the holder wrote into the lock file (`unknown` if it could not be read).
+        holder: String,
+    },
+    /// A new run was asked for in a directory that already holds one (a `last` checkpoint).
+    #[error("{0}: the directory already holds a run (a last/ checkpoint)")]
+    RunExists(PathBuf),
+    /// A run to continue has no `last` checkpoint.
+    #[error("{0}: no run to continue (expected a checkpoint in last/state.json)")]
+    NoRun(PathBuf),
     /// The configuration is invalid or does not fit the data.
     #[error("config: {0}")]
     Config(String),

@@ -9,9 +9,7 @@ use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::infer::{
-    detections, localize_preset, run_videos_with, Batching, StreamKind, VideoOutput,
-};
+use crate::infer::{detections, run_videos_with, Batching, StreamKind, VideoOutput};
 use crate::model::StreamModel;
 
 /// Metrics of one evaluation.
@@ -134,7 +132,7 @@ pub fn score(
 }
 
 /// Runs the models on every test video of `data` (batched as `batching` says), localizes
-/// with `localize` (the dataset's preset, [`crate::infer::localize_preset`], when `None`) and
+/// with `localize` (the dataset's preset, [`dataset::Benchmark::paper_localize`], when `None`) and
 /// scores the detections. Returns
 /// the metrics, the detections and the per-video outputs.
 pub fn evaluate<B: Backend>(
@@ -147,7 +145,7 @@ pub fn evaluate<B: Backend>(
 ) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
     let outputs = run_videos_with(models, &data.test, rgb_weight, batching, device)?;
     let names = data.classes.names().to_vec();
-    let preset = localize_preset(data);
+    let preset = data.kind.paper_localize();
     let dets = detections(
         &outputs,
         &names,

@@ -49,11 +49,9 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use dataset::{Video, WtalDataset};
+use dataset::Video;
 use maan_eval::detections::{Detection, DetectionFile};
-use maan_eval::localize::{
-    fuse, try_localize_signals, LocalizeConfig, LocalizePreset, VideoSignals,
-};
+use maan_eval::localize::{fuse, try_localize_signals, LocalizeConfig, VideoSignals};
 use npyz::WriterBuilder;
 use serde::{Deserialize, Serialize};
 
@@ -618,27 +616,4 @@ fn write_npy(path: &Path, shape: &[u64], values: &[f32]) -> Result<()> {
         .map_err(io)?;
     writer.extend(values.iter().copied()).map_err(io)?;
     writer.finish().map_err(io)
-}
-
-/// The localization preset for a dataset (THUMOS14 or ActivityNet1.3).
-pub fn localize_preset(data: &WtalDataset) -> LocalizeConfig {
-    localize_preset_for(data.kind)
-}
-
-/// The localization preset of a benchmark (THUMOS14 or ActivityNet1.3): its `paper` preset.
-pub fn localize_preset_for(kind: dataset::DatasetKind) -> LocalizeConfig {
-    localize_preset_named(kind, LocalizePreset::Paper)
-}
-
-/// A named localization preset (`paper`, `oic`) of a benchmark.
-pub fn localize_preset_named(kind: dataset::DatasetKind, preset: LocalizePreset) -> LocalizeConfig {
-    preset.config(kind == dataset::DatasetKind::ActivityNet13)
-}
-
-/// The name of the preset of benchmark `kind` that `cfg` is (`paper`, `oic`), or `custom`
-/// when it is neither (a preset with options changed).
-pub fn localize_preset_name(kind: dataset::DatasetKind, cfg: &LocalizeConfig) -> &'static str {
-    LocalizePreset::identify(cfg, kind == dataset::DatasetKind::ActivityNet13)
-        .map(|p| p.name())
-        .unwrap_or("custom")
 }

@@ -46,8 +46,9 @@ pub use model::{
     VideoPrediction,
 };
 pub use train::{
-    fit_config, load_config, load_models, EraseFraction, NoObserver, RunData, Streams, TrainConfig,
-    TrainObserver, TrainSummary, Trainer, ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
+    fit_config, load_config, load_models, EraseFraction, NoObserver, RunData, RunDir, Streams,
+    TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_MAAN_ERASE,
+    ACTIVITYNET_MAAN_SEGMENTS,
 };
 
 /// Backend of the unit tests: ndarray, wgpu with the `test-wgpu` feature, CUDA with

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dataset::{DatasetKind, Layout, SnippetTiming, Video, WtalDataset};
+use dataset::{Benchmark, Layout, SnippetTiming, Video, WtalDataset};
 use maan_eval::annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -144,7 +144,7 @@ pub fn toy_dataset(cfg: &ToyConfig) -> WtalDataset {
     let test = make("video_test", cfg.test_videos, "test", &mut rng);
     WtalDataset {
         dir: PathBuf::from("<toy>"),
-        kind: DatasetKind::Thumos14,
+        kind: Benchmark::Thumos14,
         layout: Layout::A,
         classes: ClassList::from_names(&names, "toy").expect("distinct class names"),
         timing,

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::{Regime, SynthConfig};
-use dataset::DatasetKind;
+use dataset::Benchmark;
 use maa_core::Aggregator;
 use maan_eval::eval::average_map_over;
 use maan_eval::{LocalizeConfig, LocalizePreset};
@@ -169,9 +169,9 @@ struct AblationJob {
 
 impl AblationJob {
     fn localizations(&self) -> Result<(LocalizeConfig, LocalizeConfig)> {
-        let kind = DatasetKind::Thumos14;
-        let paper = maan_model::infer::localize_preset_named(kind, LocalizePreset::Paper);
-        let oic = maan_model::infer::localize_preset_named(kind, LocalizePreset::Oic);
+        let kind = Benchmark::Thumos14;
+        let paper = kind.localize(LocalizePreset::Paper);
+        let oic = kind.localize(LocalizePreset::Oic);
         let oic = if self.args.localize.is_set() {
             // The options given replace the `oic` preset's where set.
             self.args.localize.apply(&oic, kind)?
@@ -199,7 +199,7 @@ impl BackendJob for AblationJob {
         let mut regimes = Vec::new();
         for &regime in &self.regimes {
             let cfg = SynthConfig {
-                like: DatasetKind::Thumos14,
+                like: Benchmark::Thumos14,
                 dim: self.dim,
                 ..SynthConfig::default()
             }
@@ -231,7 +231,7 @@ impl BackendJob for AblationJob {
                         let loc = if v.oic { &oic } else { &paper };
                         // Training ended with an evaluation under the data's preset; when
                         // that is this variant's localization it is not run again.
-                        let m = if *loc == maan_model::infer::localize_preset(&data) {
+                        let m = if *loc == data.kind.paper_localize() {
                             last.clone()
                         } else {
                             trainer.evaluate_with(&data, Some(loc))?
@@ -348,11 +348,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     if args.data.data_dir.is_some() {
         bail!("experiment ablation generates its own data: --data-dir does not apply");
     }
-    if args
-        .data
-        .dataset
-        .is_some_and(|k| k != DatasetKind::Thumos14)
-    {
+    if args.data.dataset.is_some_and(|k| k != Benchmark::Thumos14) {
         bail!("experiment ablation runs on the THUMOS14-shaped benchmark only");
     }
     if !args.aggregators.is_empty() {

@@ -18,7 +18,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use maa_core::Aggregator;
-use maan_model::infer::{detections, localize_preset, run_videos_with, Batching};
+use maan_model::infer::{detections, run_videos_with, Batching};
 use maan_model::optim::{BurnAdam, FlatAdam};
 use maan_model::toy::{toy_dataset, ToyConfig};
 use maan_model::train::fit_config;
@@ -378,7 +378,7 @@ impl BackendJob for InferBenchJob<'_> {
             (maan_model::StreamKind::Rgb, &rgb),
             (maan_model::StreamKind::Flow, &flow),
         ];
-        let preset = localize_preset(&data);
+        let preset = data.kind.paper_localize();
         let batching = match a.batching {
             BatchingArg::Auto => backend.batching(),
             BatchingArg::Chunks => Batching::default(),

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use dataset::{DatasetError, DatasetKind, Layout, LoadOptions, ProblemKind, SnippetTiming};
+use dataset::{Benchmark, DatasetError, Layout, LoadOptions, ProblemKind, SnippetTiming};
 
 /// How to read a feature dataset: every option `maan inspect` takes besides the folder, so
 /// that any dataset `inspect` accepts can be trained and tested on.
@@ -41,7 +41,7 @@ impl LoadArgs {
     /// (an existing run's), else are detected / the I3D default (16 frames at 25 fps).
     pub fn options(
         &self,
-        kind: Option<DatasetKind>,
+        kind: Option<Benchmark>,
         base: Option<(Layout, SnippetTiming)>,
     ) -> LoadOptions {
         let default_timing = base.map(|b| b.1).unwrap_or_default();
@@ -76,8 +76,11 @@ pub fn load_hint(kind: ProblemKind) -> Option<&'static str> {
 
 /// The remedy to print under an error of a command that takes [`LoadArgs`], if its cause
 /// chain holds a dataset error that one of those options fixes.
+/// A dataset with several problems gets the command that lists them all.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<DatasetError>())
-        .and_then(|e| load_hint(e.problem_kind()))
+    let e = err.chain().find_map(|e| e.downcast_ref::<DatasetError>())?;
+    load_hint(e.problem_kind()).or_else(|| {
+        matches!(e, DatasetError::Many { .. })
+            .then_some("`maan inspect --data-dir DIR` lists every problem of the dataset")
+    })
 }

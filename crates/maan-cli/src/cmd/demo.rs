@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
-use dataset::DatasetKind;
+use dataset::Benchmark;
 use maan_eval::annotations::GroundTruth;
 
 use crate::backend::BackendOpts;
@@ -29,7 +29,7 @@ pub struct DemoArgs {
     pub seed: u64,
     /// Benchmark the synthetic data imitates: thumos14 or activitynet.
     #[arg(long, default_value = "thumos14", value_name = "thumos14|activitynet")]
-    pub dataset: DatasetKind,
+    pub dataset: Benchmark,
     /// Synthetic dataset folder (generated on first use) [default: data/synthetic/<dataset>
     /// inside the maan-rs repository, else $MAAN_DATA_DIR/synthetic/<dataset>, else
     /// ~/.local/share/maan/synthetic/<dataset>].
@@ -106,7 +106,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let annotated = |label: Option<&str>| {
         gt.videos
             .iter()
-            .filter(|(_, v)| v.subset == "test" || v.subset == "validation")
+            .filter(|(_, v)| args.dataset.is_test_subset(&v.subset))
             .filter(|(id, _)| cas_dir.join(format!("{id}.npy")).is_file())
             .find(|(_, v)| {
                 v.segments

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use dataset::DatasetKind;
+use dataset::Benchmark;
 use maan_eval::eval::reported_averages;
 use maan_eval::{
     detection_map, parse_tiou_range, ClassList, DetectionFile, DetectionReport, GroundTruth,
@@ -31,7 +31,7 @@ pub struct EvalArgs {
     /// Dataset, which sets the defaults of --subset and --tiou
     /// [default: inferred: thumos14 if every ground-truth label is a THUMOS14 class, else activitynet].
     #[arg(long, value_name = "thumos14|activitynet")]
-    pub dataset: Option<DatasetKind>,
+    pub dataset: Option<Benchmark>,
 
     /// Ground-truth subset to evaluate on [default: `test` for thumos14, `validation` for activitynet].
     #[arg(long)]
@@ -130,13 +130,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 /// THUMOS14 when every label of the ground truth is a THUMOS14 class, ActivityNet otherwise.
-fn infer_dataset(gt: &GroundTruth) -> DatasetKind {
+fn infer_dataset(gt: &GroundTruth) -> Benchmark {
     let thumos = ClassList::thumos14();
     let labels = gt.labels();
     if !labels.is_empty() && labels.iter().all(|l| thumos.index_of(l).is_some()) {
-        DatasetKind::Thumos14
+        Benchmark::Thumos14
     } else {
-        DatasetKind::ActivityNet13
+        Benchmark::ActivityNet13
     }
 }
 

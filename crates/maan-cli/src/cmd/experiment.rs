@@ -399,7 +399,7 @@ impl BackendJob for Table1Job {
         let aggregators = aggregators(&args);
         let iterations = args.iterations.unwrap_or(TABLE1_ITERATIONS);
         let total = aggregators.len() as u64 * args.seeds * iterations as u64;
-        let preset = maan_model::infer::localize_preset(&data);
+        let preset = data.kind.paper_localize();
         let variant = args.localize.for_data(&data)?;
         let bar = progress_bar(total, args.quiet);
         let mut rows = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use dataset::{inspect, DatasetKind, LengthStats, Severity};
+use dataset::{inspect, Benchmark, LengthStats, Severity};
 
 use super::common::{load_hint, LoadArgs};
 
@@ -19,7 +19,7 @@ pub struct InspectArgs {
     /// Benchmark: thumos14 or activitynet (`--kind` is an older name of this flag). [default:
     /// inferred from the layout and labels]
     #[arg(long = "dataset", alias = "kind", value_name = "thumos14|activitynet")]
-    pub kind: Option<DatasetKind>,
+    pub kind: Option<Benchmark>,
     /// How to read it.
     #[command(flatten)]
     pub load: LoadArgs,

@@ -29,11 +29,11 @@ pub const DEFAULT_DATA_DIR: &str = "data/synthetic/thumos14";
 /// 3. otherwise a per-user directory, so that an installed `maan` run from anywhere does not
 ///    write hundreds of megabytes into the current directory: `$XDG_DATA_HOME/maan/synthetic/
 ///    <name>`, else `~/.local/share/maan/synthetic/<name>`.
-pub fn builtin_data_dir(kind: dataset::DatasetKind) -> std::path::PathBuf {
+pub fn builtin_data_dir(kind: dataset::Benchmark) -> std::path::PathBuf {
     use std::path::PathBuf;
     let name = match kind {
-        dataset::DatasetKind::Thumos14 => "thumos14",
-        dataset::DatasetKind::ActivityNet13 => "activitynet",
+        dataset::Benchmark::Thumos14 => "thumos14",
+        dataset::Benchmark::ActivityNet13 => "activitynet",
     };
     if let Some(root) = std::env::var_os("MAAN_DATA_DIR").filter(|v| !v.is_empty()) {
         return PathBuf::from(root).join("synthetic").join(name);

@@ -41,7 +41,7 @@ pub struct PlotArgs {
 
 /// Loads a class list by preset name or path.
 pub fn class_list(spec: &str) -> Result<ClassList> {
-    Ok(match spec.parse::<dataset::DatasetKind>() {
+    Ok(match spec.parse::<dataset::Benchmark>() {
         Ok(kind) => kind.classes(),
         Err(_) => ClassList::from_path(Path::new(spec))?,
     })

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::{read_unlabelled, StreamDims};
 use maan_model::checkpoint::{BEST, LAST};
-use maan_model::infer::{localize_preset_for, run_videos_with};
+use maan_model::infer::run_videos_with;
 use maan_model::{load_config, load_models, RunData, TrainConfig};
 
 use super::test::{write_outputs, WhichArg};
@@ -113,10 +113,7 @@ impl BackendJob for PredictJob {
             &device,
         )?;
         let secs = start.elapsed().as_secs_f64();
-        let base = config
-            .localize
-            .clone()
-            .unwrap_or_else(|| localize_preset_for(run.kind));
+        let base = config.localization(run.kind);
         let localize = args.localize.apply(&base, run.kind)?;
         write_outputs(
             &outputs,

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::{generate, Regime, Signal, SynthConfig};
-use dataset::{DatasetKind, LoadOptions, WtalDataset};
+use dataset::{Benchmark, LoadOptions, WtalDataset};
 use indicatif::ProgressBar;
 use maa_core::Aggregator;
 use maan_eval::localize::LocalizeConfig;
@@ -91,7 +91,7 @@ pub fn activitynet_family(dim: usize) -> Vec<FamilyCell> {
         ..Default::default()
     };
     let base = SynthConfig {
-        like: DatasetKind::ActivityNet13,
+        like: Benchmark::ActivityNet13,
         dim,
         signal: Signal::I3d(base_params),
         activitynet_classes: Some(FAMILY_CLASSES),
@@ -340,7 +340,7 @@ pub struct RegimesReport {
 struct Plan {
     first_seed: u64,
     family: Vec<FamilyCell>,
-    kind: DatasetKind,
+    kind: Benchmark,
     dim: usize,
     iterations: usize,
     regimes: Vec<Regime>,
@@ -356,8 +356,8 @@ impl Plan {
         if args.data.data_dir.is_some() {
             bail!("experiment regimes generates its own data: --data-dir does not apply");
         }
-        let kind = args.data.dataset.unwrap_or(DatasetKind::Thumos14);
-        let activitynet = kind == DatasetKind::ActivityNet13;
+        let kind = args.data.dataset.unwrap_or(Benchmark::Thumos14);
+        let activitynet = kind == Benchmark::ActivityNet13;
         let plan = Plan {
             first_seed: r.first_seed,
             family: if activitynet {
@@ -565,7 +565,7 @@ impl RegimesJob {
                 )?;
                 if let (Some(roles), true) = (roles, seed == first_seed) {
                     let outputs = trainer.test_outputs(data)?;
-                    let preset = maan_model::infer::localize_preset(data);
+                    let preset = data.kind.paper_localize();
                     stats.extend(role_stats(agg.paper_name(), data, &outputs, roles, &preset));
                     if let Some(cfg) = variant {
                         let name = format!("{} (localization options)", agg.paper_name());
@@ -621,10 +621,7 @@ impl RegimesJob {
         if recipe == TrainConfig::new(model) {
             return Ok(None);
         }
-        let localize = recipe
-            .localize
-            .clone()
-            .unwrap_or_else(|| maan_model::infer::localize_preset(data));
+        let localize = recipe.localization(data.kind);
         let (mut runs, mut stats) = (Vec::new(), Vec::new());
         let first = self.plan.first_seed;
         for seed in first..first + self.args.seeds {
@@ -679,7 +676,7 @@ impl RegimesJob {
         for cell in &plan.family {
             let name = cell.name();
             let data = generate_and_load(&data_root.join(name.replace(' ', "-")), &cell.config)?;
-            let preset = maan_model::infer::localize_preset(&data);
+            let preset = data.kind.paper_localize();
             let variant = self.args.localize.for_data(&data)?;
             let roles = if cell.axis == "base" {
                 dataset::synth::snippet_roles(&cell.config)?
@@ -778,7 +775,7 @@ impl BackendJob for RegimesJob {
         for &regime in &plan.regimes {
             let cfg = plan.config(regime);
             let data = generate_and_load(&data_root.join(regime.name()), &cfg)?;
-            let preset = maan_model::infer::localize_preset(&data);
+            let preset = data.kind.paper_localize();
             let rows = self
                 .rows::<B>(
                     &data,
@@ -1174,7 +1171,7 @@ mod tests {
         assert_eq!(cells.len(), 1 + 2 * FAMILY_AXES.len());
         let base = &cells[0];
         assert_eq!(base.axis, "base");
-        assert_eq!(base.config.like, DatasetKind::ActivityNet13);
+        assert_eq!(base.config.like, Benchmark::ActivityNet13);
         assert_eq!(base.config.activitynet_classes, Some(FAMILY_CLASSES));
         let b = params(base);
         assert_eq!(b.context_shots, 0.5);

@@ -6,7 +6,7 @@ use anyhow::Context;
 use std::time::Instant;
 
 use dataset::synth::{generate, Regime, Signal, SynthConfig, DEFAULT_DIM};
-use dataset::{DatasetKind, NpyDtype, SnippetTiming};
+use dataset::{Benchmark, NpyDtype, SnippetTiming};
 
 /// Arguments of `maan synth`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +23,7 @@ pub struct SynthArgs {
         default_value = "thumos14",
         value_name = "thumos14|activitynet"
     )]
-    pub like: DatasetKind,
+    pub like: Benchmark,
     /// Feature dimension per stream.
     #[arg(long, default_value_t = DEFAULT_DIM)]
     pub dim: usize,

@@ -20,7 +20,7 @@ use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
 use maan_model::checkpoint::{BEST, LAST};
 use maan_model::evaluate::score;
-use maan_model::infer::{detections, localize_preset, run_videos_with, write_cas_npy};
+use maan_model::infer::{detections, run_videos_with, write_cas_npy};
 use maan_model::load_models;
 
 use super::train::{describe_localize, print_metrics, DataOpts, LocalizeOpts};
@@ -120,10 +120,7 @@ impl BackendJob for TestJob {
             &device,
         )?;
         let secs = start.elapsed().as_secs_f64();
-        let base = config
-            .localize
-            .clone()
-            .unwrap_or_else(|| localize_preset(&data));
+        let base = config.localization(data.kind);
         let localize = args.localize.apply(&base, data.kind)?;
         let dets = write_outputs(
             &outputs,
@@ -176,7 +173,7 @@ pub fn protocol(
     obj.insert("excluded_videos".into(), excluded_test_videos(data).into());
     obj.insert(
         "localization_preset".into(),
-        maan_model::infer::localize_preset_name(data.kind, localize).into(),
+        maan_eval::LocalizePreset::name_of(localize, data.kind).into(),
     );
     obj.insert("localization".into(), serde_json::to_value(localize)?);
     obj.insert("seed".into(), seed.into());

@@ -6,17 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::{generate, SynthConfig};
-use dataset::{DatasetKind, WtalDataset};
+use dataset::{Benchmark, WtalDataset};
 use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
 use maan_eval::localize::{LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds};
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
-    fit_config, Background, EraseFraction, EvalMetrics, StreamModelConfig, Streams, TrainConfig,
-    TrainObserver, Trainer,
+    fit_config, Background, EraseFraction, EvalMetrics, ModelError, RunDir, StreamModelConfig,
+    Streams, TrainConfig, TrainObserver, Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
@@ -66,7 +66,7 @@ pub struct DataOpts {
     /// localization preset and the built-in synthetic dataset [default: thumos14; for an
     /// existing run (`test`, `train --resume`), the run's].
     #[arg(long, value_name = "thumos14|activitynet")]
-    pub dataset: Option<DatasetKind>,
+    pub dataset: Option<Benchmark>,
     /// How to read it (the options of `maan inspect`).
     #[command(flatten)]
     pub load: super::common::LoadArgs,
@@ -77,7 +77,7 @@ impl DataOpts {
     pub fn load(&self) -> Result<WtalDataset> {
         load_data(
             self.data_dir.as_deref(),
-            self.dataset.unwrap_or(DatasetKind::Thumos14),
+            self.dataset.unwrap_or(Benchmark::Thumos14),
             &self.load,
         )
     }
@@ -230,9 +230,9 @@ impl LocalizeOpts {
     /// benchmark `kind`, then the other options change it. An error when the options
     /// contradict each other or the base: `--soft-nms-sigma` with `--suppression nms`, or
     /// `--nms-iou` where soft-NMS is used (it keeps every proposal).
-    pub fn apply(&self, base: &LocalizeConfig, kind: DatasetKind) -> Result<LocalizeConfig> {
+    pub fn apply(&self, base: &LocalizeConfig, kind: Benchmark) -> Result<LocalizeConfig> {
         let mut cfg = match self.localize {
-            Some(preset) => maan_model::infer::localize_preset_named(kind, preset),
+            Some(preset) => kind.localize(preset),
             None => base.clone(),
         };
         match (self.suppression, self.soft_nms_sigma) {
@@ -271,7 +271,7 @@ impl LocalizeOpts {
     /// `None` (the preset itself) when no option was given.
     pub fn for_data(&self, data: &WtalDataset) -> Result<Option<LocalizeConfig>> {
         self.is_set()
-            .then(|| self.apply(&maan_model::infer::localize_preset(data), data.kind))
+            .then(|| self.apply(&data.kind.paper_localize(), data.kind))
             .transpose()
     }
 }
@@ -413,7 +413,7 @@ pub struct TrainArgs {
 /// Loads `--data-dir`, or the built-in synthetic dataset (generated on first use).
 pub fn load_data(
     data_dir: Option<&Path>,
-    kind: DatasetKind,
+    kind: Benchmark,
     load: &super::common::LoadArgs,
 ) -> Result<WtalDataset> {
     let dir = match data_dir {
@@ -441,7 +441,7 @@ fn load_dir(dir: &Path, opts: &dataset::LoadOptions) -> Result<WtalDataset> {
 /// `why` starts the message saying so. A folder made by `maan synth` with other settings than
 /// the built-in default (its `synth.json` differs, e.g. data from an older generator) is made
 /// again; a folder with a `gt.json` and no `synth.json` is the user's and is left alone.
-pub fn ensure_synthetic(dir: &Path, kind: DatasetKind, why: &str) -> Result<()> {
+pub fn ensure_synthetic(dir: &Path, kind: Benchmark, why: &str) -> Result<()> {
     let cfg = SynthConfig {
         like: kind,
         ..SynthConfig::default()
@@ -487,20 +487,13 @@ pub fn ensure_synthetic_with(dir: &Path, cfg: &SynthConfig, why: &str) -> Result
 struct TrainJob {
     args: TrainArgs,
     data: WtalDataset,
-    run_dir: PathBuf,
+    run: RunDir,
     base: Option<TrainConfig>,
 }
 
 /// Reads a configuration file of `maan train --config` (a run's config.json).
 fn read_config_file(path: &Path) -> Result<TrainConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the configuration {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a maan training configuration (a run's config.json)",
-            path.display()
-        )
-    })
+    Ok(TrainConfig::from_file(path)?)
 }
 
 /// The configuration of a new run from the flags, over `base` (a `--config` file) or the
@@ -618,10 +611,7 @@ fn resume_conflicts(
         saved.checkpoint_every,
     );
     if args.localize.is_set() {
-        let base = saved
-            .localize
-            .clone()
-            .unwrap_or_else(|| maan_model::infer::localize_preset(data));
+        let base = saved.localization(data.kind);
         let given = args.localize.apply(&base, data.kind)?;
         if given != base {
             out.push(format!(
@@ -722,6 +712,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
             return Ok(());
         }
     }
+    // The run directory's lock, held until training ends; the checks above are made again
+    // under it (another process may have started the same run meanwhile).
+    let run = if args.resume {
+        RunDir::resume(&run_dir)
+    } else {
+        RunDir::create(&run_dir)
+    }
+    .map_err(|e| match e {
+        ModelError::RunExists(_) => anyhow!(
+            "{} already holds a run; pass --resume to continue it, or choose another --output",
+            run_dir.display()
+        ),
+        e => e.into(),
+    })?;
     let (backend, device) = (args.backend.backend, args.backend.device);
     run_on(
         backend,
@@ -729,7 +733,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         TrainJob {
             args,
             data,
-            run_dir,
+            run,
             base,
         },
     )
@@ -742,21 +746,19 @@ impl BackendJob for TrainJob {
         let TrainJob {
             args,
             data,
-            run_dir,
+            run,
             base,
         } = self;
+        let run_dir = run.path().to_path_buf();
         let mut trainer = if args.resume {
-            Trainer::<B>::resume(&run_dir, &data, args.iterations, device)?
+            Trainer::<B>::resume(run, &data, args.iterations, device)?
         } else {
             let config = fit_config(&config_from_args(&args, &data, base.as_ref())?, &data)?;
-            Trainer::<B>::new(config, &data, Some(&run_dir), device)?
+            Trainer::<B>::new(config, &data, Some(run), device)?
         };
         trainer.set_batching(backend.batching());
         let c = trainer.config();
-        let localize = c
-            .localize
-            .clone()
-            .unwrap_or_else(|| maan_model::infer::localize_preset(&data));
+        let localize = c.localization(data.kind);
         eprintln!("evaluation localization: {}", describe_localize(&localize));
         if !args.resume && args.config.is_none() && !args.paper {
             let model = StreamModelConfig::new().with_aggregator(c.model.aggregator);
@@ -768,7 +770,7 @@ impl BackendJob for TrainJob {
                     data.kind,
                     c.num_segments,
                     c.erase.0,
-                    maan_model::infer::localize_preset_name(data.kind, &localize)
+                    maan_eval::LocalizePreset::name_of(&localize, data.kind)
                 );
             }
         }

@@ -341,7 +341,13 @@ fn bas_run_round_trips_through_config_and_checkpoint() {
     let config = fit_config(&config, &data).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let mut trainer = Trainer::<AD>::new(config, &data, Some(&dir), Default::default()).unwrap();
+    let mut trainer = Trainer::<AD>::new(
+        config,
+        &data,
+        Some(crate::RunDir::create(&dir).unwrap()),
+        Default::default(),
+    )
+    .unwrap();
     let device = Default::default();
     let summary = trainer.run(&data, &mut NoObserver).unwrap();
     assert!(summary.last_losses.iter().all(|l| l.is_finite()));

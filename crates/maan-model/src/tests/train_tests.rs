@@ -13,7 +13,7 @@ use crate::toy::{toy_dataset, ToyConfig};
 use crate::train::{
     fit_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver, Trainer,
 };
-use crate::{StreamModelConfig, TestAutodiffBackend, TestBackend};
+use crate::{ModelError, StreamModelConfig, TestAutodiffBackend, TestBackend};
 
 type AD = TestAutodiffBackend;
 
@@ -55,8 +55,9 @@ fn learning_happens_on_a_toy_problem() {
     );
 }
 
-/// With no localization in the configuration, a run's final evaluation (`last_eval`) and
-/// `evaluate` use the dataset's `paper` preset: `evaluate_with` that preset gives the same AP
+/// With no localization in the configuration, `fit_config` records the dataset's `paper`
+/// preset, and a run's final evaluation (`last_eval`) and `evaluate` use it: `evaluate_with`
+/// that preset gives the same AP
 /// at every tIoU and the same classification mAP (`experiment ablation` reuses the final
 /// evaluation for its paper rows on this ground).
 #[test]
@@ -64,15 +65,15 @@ fn final_evaluation_is_the_paper_presets() {
     let _rng = super::rng_lock();
     let data = toy_dataset(&ToyConfig::default());
     let config = fit_config(&small_config(150), &data).unwrap();
-    assert!(config.localize.is_none());
+    assert_eq!(config.localize, Some(data.kind.paper_localize()));
     let mut trainer = Trainer::<AD>::new(config, &data, None, Default::default()).unwrap();
     let last = trainer
         .run(&data, &mut NoObserver)
         .unwrap()
         .last_eval
         .unwrap();
-    let paper = crate::infer::localize_preset_named(data.kind, maan_eval::LocalizePreset::Paper);
-    let oic = crate::infer::localize_preset_named(data.kind, maan_eval::LocalizePreset::Oic);
+    let paper = data.kind.localize(maan_eval::LocalizePreset::Paper);
+    let oic = data.kind.localize(maan_eval::LocalizePreset::Oic);
     for m in [
         trainer.evaluate(&data).unwrap(),
         trainer.evaluate_with(&data, Some(&paper)).unwrap(),
@@ -154,7 +155,13 @@ fn resume_drops_metrics_logged_after_the_checkpoint() {
     config.eval_every = 3;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let mut t = Trainer::<AD>::new(config, &data, Some(&dir), device.clone()).unwrap();
+    let mut t = Trainer::<AD>::new(
+        config,
+        &data,
+        Some(crate::RunDir::create(&dir).unwrap()),
+        device.clone(),
+    )
+    .unwrap();
     assert!(t.run(&data, &mut StopAt(4, 0)).unwrap().stopped);
     drop(t);
     // What a process killed during iteration 6, after the checkpoint of iteration 4, leaves.
@@ -162,7 +169,8 @@ fn resume_drops_metrics_logged_after_the_checkpoint() {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str("{\"iteration\":5,\"loss\":[9.0,9.0]}\n{\"iteration\":6,\"lo");
     std::fs::write(&path, text).unwrap();
-    let mut t = Trainer::<AD>::resume(&dir, &data, None, device).unwrap();
+    let mut t =
+        Trainer::<AD>::resume(crate::RunDir::resume(&dir).unwrap(), &data, None, device).unwrap();
     t.run(&data, &mut NoObserver).unwrap();
     let records: Vec<serde_json::Value> = std::fs::read_to_string(&path)
         .unwrap()
@@ -198,15 +206,33 @@ fn interrupted_and_resumed_equals_uninterrupted() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
 
-    let mut a = Trainer::<AD>::new(config.clone(), &data, Some(&dir_a), device.clone()).unwrap();
+    let mut a = Trainer::<AD>::new(
+        config.clone(),
+        &data,
+        Some(crate::RunDir::create(&dir_a).unwrap()),
+        device.clone(),
+    )
+    .unwrap();
     a.run(&data, &mut NoObserver).unwrap();
 
-    let mut b = Trainer::<AD>::new(config.clone(), &data, Some(&dir_b), device.clone()).unwrap();
+    let mut b = Trainer::<AD>::new(
+        config.clone(),
+        &data,
+        Some(crate::RunDir::create(&dir_b).unwrap()),
+        device.clone(),
+    )
+    .unwrap();
     let s = b.run(&data, &mut StopAt(13, 0)).unwrap();
     assert!(s.stopped);
     assert_eq!(s.iteration, 13);
     drop(b);
-    let mut b = Trainer::<AD>::resume(&dir_b, &data, None, device.clone()).unwrap();
+    let mut b = Trainer::<AD>::resume(
+        crate::RunDir::resume(&dir_b).unwrap(),
+        &data,
+        None,
+        device.clone(),
+    )
+    .unwrap();
     assert_eq!(b.iteration(), 13);
     let s = b.run(&data, &mut NoObserver).unwrap();
     assert_eq!(s.iteration, 24);
@@ -263,17 +289,64 @@ pub(super) fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::Wt
     assert_eq!(dets.results.len(), data.test.len());
 }
 
+/// A run directory without a `last` checkpoint cannot be continued: [`RunDir::resume`] says
+/// so, naming the directory.
 #[test]
 fn resume_without_checkpoint_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = crate::RunDir::resume(tmp.path()).unwrap_err();
+    assert!(matches!(err, ModelError::NoRun(_)), "{err}");
+    assert!(err.to_string().contains("last/state.json"), "{err}");
+}
+
+/// One writer per run directory: while a [`RunDir`] holds a directory, a second
+/// `RunDir::create` of it fails with [`ModelError::RunInUse`] naming this process's pid (the
+/// holder wrote it into `run.lock`); once the holder is dropped the lock is free again;
+/// creating a run where a `last` checkpoint exists is [`ModelError::RunExists`], and resuming
+/// it takes the lock the same way.
+#[test]
+fn run_dir_lock_admits_one_writer_and_is_released_on_drop() {
     let _rng = super::rng_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let held = crate::RunDir::create(&dir).unwrap();
+    let pid = std::process::id().to_string();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(crate::train::LOCK_FILE)).unwrap(),
+        pid
+    );
+    match crate::RunDir::create(&dir).unwrap_err() {
+        ModelError::RunInUse { run, holder } => {
+            assert_eq!(run, dir);
+            assert_eq!(holder, pid);
+        }
+        e => panic!("expected RunInUse, got {e}"),
+    }
+    drop(held);
     let data = toy_dataset(&ToyConfig {
         train_videos: 4,
         test_videos: 2,
         ..ToyConfig::default()
     });
-    let tmp = tempfile::tempdir().unwrap();
-    let err = Trainer::<AD>::resume(tmp.path(), &data, None, Default::default()).unwrap_err();
-    assert!(err.to_string().contains("config.json"), "{err}");
+    let config = fit_config(&small_config(2), &data).unwrap();
+    let run = crate::RunDir::create(&dir).unwrap();
+    let mut t = Trainer::<AD>::new(config, &data, Some(run), Default::default()).unwrap();
+    t.run(&data, &mut NoObserver).unwrap();
+    assert!(matches!(
+        crate::RunDir::create(&dir).unwrap_err(),
+        ModelError::RunInUse { .. }
+    ));
+    drop(t);
+    assert!(matches!(
+        crate::RunDir::create(&dir).unwrap_err(),
+        ModelError::RunExists(_)
+    ));
+    let resumed = crate::RunDir::resume(&dir).unwrap();
+    assert!(matches!(
+        crate::RunDir::resume(&dir).unwrap_err(),
+        ModelError::RunInUse { .. }
+    ));
+    assert_eq!(resumed.last_state().unwrap().iteration, 2);
 }
 
 /// Model selection: a higher average mAP wins; on equal average mAP the higher classification

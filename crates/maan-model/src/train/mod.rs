@@ -33,7 +33,7 @@ pub use config::{
     fit_config, EraseFraction, RunData, Streams, TrainConfig, ACTIVITYNET_MAAN_ERASE,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
-pub use run_dir::{load_config, load_models, StreamModels};
+pub use run_dir::{load_config, load_models, RunDir, StreamModels, LOCK_FILE};
 
 use std::fs;
 use std::io::Write;
@@ -50,7 +50,7 @@ use maan_eval::localize::LocalizeConfig;
 
 use crate::checkpoint::{
     self, checkpoint_dir, load_module, read_state, record_from_bytes, record_to_bytes,
-    CheckpointState, CheckpointWriter, BEST, CONFIG_FILE, LAST, METRICS_FILE,
+    CheckpointState, CheckpointWriter, BEST, LAST, METRICS_FILE,
 };
 use crate::error::{ModelError, Result as ModelResult};
 use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
@@ -116,7 +116,7 @@ pub struct Trainer<B: AutodiffBackend> {
     streams: Vec<StreamState<B>>,
     iteration: usize,
     best: Option<BestMetrics>,
-    run_dir: Option<PathBuf>,
+    run_dir: Option<RunDir>,
     batching: Batching,
 }
 
@@ -133,12 +133,12 @@ impl<B: AutodiffBackend> std::fmt::Debug for Trainer<B> {
 
 impl<B: AutodiffBackend> Trainer<B> {
     /// A fresh run. `config` must come from [`fit_config`] (or match the data). `run_dir`
-    /// (created if needed) receives `config.json`, `metrics.jsonl` and the checkpoints;
-    /// `None` trains without saving anything.
+    /// ([`RunDir::create`]) receives `config.json`, `metrics.jsonl` and the checkpoints, and
+    /// stays locked while the trainer lives; `None` trains without saving anything.
     pub fn new(
         config: TrainConfig,
         data: &WtalDataset,
-        run_dir: Option<&Path>,
+        run_dir: Option<RunDir>,
         device: B::Device,
     ) -> ModelResult<Self> {
         if let Some(run_data) = &config.data {
@@ -164,11 +164,8 @@ impl<B: AutodiffBackend> Trainer<B> {
                 }
             })
             .collect();
-        if let Some(dir) = run_dir {
-            fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
-            let json = serde_json::to_vec_pretty(&config)
-                .map_err(|e| ModelError::Config(e.to_string()))?;
-            checkpoint::write_atomic(&dir.join(CONFIG_FILE), &json)?;
+        if let Some(dir) = &run_dir {
+            dir.write_config(&config)?;
         }
         Ok(Trainer {
             config,
@@ -176,7 +173,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             streams,
             iteration: 0,
             best: None,
-            run_dir: run_dir.map(Path::to_path_buf),
+            run_dir,
             batching: Batching::default(),
         })
     }
@@ -185,21 +182,22 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// iteration, best metric), with the saved `config.json`; `iterations` (if given)
     /// replaces the total number of iterations.
     pub fn resume(
-        run_dir: &Path,
+        run: RunDir,
         data: &WtalDataset,
         iterations: Option<usize>,
         device: B::Device,
     ) -> ModelResult<Self> {
-        let mut config = load_config(run_dir)?;
+        let run_dir = run.path().to_path_buf();
+        let run_dir = run_dir.as_path();
+        let mut config = run.config()?;
         if let Some(n) = iterations {
             config.iterations = n;
         }
-        let dir = checkpoint_dir(run_dir, LAST).ok_or_else(|| {
-            ModelError::Checkpoint(format!("no checkpoint to resume in {}", run_dir.display()))
-        })?;
+        let dir = checkpoint_dir(run_dir, LAST)
+            .ok_or_else(|| ModelError::NoRun(run_dir.to_path_buf()))?;
         let state = read_state(&dir)?;
         let mut trainer = Trainer::new(config, data, None, device)?;
-        trainer.run_dir = Some(run_dir.to_path_buf());
+        trainer.run_dir = Some(run);
         for s in &mut trainer.streams {
             let name = s.kind.name();
             if !state.streams.iter().any(|n| n == name) {
@@ -473,7 +471,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         let Some(run_dir) = &self.run_dir else {
             return Ok(None);
         };
-        let w = CheckpointWriter::new(run_dir, name)?;
+        let w = CheckpointWriter::new(run_dir.path(), name)?;
         for s in &self.streams {
             let model = s.model.as_ref().expect("model present");
             w.module::<B, _>(&format!("{}.mpk", s.kind.name()), model)?;
@@ -498,7 +496,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         let Some(dir) = &self.run_dir else {
             return Ok(());
         };
-        let path = dir.join(METRICS_FILE);
+        let path = dir.path().join(METRICS_FILE);
         let mut f = fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -1,24 +1,146 @@
-//! Reading a run directory: its configuration and the models of its checkpoints.
+//! The run directory: its one owner ([`RunDir`]: create, open to continue, lock), its
+//! configuration and the models of its checkpoints.
+//!
+//! A run directory holds `config.json` (the [`TrainConfig`], with concrete values: the
+//! localization actually used), `metrics.jsonl` (one JSON record per evaluation),
+//! `last/` and `best/` checkpoints (written atomically) and `run.lock`. Only one process
+//! writes a run: [`RunDir::create`] and [`RunDir::resume`] take an exclusive lock on
+//! `run.lock` for as long as the [`RunDir`] lives (the OS releases it when the process ends,
+//! even by a crash, so a lock is never stale) and write the holder's pid into it, which a
+//! second process names in its [`ModelError::RunInUse`]. Reading a run ([`load_config`],
+//! [`load_models`]) takes no lock.
 
 use std::fs;
-use std::path::Path;
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 
 use super::config::{stream_dim, TrainConfig};
-use crate::checkpoint::{checkpoint_dir, load_module, read_state, BEST, CONFIG_FILE, LAST};
+use crate::checkpoint::{
+    checkpoint_dir, load_module, read_state, write_atomic, CheckpointState, BEST, CONFIG_FILE, LAST,
+};
 use crate::error::{ModelError, Result as ModelResult};
 use crate::infer::StreamKind;
 use crate::model::{StreamModel, StreamModelConfig};
+
+/// The name of the lock file in a run directory.
+pub const LOCK_FILE: &str = "run.lock";
+
+/// A run directory held by this process: the only way to write one. Cloning shares the lock;
+/// it is released when the last clone is dropped (or the process ends).
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    path: PathBuf,
+    _lock: Arc<fs::File>,
+}
+
+impl RunDir {
+    /// Creates (if needed) the directory of a new run and takes its lock. Errors: another
+    /// process holds it ([`ModelError::RunInUse`]), or it already holds a run
+    /// ([`ModelError::RunExists`]: continue it with [`RunDir::resume`]).
+    pub fn create(path: &Path) -> ModelResult<RunDir> {
+        fs::create_dir_all(path).map_err(|e| ModelError::io(path, e))?;
+        let run = RunDir::lock(path)?;
+        if checkpoint_dir(path, LAST).is_some() {
+            return Err(ModelError::RunExists(path.to_path_buf()));
+        }
+        Ok(run)
+    }
+
+    /// Opens an existing run to continue it and takes its lock. Errors: no `last` checkpoint
+    /// ([`ModelError::NoRun`]), or another process holds it ([`ModelError::RunInUse`]).
+    pub fn resume(path: &Path) -> ModelResult<RunDir> {
+        if checkpoint_dir(path, LAST).is_none() {
+            return Err(ModelError::NoRun(path.to_path_buf()));
+        }
+        RunDir::lock(path)
+    }
+
+    /// Takes the exclusive lock on `path/run.lock` and writes this process's pid into it.
+    fn lock(path: &Path) -> ModelResult<RunDir> {
+        let lock_path = path.join(LOCK_FILE);
+        let io = |e| ModelError::io(&lock_path, e);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(ModelError::RunInUse {
+                    run: path.to_path_buf(),
+                    holder: if holder.is_empty() {
+                        "unknown".into()
+                    } else {
+                        holder.into()
+                    },
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        write!(file, "{}", std::process::id()).map_err(io)?;
+        file.flush().map_err(io)?;
+        Ok(RunDir {
+            path: path.to_path_buf(),
+            _lock: Arc::new(file),
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The run's configuration (`config.json`).
+    pub fn config(&self) -> ModelResult<TrainConfig> {
+        load_config(&self.path)
+    }
+
+    /// Writes the run's configuration (`config.json`, atomically).
+    pub fn write_config(&self, config: &TrainConfig) -> ModelResult<()> {
+        let json =
+            serde_json::to_vec_pretty(config).map_err(|e| ModelError::Config(e.to_string()))?;
+        write_atomic(&self.path.join(CONFIG_FILE), &json)
+    }
+
+    /// The state of the `last` checkpoint (iteration, streams, best metric).
+    pub fn last_state(&self) -> ModelResult<CheckpointState> {
+        let dir =
+            checkpoint_dir(&self.path, LAST).ok_or_else(|| ModelError::NoRun(self.path.clone()))?;
+        read_state(&dir)
+    }
+}
 
 /// Trained models with their stream, as [`load_models`] returns them.
 pub type StreamModels<B> = Vec<(StreamKind, StreamModel<B>)>;
 
 /// Reads `config.json` of a run directory.
 pub fn load_config(run_dir: &Path) -> ModelResult<TrainConfig> {
-    let path = run_dir.join(CONFIG_FILE);
-    let text = fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| ModelError::Config(format!("{}: {e}", path.display())))
+    TrainConfig::from_file(&run_dir.join(CONFIG_FILE))
+}
+
+impl TrainConfig {
+    /// Reads a training configuration file (a run's `config.json`); the error names the file
+    /// and says what is wrong in it.
+    pub fn from_file(path: &Path) -> ModelResult<TrainConfig> {
+        let text = fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            ModelError::Config(format!(
+                "{}: not a maan training configuration (a run's config.json): {e}",
+                path.display()
+            ))
+        })
+    }
 }
 
 /// Loads the models of a run directory's checkpoint `name` (`best`, falling back to `last`

@@ -61,16 +61,16 @@ impl SnippetTiming {
         }
     }
 
-    /// Checks that both numbers are positive and finite.
-    pub fn validate(&self) -> Result<(), crate::DatasetError> {
+    /// Checks that both numbers are positive and finite; the error says which values are not.
+    pub fn validate(&self) -> Result<(), String> {
         let ok = |v: f64| v.is_finite() && v > 0.0;
         if ok(self.frames_per_snippet) && ok(self.fps) {
             Ok(())
         } else {
-            Err(crate::DatasetError::Config(format!(
+            Err(format!(
                 "snippet timing needs positive frames per snippet and fps, got {} and {}",
                 self.frames_per_snippet, self.fps
-            )))
+            ))
         }
     }
 }
