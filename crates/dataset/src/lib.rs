@@ -97,7 +97,6 @@
 //! | an action's evidence rises and falls smoothly, has a most discriminative moment (the paper's Figure 1 premise), and the rest of it is weaker but still says which action it is | per instance a Gaussian bump of the class pattern (`peak` 4.5, `peak_fraction` 0.25 of the instance) over a remainder pattern on the whole instance (`rest` 1.5) with trapezoid onset/offset (`ramp_fraction` 0.15); the remainder is `s · r_c + √(1−s²) · a` with specificity `rest_specificity` 0.6 | `instances_have_a_dominant_part_and_a_class_specific_rest` |
 //! | a video's background is weakly related to its action (a pool for diving) | class context on every instance snippet of a video with the class (`context` 1.0) and, outside the instances, on a share `context_shots` of the shots (default 1: every snippet; the ActivityNet family uses 0.5, so that some of the video is plain background) | `snippet_roles_follow_the_annotations_and_the_context_shots` (tests/synth.rs) |
 //! | camera motion and people moving look like action to a class-agnostic detector | background-motion events (`distractor_rate` 2 per 100 snippets, 3–15 snippets) with their own pattern (`distractor` 2.0) and the actionness of actions (`distractor_actionness` 1.8, mostly in flow: `rgb.motion` 0.6, `flow.motion` 1.0) | `background_motion_looks_like_action_to_actionness` |
-//!
 //! | a magnitude of their own (see "Feature magnitude" below) | the output multiplied by `scale` 10: at dim 64 a mean value of about 1.5 and a snippet norm of about 22 | `default_magnitude_is_the_documented_one`, `scale_multiplies_the_features_and_nothing_else` |
 //!
 //! Amplitudes are norms of the added vectors in the latent space, where the noise has
@@ -118,34 +117,28 @@
 //! have this shortcut (raising every attention together leaves a normalised average
 //! unchanged), though they too train better on larger features.
 //!
-//! The generator's first version left the magnitude to the smooth ReLU alone (mean value
-//! about 0.15 at dim 64, snippet norm about 2.2), and on it STPN and Dropout did not localize
-//! at all (average mAP 0.4 %) while classifying well, which real I3D features do not do to
-//! them (the paper's Table 1). `scale` is the parameter that fixes this, and its value is the
-//! one this project could not derive from I3D's architecture alone: BatchNorm followed by
-//! ReLU gives per-unit values of order 0.1–1 before averaging, but how that carries to a
-//! 64-dimensional stand-in for a 1024-dimensional feature is a question of the training
-//! dynamics, not of the values. The default 10 was therefore set from the one real
-//! measurement of the model that depends on it: on it STPN, with the paper's settings
-//! (T = 20, Adam 5e-4, sparsity 1e-4, 4000 iterations, dim 64, seed 0), gets AP 61.0 / 19.3 at
-//! tIoU 0.1 / 0.5 and a classification mAP of 96.7 %, where the paper reports 57.4 / 19.8 and
-//! 94.2 % on real THUMOS14. The README gives the sweep (Table 1's five models from scale 1 to
-//! 40): STPN and Dropout localize only between about 10 and 20 (at 40 their training becomes
-//! unstable), the normalised aggregators at every scale, MAAN the most evenly. Datasets whose `synth.json` predates the parameter load with scale 1 and are remade
-//! bit for bit.
+//! `scale` multiplies the output of the smooth ReLU (alone it gives a mean value of about 0.15
+//! at dim 64, a snippet norm of about 2.2). Its value cannot be derived from I3D's architecture
+//! alone (BatchNorm followed by ReLU gives per-unit values of order 0.1–1, but how that
+//! carries to a 64-dimensional stand-in for a 1024-dimensional feature is a question of the
+//! training dynamics), so the default 10 is calibrated against the one real measurement of
+//! the model that depends on it: with it STPN, with the paper's settings, reaches the paper's
+//! own real-THUMOS14 numbers. The measurement and the sweep of Table 1's five models over the
+//! scale are in `docs/results/synthetic-regimes.md` ("Feature magnitude: how it was found").
+//! Datasets whose `synth.json` predates the parameter load with scale 1 and are remade bit for
+//! bit.
 //!
 //! ## Regimes
 //!
 //! [`synth::Regime`] names a signal model with its parameters:
 //!
 //! - `realistic` (the default of `maan synth`, the demo and `experiment table1`): the table
-//!   above. Why these values, chosen before any model was trained on them (the scene, the
-//!   output's sharpness and `scale` were changed afterwards, each for a stated reason; the
-//!   README lists them): a distinctive moment
-//!   (the release of a hammer throw, the take-off of a jump) is clearly but not
-//!   overwhelmingly stronger than the rest of the action (3×); the rest of an action is partly
-//!   class-specific and partly generic motion (0.6); background motion is as action-like, to a
-//!   class-agnostic detector, as the motion of the actions themselves.
+//!   above. Why these values (three of them, the scene, the output's sharpness and `scale`,
+//!   were changed after models were first trained on it; `docs/results/synthetic-regimes.md`
+//!   says why): a distinctive moment (the release of a hammer throw, the take-off of a jump)
+//!   is clearly but not overwhelmingly stronger than the rest of the action (3×); the rest of
+//!   an action is partly class-specific and partly generic motion (0.6); background motion is
+//!   as action-like, to a class-agnostic detector, as the motion of the actions themselves.
 //! - `peaked`: the premise pronounced: the most discriminative part 6× the rest, the rest
 //!   almost entirely class-specific (0.9).
 //! - `uniform`: no most discriminative part (`peak` 0, `rest` 2.5, specificity 0.9): the
@@ -155,8 +148,8 @@
 //! - `legacy`: the first generator, kept bit for bit so that the numbers measured with it stay
 //!   reproducible: Gaussian, zero-mean features, independent from snippet to snippet (unless
 //!   `noise_correlation` is set), a short strong core and a weak rest per instance
-//!   ([`synth::SynthParams`]). It has none of the properties above, which is why its demo CAS
-//!   was per-snippet noise and why the paper's ranking did not show on it.
+//!   ([`synth::SynthParams`]). It has none of the properties above; what was measured on it
+//!   is in `docs/results/table1-legacy.md`.
 //!
 //! Every parameter, not only the regime's name, is recorded in the dataset's `synth.json`
 //! (a serialised [`synth::SynthConfig`]); reading one back (`maan synth --config FILE`)
@@ -166,11 +159,12 @@
 //!
 //! `maan experiment regimes` trains Table 1's models on every regime and draws MAAN minus
 //! STPN over the two knobs the paper's argument turns on (`dominance` = `peak / rest`, and
-//! `rest_specificity`); the README reports what it found. With `--dataset activitynet` it maps
-//! a family of ActivityNet-shaped datasets instead: a base (`realistic` with the class context
-//! on half of the shots outside the instances) and, one at a time, a low and a high value of
-//! the dominance, the class context outside the instances, the actionness inside them, the
-//! instances' coverage and the noise correlation.
+//! `rest_specificity`); `docs/results/synthetic-regimes.md` reports what it found. With
+//! `--dataset activitynet` it maps a family of ActivityNet-shaped datasets instead: a base
+//! (`realistic` with the class context on half of the shots outside the instances) and, one at
+//! a time, a low and a high value of the dominance, the class context outside the instances,
+//! the actionness inside them, the instances' coverage and the noise correlation (results in
+//! `docs/results/activitynet.md`).
 //!
 //! [`synth::snippet_roles`] recomputes, from a configuration alone, what each snippet of each
 //! generated video shows ([`synth::SnippetRole`]: the core or a flank of an instance, class

@@ -371,7 +371,7 @@ impl LocalizeConfig {
     /// module docs): [`LocalizeConfig::activitynet`] with the CAS smoothed over a tenth of the
     /// video (`relative_smoothing` 0.1), lower thresholds {0.1, 0.05, 0.02} × max and
     /// Gaussian soft-NMS (σ = 0.3). Chosen among four candidates on the ActivityNet-shaped
-    /// family with seeds 0-2 (README, "ActivityNet1.3"); the localization of
+    /// family with seeds 0-2 (docs/results/activitynet.md); the localization of
     /// `TrainConfig::recommended` for MAAN there.
     pub fn activitynet_long() -> Self {
         LocalizeConfig {

@@ -374,8 +374,9 @@ pub struct TrainArgs {
     pub background: Option<BackgroundArg>,
     /// The paper's procedure, whatever the benchmark and aggregator: T = 20, no erasing, the
     /// paper localization preset. Without it, MAAN on ActivityNet1.3 trains with the recipe
-    /// measured to beat it there (T = 10, --erase 0.5, --localize long; README,
-    /// "ActivityNet1.3"); flags still override single settings.
+    /// measured to beat it there (T = 10, --erase 0.5, --localize long;
+    /// docs/results/activitynet.md), and MAAN on THUMOS14 localizes with --localize oic;
+    /// flags still override single settings.
     #[arg(long, conflicts_with_all = ["config", "resume"])]
     pub paper: bool,
     /// Temporal erasing (hide-and-seek): hide this fraction of each video's sampled snippets,
