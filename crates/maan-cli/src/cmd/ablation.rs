@@ -16,7 +16,7 @@
 //!
 //! The table reports, per regime, the average mAP over tIoU 0.1:0.5 (the metric of the issue's
 //! goal), mean ± std over the seeds; the JSON and the Markdown also hold the averages over
-//! 0.1:0.7 and 0.1:0.9 and every AP. Outputs in `--out` (default `runs/ablation`):
+//! 0.1:0.7 and 0.1:0.9 and every AP. Outputs in `--run` (default `runs/ablation`):
 //! `ablation.md`, `ablation.json`.
 
 use std::fmt::Write as _;
@@ -365,7 +365,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     };
     args.backend.check()?;
     let out = args
-        .out
+        .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/ablation"));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;

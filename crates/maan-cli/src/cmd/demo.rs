@@ -38,15 +38,15 @@ pub struct DemoArgs {
     /// Localization (default: the dataset's paper preset).
     #[command(flatten)]
     pub localize: LocalizeOpts,
-    /// Run folder (default: runs/demo-<unix time>).
-    #[arg(long)]
-    pub output: Option<PathBuf>,
+    /// Run directory (default: runs/demo-<unix time>).
+    #[arg(long, alias = "output", value_name = "RUN_DIR")]
+    pub run: Option<PathBuf>,
 }
 
 /// Runs `maan demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
     let start = Instant::now();
-    let run_dir = args.output.clone().unwrap_or_else(|| {
+    let run_dir = args.run.clone().unwrap_or_else(|| {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -81,7 +81,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         iterations: Some(args.iterations),
         seed: Some(args.seed),
         eval_every: Some(args.iterations),
-        output: Some(run_dir.clone()),
+        run: Some(run_dir.clone()),
         // Saved in the run, and so used by `test` below.
         localize: args.localize.clone(),
         ..TrainArgs::default()
@@ -91,7 +91,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let cas_dir = run_dir.join("cas");
     crate::cmd::test::run(TestArgs {
         data,
-        checkpoint: run_dir.clone(),
+        run: run_dir.clone(),
         which: WhichArg::Last,
         detections: run_dir.join("detections.json"),
         cas_dir: Some(cas_dir.clone()),

@@ -72,9 +72,10 @@ pub struct ExperimentArgs {
     /// Localization options: each model is also evaluated with them (a second row).
     #[command(flatten)]
     pub localize: LocalizeOpts,
-    /// Output folder [default: runs/<experiment>].
-    #[arg(long, visible_alias = "output")]
-    pub out: Option<PathBuf>,
+    /// Run directory of the experiment: its reports, figures and generated data [default:
+    /// runs/<experiment>].
+    #[arg(long, aliases = ["out", "output"], value_name = "RUN_DIR")]
+    pub run: Option<PathBuf>,
     /// Options of `regimes`.
     #[command(flatten)]
     pub regimes: super::regimes::RegimesArgs,
@@ -485,7 +486,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     args.backend.check()?;
     let data = args.data.load()?;
     let out = args
-        .out
+        .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/table1"));
     let opts = args.backend;

@@ -26,9 +26,9 @@ use crate::backend::{BackendArg, BackendJob, BackendOpts};
 /// Arguments of `maan predict`.
 #[derive(Debug, clap::Args)]
 pub struct PredictArgs {
-    /// Run directory written by `maan train --output`.
-    #[arg(long)]
-    pub checkpoint: PathBuf,
+    /// Run directory written by `maan train --run`.
+    #[arg(long, alias = "checkpoint", value_name = "RUN_DIR")]
+    pub run: PathBuf,
     /// Which checkpoint of the run.
     #[arg(long, value_enum, default_value = "best")]
     pub which: WhichArg,
@@ -60,12 +60,12 @@ struct PredictJob {
 
 /// Runs `maan predict`.
 pub fn run(args: PredictArgs) -> Result<()> {
-    let config = load_config(&args.checkpoint)?;
+    let config = load_config(&args.run)?;
     let Some(run) = config.data.clone() else {
         bail!(
             "{} does not record the data it was trained on (feature dimensions, classes, \
              timing): it comes from an older maan; use `maan test` with its dataset, or retrain",
-            args.checkpoint.display()
+            args.run.display()
         );
     };
     args.backend.check()?;
@@ -102,7 +102,7 @@ impl BackendJob for PredictJob {
             WhichArg::Best => BEST,
             WhichArg::Last => LAST,
         };
-        let (_, models) = load_models::<B::InnerBackend>(&args.checkpoint, which, None, &device)?;
+        let (_, models) = load_models::<B::InnerBackend>(&args.run, which, None, &device)?;
         let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
         let start = Instant::now();
         let outputs = run_videos_with(

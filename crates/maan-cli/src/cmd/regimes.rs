@@ -8,8 +8,8 @@
 //!    how class-specific the rest is), train MAAN and STPN (`--grid-seeds` seeds) and draw
 //!    MAAN's minus STPN's average mAP as a heat map (PNG + SVG, values in the cells).
 //!
-//! Outputs in `--out` (default `runs/regimes`): `regimes.md`, `regimes.json`,
-//! `heatmap.png`, `heatmap.svg`. The generated data is written to `--out/data/<name>` and
+//! Outputs in `--run` (default `runs/regimes`): `regimes.md`, `regimes.json`,
+//! `heatmap.png`, `heatmap.svg`. The generated data is written to `--run/data/<name>` and
 //! removed once its models are trained.
 
 use std::fmt::Write as _;
@@ -1089,7 +1089,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     let plan = Plan::of(&args)?;
     args.backend.check()?;
     let out = args
-        .out
+        .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/regimes"));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;

@@ -41,9 +41,9 @@ pub struct TestArgs {
     /// Dataset.
     #[command(flatten)]
     pub data: DataOpts,
-    /// Run directory written by `maan train --output`.
-    #[arg(long)]
-    pub checkpoint: PathBuf,
+    /// Run directory written by `maan train --run`.
+    #[arg(long, alias = "checkpoint", value_name = "RUN_DIR")]
+    pub run: PathBuf,
     /// Which checkpoint of the run.
     #[arg(long, value_enum, default_value = "best")]
     pub which: WhichArg,
@@ -70,17 +70,17 @@ struct TestJob {
 /// Runs `maan test`.
 pub fn run(args: TestArgs) -> Result<()> {
     if !args
-        .checkpoint
+        .run
         .join(maan_model::checkpoint::CONFIG_FILE)
         .is_file()
     {
         bail!(
-            "{} is not a run directory (no config.json); pass the --output of `maan train`",
-            args.checkpoint.display()
+            "{} is not a run directory (no config.json); pass the --run of `maan train`",
+            args.run.display()
         );
     }
     args.backend.check()?;
-    let config = maan_model::load_config(&args.checkpoint)?;
+    let config = maan_model::load_config(&args.run)?;
     let data = args.data.load_for_run(&config)?;
     if data.test.is_empty() {
         bail!("{}: the test split has no videos", data.dir.display());
@@ -98,7 +98,7 @@ impl BackendJob for TestJob {
             WhichArg::Last => LAST,
         };
         let (config, models) = load_models::<B::InnerBackend>(
-            &args.checkpoint,
+            &args.run,
             which,
             Some((data.rgb_dim(), data.flow_dim())),
             &device,

@@ -390,15 +390,16 @@ pub struct TrainArgs {
     /// Save the `last` checkpoint every N iterations (0: at the end only) [default: 500].
     #[arg(long)]
     pub checkpoint_every: Option<usize>,
-    /// Run directory: config.json, metrics.jsonl, last/, best/. [default: runs/<aggregator>-<unix time>]
-    #[arg(long)]
-    pub output: Option<PathBuf>,
+    /// Run directory: config.json, metrics.jsonl, last/, best/, run.lock. [default:
+    /// runs/<aggregator>-<unix time>]
+    #[arg(long, alias = "output", value_name = "RUN_DIR")]
+    pub run: Option<PathBuf>,
     /// Start from the settings of this file: a run's config.json (or a JSON file of the same
     /// fields), so that a run can be reproduced from its directory alone. Flags override it;
     /// without --data-dir, the data folder recorded in it is used.
     #[arg(long, value_name = "CONFIG.json")]
     pub config: Option<PathBuf>,
-    /// Continue the run in --output from its last checkpoint (model, Adam state, iteration),
+    /// Continue the run in --run from its last checkpoint (model, Adam state, iteration),
     /// with every setting of the run (its config.json); --iterations N extends it, and any
     /// other training option that disagrees with the run is an error.
     #[arg(long)]
@@ -639,11 +640,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             bail!("--erase {f}: the erased fraction must be in [0, 1)");
         }
     }
-    let run_dir = match &args.output {
+    let run_dir = match &args.run {
         Some(d) => d.clone(),
         None => {
             if args.resume {
-                bail!("--resume needs --output RUN_DIR (the run to continue)");
+                bail!("--resume needs --run RUN_DIR (the run to continue)");
             }
             let secs = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -664,7 +665,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     if !args.resume && checkpoint_dir(&run_dir, LAST).is_some() {
         bail!(
-            "{} already holds a run; pass --resume to continue it, or choose another --output",
+            "{} already holds a run; pass --resume to continue it, or choose another --run",
             run_dir.display()
         );
     }
@@ -690,7 +691,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             bail!(
                 "--resume continues {} with its own settings (config.json), and these options \
                  disagree with them:\n  {}\n(leave them out, or start a new run with another \
-                 --output)",
+                 --run)",
                 run_dir.display(),
                 conflicts.join("\n  ")
             );
@@ -722,7 +723,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     .map_err(|e| match e {
         ModelError::RunExists(_) => anyhow!(
-            "{} already holds a run; pass --resume to continue it, or choose another --output",
+            "{} already holds a run; pass --resume to continue it, or choose another --run",
             run_dir.display()
         ),
         e => e.into(),
@@ -813,7 +814,7 @@ impl BackendJob for TrainJob {
         observer.finish();
         if summary.stopped {
             eprintln!(
-                "interrupted at iteration {}: saved {}/last; continue with --resume --output {}",
+                "interrupted at iteration {}: saved {}/last; continue with --resume --run {}",
                 summary.iteration,
                 run_dir.display(),
                 run_dir.display()

@@ -11,10 +11,10 @@
 //! not a meaningful WSOL result on CUB and is said so.
 //!
 //! The sizes and schedule are presets (`Preset`, recorded in `wsol.json`); of the other
-//! `experiment` options only `--seeds`, `--out`, `--backend` and `--quiet` apply.
+//! `experiment` options only `--seeds`, `--run`, `--backend` and `--quiet` apply.
 //!
 //! Writes `wsol.md`, `wsol.json` and `wsol.png` (Figure 6: heat maps of the predicted class
-//! with the ground-truth box in red and the predicted box in green) into `--out`.
+//! with the ground-truth box in red and the predicted box in green) into `--run`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -290,7 +290,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     args.backend.check()?;
     let p = preset(&args);
     let out = args
-        .out
+        .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/wsol"));
     let (data_name, train, test, num_classes, mean, std) = match &args.data.data_dir {
