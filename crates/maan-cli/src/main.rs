@@ -20,6 +20,8 @@ mod backend;
 mod cmd;
 mod figure;
 mod heatmap;
+mod opts;
+mod report;
 
 /// Weakly-supervised temporal action localization with MAAN (ICLR 2019) on Burn.
 #[derive(Debug, Parser)]
@@ -81,7 +83,7 @@ fn quiet_on_broken_pipe() {
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
-    // Commands that take the dataset options of `cmd::common::LoadArgs`, whose errors may
+    // Commands that take the dataset options of `opts::LoadArgs`, whose errors may
     // come with a hint naming one of them.
     let load_flags = matches!(
         cli.command,
@@ -107,7 +109,7 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            if let Some(hint) = load_flags.then(|| cmd::common::hint(&err)).flatten() {
+            if let Some(hint) = load_flags.then(|| opts::hint(&err)).flatten() {
                 eprintln!("hint: {hint}");
             }
             ExitCode::FAILURE

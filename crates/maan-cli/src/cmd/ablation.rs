@@ -36,7 +36,7 @@ use super::experiment::{
     mean_std, progress_bar, seed_averages, train_model_and_evaluate, ExperimentArgs,
 };
 use super::regimes::{generate_and_load, DEFAULT_DIM, DEFAULT_ITERATIONS};
-use super::train::describe_localize;
+use crate::opts::describe_localize;
 use crate::backend::{BackendArg, BackendJob};
 
 /// One configuration of the ablation: a training option and a localization.

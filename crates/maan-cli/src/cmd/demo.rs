@@ -12,8 +12,9 @@ use maan_eval::annotations::GroundTruth;
 
 use crate::backend::BackendOpts;
 use crate::cmd::plot::plot_video;
-use crate::cmd::test::{TestArgs, WhichArg};
-use crate::cmd::train::{ensure_synthetic, DataOpts, LocalizeOpts, TrainArgs};
+use crate::cmd::test::TestArgs;
+use crate::cmd::train::TrainArgs;
+use crate::opts::{builtin_data_dir, ensure_synthetic, DataOpts, LocalizeOpts, WhichArg};
 
 /// Arguments of `maan demo`.
 #[derive(Debug, clap::Args)]
@@ -56,7 +57,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let data_path = args
         .data_dir
         .clone()
-        .unwrap_or_else(|| crate::cmd::builtin_data_dir(args.dataset));
+        .unwrap_or_else(|| builtin_data_dir(args.dataset));
     // Fail at once on a missing GPU, before generating data or training.
     args.backend.check()?;
     let data = DataOpts {

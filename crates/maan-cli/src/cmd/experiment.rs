@@ -22,7 +22,7 @@ use maan_model::{fit_config, EvalMetrics, StreamModelConfig, TrainConfig, TrainO
 use serde::Serialize;
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-use crate::cmd::train::{describe_localize, DataOpts, LocalizeOpts};
+use crate::opts::{describe_localize, DataOpts, LocalizeOpts};
 
 /// The experiment to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use dataset::{inspect, Benchmark, LengthStats, Severity};
 
-use super::common::{load_hint, LoadArgs};
+use crate::opts::{load_hint, LoadArgs};
 
 /// Arguments of `maan inspect`.
 #[derive(Debug, clap::Args)]

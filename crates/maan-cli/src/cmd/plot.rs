@@ -26,7 +26,7 @@ pub struct PlotArgs {
     #[arg(long)]
     pub class: Option<String>,
     /// Dataset folder holding `gt.json` (the ground truth drawn above the CAS).
-    #[arg(long, default_value = crate::cmd::DEFAULT_DATA_DIR)]
+    #[arg(long, default_value = crate::opts::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// Class list: thumos14, activitynet, or a path to a text file with one name per line.
     #[arg(long, default_value = "thumos14")]

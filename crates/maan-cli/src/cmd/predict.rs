@@ -19,8 +19,8 @@ use maan_model::checkpoint::{BEST, LAST};
 use maan_model::infer::run_videos_with;
 use maan_model::{load_config, load_models, RunData, TrainConfig};
 
-use super::test::{write_outputs, WhichArg};
-use super::train::LocalizeOpts;
+use crate::opts::{LocalizeOpts, WhichArg};
+use crate::report::write_outputs;
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
 
 /// Arguments of `maan predict`.

@@ -657,7 +657,7 @@ impl RegimesJob {
                 "recipe: T = {}, erasing {}",
                 recipe.num_segments, recipe.erase.0
             )),
-            super::train::describe_localize(&localize),
+            crate::opts::describe_localize(&localize),
             &runs,
         );
         Ok(Some((row, stats)))
@@ -712,14 +712,14 @@ impl RegimesJob {
                 rows.push(Row::new(
                     agg,
                     None,
-                    super::train::describe_localize(&preset),
+                    crate::opts::describe_localize(&preset),
                     &runs,
                 ));
                 if let Some(cfg) = &variant {
                     rows.push(Row::new(
                         agg,
                         Some("localization options"),
-                        super::train::describe_localize(cfg),
+                        crate::opts::describe_localize(cfg),
                         &variant_runs,
                     ));
                 }
@@ -727,7 +727,7 @@ impl RegimesJob {
                     rows.push(Row::new(
                         agg,
                         Some("recommended localization"),
-                        super::train::describe_localize(&cfg),
+                        crate::opts::describe_localize(&cfg),
                         &runs,
                     ));
                 }
@@ -788,7 +788,7 @@ impl BackendJob for RegimesJob {
                 )?
                 .into_iter()
                 .map(|(agg, runs)| {
-                    Row::new(agg, None, super::train::describe_localize(&preset), &runs)
+                    Row::new(agg, None, crate::opts::describe_localize(&preset), &runs)
                 })
                 .collect();
             regimes.push(RegimeResult {

@@ -23,17 +23,9 @@ use maan_model::evaluate::score;
 use maan_model::infer::{detections, run_videos_with, write_cas_npy};
 use maan_model::load_models;
 
-use super::train::{describe_localize, print_metrics, DataOpts, LocalizeOpts};
+use crate::opts::{describe_localize, DataOpts, LocalizeOpts, WhichArg};
+use crate::report::{print_metrics, protocol, write_outputs};
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-
-/// Which checkpoint of the run to test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum WhichArg {
-    /// The best evaluation so far (falls back to last if the run never evaluated).
-    Best,
-    /// The latest.
-    Last,
-}
 
 /// Arguments of `maan test`.
 #[derive(Debug, clap::Args)]
@@ -151,75 +143,4 @@ impl BackendJob for TestJob {
         }
         Ok(())
     }
-}
-
-/// The protocol fields of a metrics JSON (see the module docs): `dataset`, `averages`,
-/// `test_videos`, `excluded_videos`, `localization_preset`, `localization`, `seed`, `commit`.
-pub fn protocol(
-    data: &WtalDataset,
-    metrics: &maan_model::EvalMetrics,
-    localize: &maan_eval::localize::LocalizeConfig,
-    seed: u64,
-) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let mut obj = serde_json::Map::new();
-    obj.insert("dataset".into(), data.kind.to_string().into());
-    let averages: serde_json::Map<String, serde_json::Value> =
-        maan_eval::eval::reported_averages(&metrics.tiou_thresholds, &metrics.map)
-            .into_iter()
-            .map(|a| (a.label(), a.map.into()))
-            .collect();
-    obj.insert("averages".into(), averages.into());
-    obj.insert("test_videos".into(), data.test.len().into());
-    obj.insert("excluded_videos".into(), excluded_test_videos(data).into());
-    obj.insert(
-        "localization_preset".into(),
-        maan_eval::LocalizePreset::name_of(localize, data.kind).into(),
-    );
-    obj.insert("localization".into(), serde_json::to_value(localize)?);
-    obj.insert("seed".into(), seed.into());
-    obj.insert("commit".into(), env!("MAAN_GIT_COMMIT").into());
-    Ok(obj)
-}
-
-/// The videos of the annotation file's test subset (THUMOS14 `test`, ActivityNet1.3
-/// `validation`) that are not in the dataset's test split, sorted.
-pub fn excluded_test_videos(data: &WtalDataset) -> Vec<String> {
-    let tested: std::collections::HashSet<&str> = data.test.iter().map(|v| v.id.as_str()).collect();
-    let mut out: Vec<String> = data
-        .ground_truth
-        .videos
-        .iter()
-        .filter(|(id, v)| data.kind.is_test_subset(&v.subset) && !tested.contains(id.as_str()))
-        .map(|(id, _)| id.clone())
-        .collect();
-    out.sort();
-    out
-}
-
-/// Localizes `outputs` with `localize`, writes the detections to `path` (ActivityNet result
-/// format) and, with `cas_dir`, each video's CAS as npy, saying so on stderr (what `maan test`
-/// and `maan predict` both do with their model outputs).
-pub fn write_outputs(
-    outputs: &[maan_model::VideoOutput],
-    classes: &[String],
-    seconds_per_snippet: f64,
-    localize: &maan_eval::localize::LocalizeConfig,
-    path: &std::path::Path,
-    cas_dir: Option<&std::path::Path>,
-) -> Result<maan_eval::DetectionFile> {
-    eprintln!("localization: {}", describe_localize(localize));
-    let dets = detections(outputs, classes, seconds_per_snippet, localize)?;
-    dets.to_path(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    eprintln!(
-        "{} videos: {} detections -> {}",
-        outputs.len(),
-        dets.num_detections(),
-        path.display()
-    );
-    if let Some(dir) = cas_dir {
-        write_cas_npy(outputs, dir)?;
-        eprintln!("CAS of each video -> {}/<video>.npy", dir.display());
-    }
-    Ok(dets)
 }

@@ -1,0 +1,16 @@
+//! Option groups shared by several commands, each defined once: data (`--data-dir`,
+//! `--dataset`, how to read a dataset), localization (`--localize` and its options), run
+//! (`--which`); the backend group (`--backend`, `--device`) is `crate::backend::BackendOpts`.
+//! Each command's `--run RUN_DIR` flag is in its own `XArgs`. Libraries describe values; the
+//! remedies naming flags (`hint:`) are here too.
+
+mod data;
+mod localize;
+mod run;
+
+pub use data::{
+    builtin_data_dir, ensure_synthetic, ensure_synthetic_with, hint, load_data, load_hint,
+    DataOpts, LoadArgs, DEFAULT_DATA_DIR,
+};
+pub use localize::{describe_localize, LocalizeOpts, ProposalScoreArg, SuppressionArg};
+pub use run::WhichArg;
