@@ -1,6 +1,5 @@
 //! One module per subcommand. Each exposes `XArgs` (clap) and `run(args) -> anyhow::Result<()>`.
 
-pub mod ablation;
 pub mod bench;
 pub mod demo;
 pub mod eval;
@@ -9,8 +8,6 @@ pub mod extract;
 pub mod inspect;
 pub mod plot;
 pub mod predict;
-pub mod regimes;
 pub mod synth;
 pub mod test;
 pub mod train;
-pub mod wsol;

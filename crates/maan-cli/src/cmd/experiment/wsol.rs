@@ -10,8 +10,8 @@
 //! safetensors file); without weights the small backbone is trained from scratch, which is
 //! not a meaningful WSOL result on CUB and is said so.
 //!
-//! The sizes and schedule are presets (`Preset`, recorded in `wsol.json`); of the other
-//! `experiment` options only `--seeds`, `--run`, `--backend` and `--quiet` apply.
+//! The sizes and schedule are presets (`Preset`, recorded in `wsol.json`); the flags are
+//! [`WsolArgs`]'s.
 //!
 //! Writes `wsol.md`, `wsol.json` and `wsol.png` (Figure 6: heat maps of the predicted class
 //! with the ground-truth box in red and the predicted box in green) into `--run`.
@@ -30,7 +30,38 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::backend::{BackendArg, BackendJob};
-use crate::cmd::experiment::{mean_std, ExperimentArgs};
+use super::mean_std;
+use crate::backend::BackendOpts;
+
+/// Arguments of `maan experiment wsol`.
+#[derive(Debug, clap::Args)]
+pub struct WsolArgs {
+    /// Number of seeds per model (0, 1, ... n-1).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// CUB-200-2011 in its official format (default: the synthetic WSOL data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Backend and device.
+    #[command(flatten)]
+    pub backend: BackendOpts,
+    /// Run directory of the experiment: its table, JSON and figure [default: runs/wsol].
+    #[arg(long, aliases = ["out", "output"], value_name = "RUN_DIR")]
+    pub run: Option<PathBuf>,
+    /// One seed, fewer images and iterations (a few minutes on a CPU).
+    #[arg(long)]
+    pub quick: bool,
+    /// ImageNet-pretrained VGG16 backbone weights (safetensors, torchvision names) for
+    /// CUB-200-2011 (`--data-dir`).
+    #[arg(long)]
+    pub backbone_weights: Option<PathBuf>,
+    /// Tiny sizes, for tests.
+    #[arg(long, hide = true)]
+    pub tiny: bool,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
 
 /// The grid sizes of the paper's Table 4.
 pub const GRIDS: [usize; 2] = [4, 7];
@@ -56,8 +87,8 @@ pub struct Preset {
     pub backbone: String,
 }
 
-fn preset(args: &ExperimentArgs) -> Preset {
-    let cub = args.data.data_dir.is_some();
+fn preset(args: &WsolArgs) -> Preset {
+    let cub = args.data_dir.is_some();
     let seeds = if args.quick || args.tiny {
         1
     } else {
@@ -283,7 +314,7 @@ impl BackendJob for WsolJob {
 }
 
 /// Runs `maan experiment wsol`.
-pub fn run(args: ExperimentArgs) -> Result<()> {
+pub fn run(args: WsolArgs) -> Result<()> {
     if args.seeds == 0 {
         anyhow::bail!("--seeds must be at least 1");
     }
@@ -293,7 +324,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
         .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/wsol"));
-    let (data_name, train, test, num_classes, mean, std) = match &args.data.data_dir {
+    let (data_name, train, test, num_classes, mean, std) = match &args.data_dir {
         Some(dir) => {
             if args.backbone_weights.is_none() {
                 eprintln!(

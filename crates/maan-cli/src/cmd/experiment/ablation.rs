@@ -32,12 +32,28 @@ use maan_eval::{LocalizeConfig, LocalizePreset};
 use maan_model::{Background, EvalMetrics, StreamModelConfig};
 use serde::Serialize;
 
-use super::experiment::{
-    mean_std, progress_bar, seed_averages, train_model_and_evaluate, ExperimentArgs,
-};
 use super::regimes::{generate_and_load, DEFAULT_DIM, DEFAULT_ITERATIONS};
-use crate::opts::describe_localize;
+use super::{mean_std, progress_bar, seed_averages, train_model_and_evaluate, TrainingArgs};
 use crate::backend::{BackendArg, BackendJob};
+use crate::opts::{describe_localize, LocalizeOpts};
+
+/// Arguments of `maan experiment ablation`.
+#[derive(Debug, clap::Args)]
+pub struct AblationArgs {
+    /// Seeds, iterations, batch, backend, run directory.
+    #[command(flatten)]
+    pub common: TrainingArgs,
+    /// The regimes to run, comma-separated [default: realistic, peaked, uniform, clutter,
+    /// legacy].
+    #[arg(long, value_delimiter = ',')]
+    pub regimes: Vec<Regime>,
+    /// Feature dimension of the generated data [default: 64].
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// Localization options: they change the `oic` preset of the later-code rows.
+    #[command(flatten)]
+    pub localize: LocalizeOpts,
+}
 
 /// One configuration of the ablation: a training option and a localization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -160,7 +176,7 @@ pub struct AblationReport {
 }
 
 struct AblationJob {
-    args: ExperimentArgs,
+    args: AblationArgs,
     regimes: Vec<Regime>,
     dim: usize,
     iterations: usize,
@@ -191,9 +207,9 @@ impl BackendJob for AblationJob {
         backend: BackendArg,
     ) -> Result<AblationReport> {
         let start = std::time::Instant::now();
-        let seeds = self.args.seeds;
+        let seeds = self.args.common.seeds;
         let total = self.regimes.len() as u64 * seeds * 2 * self.iterations as u64;
-        let bar = progress_bar(total, self.args.quiet);
+        let bar = progress_bar(total, self.args.common.quiet);
         let (paper, oic) = self.localizations()?;
         let data_root = self.out.join("data");
         let mut regimes = Vec::new();
@@ -219,7 +235,7 @@ impl BackendJob for AblationJob {
                         model,
                         seed,
                         self.iterations,
-                        self.args.batch_size,
+                        self.args.common.batch_size,
                         &device,
                         backend,
                         &bar,
@@ -265,7 +281,7 @@ impl BackendJob for AblationJob {
             backend: backend.to_string(),
             dim: self.dim,
             iterations: self.iterations,
-            batch_size: self.args.batch_size,
+            batch_size: self.args.common.batch_size,
             seeds,
             paper_localization: describe_localize(&paper),
             oic_localization: describe_localize(&oic),
@@ -344,39 +360,32 @@ pub fn report_markdown(r: &AblationReport) -> String {
 }
 
 /// Runs `maan experiment ablation`.
-pub fn run(args: ExperimentArgs) -> Result<()> {
-    if args.data.data_dir.is_some() {
-        bail!("experiment ablation generates its own data: --data-dir does not apply");
-    }
-    if args.data.dataset.is_some_and(|k| k != Benchmark::Thumos14) {
-        bail!("experiment ablation runs on the THUMOS14-shaped benchmark only");
-    }
-    if !args.aggregators.is_empty() {
-        bail!("experiment ablation trains MAAN only: --aggregators does not apply");
-    }
-    let dim = args.regimes.dim.unwrap_or(DEFAULT_DIM);
+pub fn run(args: AblationArgs) -> Result<()> {
+    args.common.check()?;
+    let dim = args.dim.unwrap_or(DEFAULT_DIM);
     if dim == 0 {
         bail!("--dim must be at least 1");
     }
-    let regimes = if args.regimes.regimes.is_empty() {
+    let regimes = if args.regimes.is_empty() {
         Regime::ALL.to_vec()
     } else {
-        args.regimes.regimes.clone()
+        args.regimes.clone()
     };
-    args.backend.check()?;
+    args.common.backend.check()?;
     let out = args
+        .common
         .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/ablation"));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let iterations = args.iterations.unwrap_or(DEFAULT_ITERATIONS);
+    let iterations = args.common.iterations.unwrap_or(DEFAULT_ITERATIONS);
     eprintln!(
         "ablation: {} regime(s) x 2 trainings (background none, bas) x {} seed(s), each tested with the paper's and the OIC localization; {iterations} iterations, dim {dim}, backend {}",
         regimes.len(),
-        args.seeds,
-        args.backend.backend
+        args.common.seeds,
+        args.common.backend.backend
     );
-    let opts = args.backend;
+    let opts = args.common.backend;
     let report = opts.run(AblationJob {
         args,
         regimes,

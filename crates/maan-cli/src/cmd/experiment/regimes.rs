@@ -25,10 +25,12 @@ use maan_eval::localize::LocalizeConfig;
 use maan_model::{EvalMetrics, StreamModelConfig, TrainConfig};
 use serde::Serialize;
 
-use super::experiment::{
-    aggregators, markdown, mean_std, progress_bar, tiou_label, train_and_evaluate,
-    train_config_and_evaluate, ExperimentArgs, Row, Table1,
+use super::table1::{markdown, Table1};
+use super::{
+    aggregators, mean_std, progress_bar, tiou_label, train_and_evaluate,
+    train_config_and_evaluate, Row, TrainingArgs,
 };
+use crate::opts::LocalizeOpts;
 use crate::backend::{BackendArg, BackendJob};
 use crate::heatmap::{self, HeatMap};
 
@@ -155,9 +157,31 @@ pub fn activitynet_family(dim: usize) -> Vec<FamilyCell> {
     cells
 }
 
-/// Options of `maan experiment regimes` (ignored by `table1`).
-#[derive(Debug, Clone, Default, clap::Args)]
+/// Arguments of `maan experiment regimes`.
+#[derive(Debug, clap::Args)]
 pub struct RegimesArgs {
+    /// Seeds, iterations, batch, backend, run directory.
+    #[command(flatten)]
+    pub common: TrainingArgs,
+    /// Benchmark the generated data imitates: thumos14 (the regimes and the heat map) or
+    /// activitynet (the ActivityNet-shaped family).
+    #[arg(long, value_name = "thumos14|activitynet")]
+    pub dataset: Option<Benchmark>,
+    /// The aggregators to train, comma-separated [default: the paper's five; STPN and MAAN on
+    /// the ActivityNet-shaped family].
+    #[arg(long, value_delimiter = ',')]
+    pub aggregators: Vec<Aggregator>,
+    /// Localization options: each model is also evaluated with them (a second row).
+    #[command(flatten)]
+    pub localize: LocalizeOpts,
+    /// The generator's knobs.
+    #[command(flatten)]
+    pub knobs: RegimeKnobs,
+}
+
+/// The generator's knobs of `maan experiment regimes`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegimeKnobs {
     /// regimes: the regimes to run, comma-separated [default: realistic, peaked, uniform,
     /// clutter, legacy].
     #[arg(long, value_delimiter = ',')]
@@ -351,12 +375,9 @@ struct Plan {
 }
 
 impl Plan {
-    fn of(args: &ExperimentArgs) -> Result<Plan> {
-        let r = &args.regimes;
-        if args.data.data_dir.is_some() {
-            bail!("experiment regimes generates its own data: --data-dir does not apply");
-        }
-        let kind = args.data.dataset.unwrap_or(Benchmark::Thumos14);
+    fn of(args: &RegimesArgs) -> Result<Plan> {
+        let r = &args.knobs;
+        let kind = args.dataset.unwrap_or(Benchmark::Thumos14);
         let activitynet = kind == Benchmark::ActivityNet13;
         let plan = Plan {
             first_seed: r.first_seed,
@@ -367,7 +388,7 @@ impl Plan {
             },
             kind,
             dim: r.dim.unwrap_or(DEFAULT_DIM),
-            iterations: args.iterations.unwrap_or(DEFAULT_ITERATIONS),
+            iterations: args.common.iterations.unwrap_or(DEFAULT_ITERATIONS),
             regimes: if activitynet {
                 if !r.regimes.is_empty() {
                     bail!(
@@ -384,7 +405,7 @@ impl Plan {
             aggregators: if activitynet && args.aggregators.is_empty() {
                 vec![Aggregator::WeightedSum, Aggregator::Maa]
             } else {
-                aggregators(args)
+                aggregators(&args.aggregators)
             },
             dominance: if activitynet {
                 Vec::new()
@@ -454,7 +475,7 @@ struct Trained {
 }
 
 struct RegimesJob {
-    args: ExperimentArgs,
+    args: RegimesArgs,
     plan: Plan,
     out: PathBuf,
 }
@@ -558,7 +579,7 @@ impl RegimesJob {
                     agg,
                     seed,
                     self.plan.iterations,
-                    self.args.batch_size,
+                    self.args.common.batch_size,
                     device,
                     backend,
                     bar,
@@ -624,13 +645,13 @@ impl RegimesJob {
         let localize = recipe.localization(data.kind);
         let (mut runs, mut stats) = (Vec::new(), Vec::new());
         let first = self.plan.first_seed;
-        for seed in first..first + self.args.seeds {
+        for seed in first..first + self.args.common.seeds {
             bar.set_prefix("MAAN recipe");
             bar.set_message(format!("{label}, seed {seed}"));
             let config = recipe
                 .clone()
                 .with_iterations(self.plan.iterations)
-                .with_batch_size(self.args.batch_size)
+                .with_batch_size(self.args.common.batch_size)
                 .with_seed(seed);
             let (trainer, m) = train_config_and_evaluate::<B>(data, config, device, backend, bar)?;
             bar.println(format!(
@@ -687,7 +708,7 @@ impl RegimesJob {
             let (trained, role_rows) = self.rows_and_roles::<B>(
                 &data,
                 &plan.aggregators,
-                self.args.seeds,
+                self.args.common.seeds,
                 plan.first_seed,
                 variant.as_ref(),
                 roles.as_deref(),
@@ -746,9 +767,9 @@ impl RegimesJob {
                         plan.dim
                     ),
                     backend: backend.to_string(),
-                    seeds: self.args.seeds,
+                    seeds: self.args.common.seeds,
                     iterations: plan.iterations,
-                    batch_size: self.args.batch_size,
+                    batch_size: self.args.common.batch_size,
                     rows,
                 },
                 roles: role_rows,
@@ -768,7 +789,7 @@ impl BackendJob for RegimesJob {
     ) -> Result<RegimesReport> {
         let start = std::time::Instant::now();
         let plan = &self.plan;
-        let bar = progress_bar(plan.total_iterations(self.args.seeds), self.args.quiet);
+        let bar = progress_bar(plan.total_iterations(self.args.common.seeds), self.args.common.quiet);
         let data_root = self.out.join("data");
         let family = self.family::<B>(&data_root, &device, backend, &bar)?;
         let mut regimes = Vec::new();
@@ -780,7 +801,7 @@ impl BackendJob for RegimesJob {
                 .rows::<B>(
                     &data,
                     &plan.aggregators,
-                    self.args.seeds,
+                    self.args.common.seeds,
                     regime.name(),
                     &device,
                     backend,
@@ -797,9 +818,9 @@ impl BackendJob for RegimesJob {
                 table: Table1 {
                     data_dir: format!("generated: {regime} regime, dim {}", plan.dim),
                     backend: backend.to_string(),
-                    seeds: self.args.seeds,
+                    seeds: self.args.common.seeds,
                     iterations: plan.iterations,
-                    batch_size: self.args.batch_size,
+                    batch_size: self.args.common.batch_size,
                     rows,
                 },
             });
@@ -858,8 +879,8 @@ impl BackendJob for RegimesJob {
             dataset: plan.kind.to_string(),
             dim: plan.dim,
             iterations: plan.iterations,
-            batch_size: self.args.batch_size,
-            seeds: self.args.seeds,
+            batch_size: self.args.common.batch_size,
+            seeds: self.args.common.seeds,
             regimes,
             grid,
             family,
@@ -1085,10 +1106,12 @@ fn family_markdown(r: &RegimesReport, s: &mut String) {
 }
 
 /// Runs `maan experiment regimes`.
-pub fn run(args: ExperimentArgs) -> Result<()> {
+pub fn run(args: RegimesArgs) -> Result<()> {
+    args.common.check()?;
     let plan = Plan::of(&args)?;
-    args.backend.check()?;
+    args.common.backend.check()?;
     let out = args
+        .common
         .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/regimes"));
@@ -1098,7 +1121,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
             "regimes: the ActivityNet-shaped family, {} cells x {} model(s) and MAAN's recipe x {} seed(s) from seed {}",
             plan.family.len(),
             plan.aggregators.len(),
-            args.seeds,
+            args.common.seeds,
             plan.first_seed
         );
     }
@@ -1106,15 +1129,15 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
         "regimes: {} regime(s) x {} model(s) x {} seed(s), heat map {} x {} x 2 models x {} seed(s); {} iterations each, dim {}, backend {}",
         plan.regimes.len(),
         plan.aggregators.len(),
-        args.seeds,
+        args.common.seeds,
         plan.dominance.len(),
         plan.specificity.len(),
         plan.grid_seeds,
         plan.iterations,
         plan.dim,
-        args.backend.backend
+        args.common.backend.backend
     );
-    let opts = args.backend;
+    let opts = args.common.backend;
     let report = opts.run(RegimesJob {
         args,
         plan,
