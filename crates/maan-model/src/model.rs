@@ -127,6 +127,18 @@ pub enum Background {
     Bas,
 }
 
+impl std::str::FromStr for Background {
+    type Err = String;
+    /// `none` or `bas` (any case).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase();
+        Background::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| format!("unknown background {s:?} (expected none or bas)"))
+    }
+}
+
 impl Background {
     /// Every option, `none` first.
     pub const ALL: [Background; 2] = [Background::None, Background::Bas];

@@ -21,37 +21,6 @@ use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
 use crate::opts::{describe_localize, DataOpts, LocalizeOpts};
 use crate::report::print_metrics;
 
-/// Which streams to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StreamsArg {
-    /// RGB and flow, fused 0.5 / 0.5 at test time (the paper).
-    Both,
-    /// RGB only.
-    Rgb,
-    /// Flow only.
-    Flow,
-}
-
-/// Background modelling during training (`--background`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackgroundArg {
-    /// None: the paper's model and loss.
-    None,
-    /// BaS-Net's background class with filtering (adapted to MAAN's sigmoid classifier): an
-    /// extra background output, trained = 1 on the attention-free mean of the snippets and = 0
-    /// on the aggregator's attention-weighted feature; testing drops it.
-    Bas,
-}
-
-impl From<BackgroundArg> for Background {
-    fn from(arg: BackgroundArg) -> Self {
-        match arg {
-            BackgroundArg::None => Background::None,
-            BackgroundArg::Bas => Background::Bas,
-        }
-    }
-}
-
 /// Arguments of `maan train`.
 #[derive(Debug, Default, clap::Args)]
 pub struct TrainArgs {
@@ -64,9 +33,10 @@ pub struct TrainArgs {
     /// Feature aggregator: maa (MAAN) or a Table 1 baseline [default: maa].
     #[arg(long)]
     pub aggregator: Option<Aggregator>,
-    /// Streams to train (both: two models, fused 0.5 / 0.5 at test time) [default: both].
-    #[arg(long, value_enum)]
-    pub streams: Option<StreamsArg>,
+    /// Streams to train: both (two models, fused 0.5 / 0.5 at test time), rgb or flow
+    /// [default: both].
+    #[arg(long, value_name = "both|rgb|flow")]
+    pub streams: Option<Streams>,
     /// Training iterations (the paper does not state it) [default: 5000]. With --resume: the
     /// new total, to extend the run (without it, the run's own total).
     #[arg(long)]
@@ -86,10 +56,13 @@ pub struct TrainArgs {
     /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only) [default: 0.0001].
     #[arg(long)]
     pub sparsity: Option<f64>,
-    /// Background modelling, with any aggregator (saved in the run's config.json) [default:
-    /// none].
-    #[arg(long, value_enum)]
-    pub background: Option<BackgroundArg>,
+    /// Background modelling, with any aggregator (saved in the run's config.json): none (the
+    /// paper's model and loss) or bas (BaS-Net's background class with filtering, adapted to
+    /// MAAN's sigmoid classifier: an extra background output, trained = 1 on the
+    /// attention-free mean of the snippets and = 0 on the aggregator's attention-weighted
+    /// feature; testing drops it) [default: none].
+    #[arg(long, value_name = "none|bas")]
+    pub background: Option<Background>,
     /// The paper's procedure, whatever the benchmark and aggregator: T = 20, no erasing, the
     /// paper localization preset. Without it, MAAN on ActivityNet1.3 trains with the recipe
     /// measured to beat it there (T = 10, --erase 0.5, --localize long;
@@ -170,15 +143,9 @@ fn config_from_args(
         .with_aggregator(args.aggregator.unwrap_or(defaults.model.aggregator))
         .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight))
         .with_background(
-            args.background
-                .map_or(defaults.model.background, Background::from),
+            args.background.unwrap_or(defaults.model.background),
         );
-    let streams = match args.streams {
-        None => defaults.streams,
-        Some(StreamsArg::Both) => Streams::Both,
-        Some(StreamsArg::Rgb) => Streams::Rgb,
-        Some(StreamsArg::Flow) => Streams::Flow,
-    };
+    let streams = args.streams.unwrap_or(defaults.streams);
     let localize = match (&defaults.localize, args.localize.is_set()) {
         (Some(base), true) => Some(args.localize.apply(base, data.kind)?),
         (Some(base), false) => Some(base.clone()),
@@ -226,12 +193,7 @@ fn resume_conflicts(
         args.aggregator,
         saved.model.aggregator,
     );
-    let streams = args.streams.map(|s| match s {
-        StreamsArg::Both => Streams::Both,
-        StreamsArg::Rgb => Streams::Rgb,
-        StreamsArg::Flow => Streams::Flow,
-    });
-    check(&mut out, "--streams", streams, saved.streams);
+    check(&mut out, "--streams", args.streams, saved.streams);
     check(&mut out, "--batch-size", args.batch_size, saved.batch_size);
     check(&mut out, "--segments", args.segments, saved.num_segments);
     check(&mut out, "--lr", args.lr, saved.learning_rate);
@@ -245,7 +207,7 @@ fn resume_conflicts(
     check(
         &mut out,
         "--background",
-        args.background.map(Background::from),
+        args.background,
         saved.model.background,
     );
     check(&mut out, "--erase", args.erase, saved.erase.0);

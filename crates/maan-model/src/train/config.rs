@@ -26,6 +26,29 @@ pub enum Streams {
     Flow,
 }
 
+impl std::fmt::Display for Streams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Streams::Both => "both",
+            Streams::Rgb => "rgb",
+            Streams::Flow => "flow",
+        })
+    }
+}
+
+impl std::str::FromStr for Streams {
+    type Err = String;
+    /// `both`, `rgb` or `flow` (any case).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "both" => Ok(Streams::Both),
+            "rgb" => Ok(Streams::Rgb),
+            "flow" => Ok(Streams::Flow),
+            other => Err(format!("unknown streams {other:?} (expected both, rgb or flow)")),
+        }
+    }
+}
+
 impl Streams {
     /// The streams, RGB first.
     pub fn kinds(&self) -> Vec<StreamKind> {
