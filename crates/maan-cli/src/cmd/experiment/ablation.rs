@@ -33,7 +33,9 @@ use maan_model::{Background, EvalMetrics, StreamModelConfig};
 use serde::Serialize;
 
 use super::regimes::{generate_and_load, DEFAULT_DIM, DEFAULT_ITERATIONS};
-use super::{mean_std, progress_bar, seed_averages, train_model_and_evaluate, TrainingArgs};
+use super::{
+    mean_std, progress_bar, seed_averages, train_model_and_evaluate, ReportHeader, TrainingArgs,
+};
 use crate::backend::{BackendArg, BackendJob};
 use crate::opts::{describe_localize, LocalizeOpts};
 
@@ -155,16 +157,11 @@ pub struct AblationRegime {
 /// Everything `ablation` measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct AblationReport {
-    /// Backend used.
-    pub backend: String,
+    /// Backend, seeds per variant, iterations per model and stream, batch size.
+    #[serde(flatten)]
+    pub header: ReportHeader,
     /// Feature dimension of the generated data.
     pub dim: usize,
-    /// Iterations per model and stream.
-    pub iterations: usize,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Seeds per variant.
-    pub seeds: u64,
     /// The paper's localization (one line).
     pub paper_localization: String,
     /// The later code's localization (one line).
@@ -278,11 +275,13 @@ impl BackendJob for AblationJob {
         bar.finish_and_clear();
         let _ = std::fs::remove_dir(&data_root);
         Ok(AblationReport {
-            backend: backend.to_string(),
+            header: ReportHeader {
+                backend: backend.to_string(),
+                seeds,
+                iterations: self.iterations,
+                batch_size: self.args.common.batch_size,
+            },
             dim: self.dim,
-            iterations: self.iterations,
-            batch_size: self.args.common.batch_size,
-            seeds,
             paper_localization: describe_localize(&paper),
             oic_localization: describe_localize(&oic),
             regimes,
@@ -298,7 +297,12 @@ pub fn report_markdown(r: &AblationReport) -> String {
     let _ = writeln!(
         s,
         "Synthetic THUMOS14-shaped data, dim {}, MAAN, {} iterations per stream, batch {}, {} seed(s) per variant, backend {} ({:.0} s).\n",
-        r.dim, r.iterations, r.batch_size, r.seeds, r.backend, r.seconds
+        r.dim,
+        r.header.iterations,
+        r.header.batch_size,
+        r.header.seeds,
+        r.header.backend,
+        r.seconds
     );
     let _ = writeln!(s, "- paper localization: {}", r.paper_localization);
     let _ = writeln!(s, "- OIC localization: {}\n", r.oic_localization);

@@ -98,6 +98,20 @@ impl TrainingArgs {
     }
 }
 
+/// The settings every report of `table1`, `regimes` and `ablation` states (flattened into
+/// its JSON: the keys `backend`, `seeds`, `iterations`, `batch_size`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportHeader {
+    /// Backend used.
+    pub backend: String,
+    /// Seeds per model.
+    pub seeds: u64,
+    /// Iterations per model and stream.
+    pub iterations: usize,
+    /// Batch size.
+    pub batch_size: usize,
+}
+
 /// The aggregators to train: `given`, or Table 1's five in the paper's order when empty.
 pub(crate) fn aggregators(given: &[Aggregator]) -> Vec<Aggregator> {
     if given.is_empty() {

@@ -28,7 +28,7 @@ use serde::Serialize;
 use super::table1::{markdown, Table1};
 use super::{
     aggregators, mean_std, progress_bar, tiou_label, train_and_evaluate,
-    train_config_and_evaluate, Row, TrainingArgs,
+    train_config_and_evaluate, ReportHeader, Row, TrainingArgs,
 };
 use crate::opts::LocalizeOpts;
 use crate::backend::{BackendArg, BackendJob};
@@ -337,18 +337,13 @@ pub struct GridResult {
 /// Everything `regimes` measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegimesReport {
-    /// Backend used.
-    pub backend: String,
+    /// Backend, seeds per model in the regime tables, iterations per model, batch size.
+    #[serde(flatten)]
+    pub header: ReportHeader,
     /// Benchmark the data imitates.
     pub dataset: String,
     /// Feature dimension of the generated data.
     pub dim: usize,
-    /// Iterations per model.
-    pub iterations: usize,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Seeds per model in the regime tables.
-    pub seeds: u64,
     /// One result per regime.
     pub regimes: Vec<RegimeResult>,
     /// The heat map (absent when the grid is empty).
@@ -766,10 +761,12 @@ impl RegimesJob {
                         "generated: ActivityNet-shaped family, {name}, dim {}",
                         plan.dim
                     ),
-                    backend: backend.to_string(),
-                    seeds: self.args.common.seeds,
-                    iterations: plan.iterations,
-                    batch_size: self.args.common.batch_size,
+                    header: ReportHeader {
+                        backend: backend.to_string(),
+                        seeds: self.args.common.seeds,
+                        iterations: plan.iterations,
+                        batch_size: self.args.common.batch_size,
+                    },
                     rows,
                 },
                 roles: role_rows,
@@ -817,10 +814,12 @@ impl BackendJob for RegimesJob {
                 signal: cfg.signal.clone(),
                 table: Table1 {
                     data_dir: format!("generated: {regime} regime, dim {}", plan.dim),
-                    backend: backend.to_string(),
-                    seeds: self.args.common.seeds,
-                    iterations: plan.iterations,
-                    batch_size: self.args.common.batch_size,
+                    header: ReportHeader {
+                        backend: backend.to_string(),
+                        seeds: self.args.common.seeds,
+                        iterations: plan.iterations,
+                        batch_size: self.args.common.batch_size,
+                    },
                     rows,
                 },
             });
@@ -875,12 +874,14 @@ impl BackendJob for RegimesJob {
         bar.finish_and_clear();
         let _ = std::fs::remove_dir(&data_root);
         Ok(RegimesReport {
-            backend: backend.to_string(),
+            header: ReportHeader {
+                backend: backend.to_string(),
+                seeds: self.args.common.seeds,
+                iterations: plan.iterations,
+                batch_size: self.args.common.batch_size,
+            },
             dataset: plan.kind.to_string(),
             dim: plan.dim,
-            iterations: plan.iterations,
-            batch_size: self.args.common.batch_size,
-            seeds: self.args.common.seeds,
             regimes,
             grid,
             family,
@@ -897,7 +898,13 @@ pub fn report_markdown(r: &RegimesReport) -> String {
     let _ = writeln!(
         s,
         "Synthetic {}-shaped data, dim {}, {} iterations, batch {}, {} seed(s) per model, backend {} ({:.0} s).\n",
-        r.dataset, r.dim, r.iterations, r.batch_size, r.seeds, r.backend, r.seconds
+        r.dataset,
+        r.dim,
+        r.header.iterations,
+        r.header.batch_size,
+        r.header.seeds,
+        r.header.backend,
+        r.seconds
     );
     family_markdown(r, &mut s);
     if r.regimes.is_empty() && r.grid.is_none() {
@@ -1034,7 +1041,7 @@ fn family_markdown(r: &RegimesReport, s: &mut String) {
         s,
         "ActivityNet-shaped family, seeds {}-{}. Average mAP over tIoU 0.5:0.95 (%), mean ± std over seeds:\n",
         r.first_seed,
-        r.first_seed + r.seeds.max(1) - 1
+        r.first_seed + r.header.seeds.max(1) - 1
     );
     let _ = write!(s, "| cell |");
     for row in &first.table.rows {
@@ -1242,10 +1249,12 @@ mod tests {
         };
         let table = |maan: f64, stpn: f64| Table1 {
             data_dir: String::new(),
-            backend: "flex".into(),
-            seeds: 1,
-            iterations: 1,
-            batch_size: 1,
+            header: ReportHeader {
+                backend: "flex".into(),
+                seeds: 1,
+                iterations: 1,
+                batch_size: 1,
+            },
             rows: vec![
                 Row::new(
                     Aggregator::WeightedSum,

@@ -19,7 +19,9 @@ use dataset::WtalDataset;
 use maa_core::Aggregator;
 use serde::Serialize;
 
-use super::{aggregators, progress_bar, tiou_label, train_and_evaluate, Row, TrainingArgs};
+use super::{
+    aggregators, progress_bar, tiou_label, train_and_evaluate, ReportHeader, Row, TrainingArgs,
+};
 use crate::backend::{BackendArg, BackendJob};
 use crate::opts::{describe_localize, DataOpts, LocalizeOpts};
 
@@ -49,14 +51,9 @@ pub struct Table1Args {
 pub struct Table1 {
     /// Dataset folder.
     pub data_dir: String,
-    /// Backend used.
-    pub backend: String,
-    /// Seeds per model.
-    pub seeds: u64,
-    /// Iterations per model and stream.
-    pub iterations: usize,
-    /// Batch size.
-    pub batch_size: usize,
+    /// Backend, seeds, iterations, batch size.
+    #[serde(flatten)]
+    pub header: ReportHeader,
     /// One row per model, in the paper's order.
     pub rows: Vec<Row>,
 }
@@ -173,10 +170,12 @@ impl BackendJob for Table1Job {
         bar.finish_and_clear();
         Ok(Table1 {
             data_dir: data.dir.display().to_string(),
-            backend: backend.to_string(),
-            seeds: args.common.seeds,
-            iterations,
-            batch_size: args.common.batch_size,
+            header: ReportHeader {
+                backend: backend.to_string(),
+                seeds: args.common.seeds,
+                iterations,
+                batch_size: args.common.batch_size,
+            },
             rows,
         })
     }
@@ -242,10 +241,12 @@ mod tests {
     fn table(rows: Vec<Row>) -> Table1 {
         Table1 {
             data_dir: "d".into(),
-            backend: "ndarray".into(),
-            seeds: 2,
-            iterations: 1,
-            batch_size: 16,
+            header: ReportHeader {
+                backend: "ndarray".into(),
+                seeds: 2,
+                iterations: 1,
+                batch_size: 16,
+            },
             rows,
         }
     }
