@@ -1,8 +1,11 @@
-//! Reading and writing `.npy` feature files.
+//! Reading and writing `.npy` files: the one npy reader and writer of the workspace.
 //!
-//! Reading accepts 2-D arrays `[T, D]` of `f16`, `f32` or `f64` (either byte order) in C order
-//! and converts them to `f32`. The file is read into memory once and converted in one pass; a
-//! file shorter than its header promises is reported as truncated, a longer one as corrupt.
+//! Reading accepts arrays of `f16`, `f32` or `f64` (either byte order) in C order and converts
+//! them to `f32`: [`read_features`] for 2-D feature arrays `[T, D]` (errors name the video),
+//! [`read_f32`] for any shape (the CAS and attention files `maan test` writes). The file is
+//! read into memory once and converted in one pass; a file shorter than its header promises
+//! is reported as truncated, a longer one as corrupt. Writing: [`write_features`] (2-D, any of
+//! the three element types) and [`write_f32`] (any shape, `f32`).
 
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -100,6 +103,24 @@ pub fn parse_features(
     path: &Path,
     video: &str,
 ) -> Result<FeatureArray, DatasetError> {
+    let (shape, data, dtype) = parse_array(bytes, path, video, true)?;
+    Ok(FeatureArray {
+        rows: shape[0],
+        cols: shape[1],
+        data,
+        dtype,
+    })
+}
+
+/// Parses the bytes of a whole `.npy` file of f16/f32/f64 in C order into its shape and its
+/// values as `f32`, checking first that it is 2-D when `require_2d`. Errors as
+/// [`read_features`].
+fn parse_array(
+    bytes: &[u8],
+    path: &Path,
+    video: &str,
+    require_2d: bool,
+) -> Result<(Vec<usize>, Vec<f32>, NpyDtype), DatasetError> {
     let corrupt = |message: String| DatasetError::CorruptNpy {
         path: path.into(),
         video: video.into(),
@@ -133,16 +154,16 @@ pub fn parse_features(
         });
     }
     let shape = header.shape();
-    if shape.len() != 2 {
+    if require_2d && shape.len() != 2 {
         return Err(DatasetError::WrongShape {
             path: path.into(),
             video: video.into(),
             message: format!("expected a 2-D array [T, D], found shape {shape:?}"),
         });
     }
-    let (rows, cols) = (shape[0] as usize, shape[1] as usize);
-    let n = rows
-        .checked_mul(cols)
+    let n = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?))
         .and_then(|n| n.checked_mul(dtype.size()))
         .ok_or_else(|| corrupt(format!("shape {shape:?} is too large")))?;
     if rest.len() < n {
@@ -190,12 +211,26 @@ pub fn parse_features(
             })
             .collect(),
     };
-    Ok(FeatureArray {
-        rows,
-        cols,
-        data,
-        dtype,
-    })
+    // The data fit in memory (checked above), so every dimension fits in usize.
+    let shape = shape.iter().map(|&d| d as usize).collect();
+    Ok((shape, data, dtype))
+}
+
+/// Reads an `.npy` array of any shape of f16/f32/f64 in C order as `f32`: its shape and its
+/// values, row-major (the CAS `[T, C]` and attention `[T]` files that `maan test` writes with
+/// [`write_f32`]).
+///
+/// Errors name the file (and its stem as the video): [`DatasetError::Io`] when it cannot be
+/// read, [`DatasetError::CorruptNpy`] for a bad header or a truncated or overlong file,
+/// [`DatasetError::WrongDtype`] for other dtypes or Fortran order. Values are not checked.
+pub fn read_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>), DatasetError> {
+    let bytes = fs::read(path).map_err(|e| DatasetError::io(path, e))?;
+    let video = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (shape, data, _) = parse_array(&bytes, path, &video, false)?;
+    Ok((shape, data))
 }
 
 /// The position and value of the first NaN or infinite value of a row-major `[_, cols]` array.
@@ -234,44 +269,31 @@ pub fn write_features(
             data.len()
         )));
     }
-    let io = |e: std::io::Error| DatasetError::io(path, e);
-    let file = fs::File::create(path).map_err(io)?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
     let shape = [rows as u64, cols as u64];
     match dtype {
-        NpyDtype::F32 => {
-            let mut w = npyz::WriteOptions::<f32>::new()
-                .default_dtype()
-                .shape(&shape)
-                .writer(&mut out)
-                .begin_nd()
-                .map_err(io)?;
-            w.extend(data.iter().copied()).map_err(io)?;
-            w.finish().map_err(io)?;
-        }
-        NpyDtype::F64 => {
-            let mut w = npyz::WriteOptions::<f64>::new()
-                .default_dtype()
-                .shape(&shape)
-                .writer(&mut out)
-                .begin_nd()
-                .map_err(io)?;
-            w.extend(data.iter().map(|&v| v as f64)).map_err(io)?;
-            w.finish().map_err(io)?;
-        }
-        NpyDtype::F16 => {
-            let mut w = npyz::WriteOptions::<half::f16>::new()
-                .default_dtype()
-                .shape(&shape)
-                .writer(&mut out)
-                .begin_nd()
-                .map_err(io)?;
-            w.extend(data.iter().map(|&v| half::f16::from_f32(v)))
-                .map_err(io)?;
-            w.finish().map_err(io)?;
-        }
+        NpyDtype::F32 => write_nd(path, &shape, data.iter().copied()),
+        NpyDtype::F64 => write_nd(path, &shape, data.iter().map(|&v| v as f64)),
+        NpyDtype::F16 => write_nd(path, &shape, data.iter().map(|&v| half::f16::from_f32(v))),
     }
-    out.flush().map_err(io)
+}
+
+/// Writes row-major `f32` values as a C-order float32 `.npy` file of the given shape (any
+/// rank; the CAS `[T, C]` and attention `[T]` files of `maan test`). Read back with
+/// [`read_f32`].
+///
+/// Errors name the file: [`DatasetError::Config`] when the values do not fill the shape,
+/// [`DatasetError::Io`] when the file cannot be written.
+pub fn write_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<(), DatasetError> {
+    let n = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if n != Some(values.len()) {
+        return Err(DatasetError::Config(format!(
+            "{}: {} values do not make an array of shape {shape:?}",
+            path.display(),
+            values.len()
+        )));
+    }
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    write_nd(path, &shape, values.iter().copied())
 }
 
 /// Writes an array of any npy element type and shape, C order (for test fixtures of bad
@@ -281,16 +303,27 @@ pub fn write_raw<T: npyz::AutoSerialize + Copy>(
     shape: &[u64],
     data: &[T],
 ) -> Result<(), DatasetError> {
+    write_nd(path, shape, data.iter().copied())
+}
+
+/// The one npy writer: `values` in C order under a header of `shape` and `T`'s default dtype.
+fn write_nd<T: npyz::AutoSerialize>(
+    path: &Path,
+    shape: &[u64],
+    values: impl Iterator<Item = T>,
+) -> Result<(), DatasetError> {
     let io = |e: std::io::Error| DatasetError::io(path, e);
     let file = fs::File::create(path).map_err(io)?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut w = npyz::WriteOptions::<T>::new()
         .default_dtype()
         .shape(shape)
-        .writer(BufWriter::new(file))
+        .writer(&mut out)
         .begin_nd()
         .map_err(io)?;
-    w.extend(data.iter().copied()).map_err(io)?;
-    w.finish().map_err(io)
+    w.extend(values).map_err(io)?;
+    w.finish().map_err(io)?;
+    out.flush().map_err(io)
 }
 
 #[cfg(test)]
@@ -313,6 +346,36 @@ mod tests {
             // All sample values are multiples of 0.25 below 2^10: exact in f16 too.
             assert_eq!(arr.data, data);
         }
+    }
+
+    /// write_f32 / read_f32 round-trip any shape (CAS [T, C], attention [T], 3-D, empty);
+    /// errors name the file.
+    #[test]
+    fn f32_any_shape_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        for shape in [vec![5, 3], vec![7], vec![2, 3, 2], vec![0, 4]] {
+            let n: usize = shape.iter().product();
+            let data = sample(n, 1);
+            let p = dir.path().join(format!("a{}.npy", shape.len()));
+            write_f32(&p, &shape, &data).unwrap();
+            assert_eq!(read_f32(&p).unwrap(), (shape.clone(), data));
+        }
+        // Feature files of every dtype read as f32 too.
+        let p = dir.path().join("h.npy");
+        write_features(&p, &sample(2, 3), 2, 3, NpyDtype::F64).unwrap();
+        assert_eq!(read_f32(&p).unwrap(), (vec![2, 3], sample(2, 3)));
+        let p = dir.path().join("bad.npy");
+        let err = write_f32(&p, &[2, 3], &[1.0; 5]).unwrap_err();
+        assert!(err.to_string().contains("bad.npy"), "{err}");
+        let err = read_f32(&dir.path().join("absent.npy")).unwrap_err();
+        assert!(matches!(err, DatasetError::Io { .. }) && err.to_string().contains("absent.npy"));
+        fs::write(&p, b"not an npy file").unwrap();
+        let err = read_f32(&p).unwrap_err();
+        assert!(
+            matches!(err, DatasetError::CorruptNpy { .. }) && err.to_string().contains("bad.npy")
+        );
+        write_raw(&p, &[2], &[1i32, 2]).unwrap();
+        assert!(matches!(read_f32(&p), Err(DatasetError::WrongDtype { .. })));
     }
 
     #[test]

@@ -143,32 +143,18 @@ where
     Ok(())
 }
 
-/// Reads a float32 `[T, C]` CAS written by `maan test` (`RUN/cas/<video>.npy`); returns the
-/// values row-major and `(T, C)`.
+/// Reads a float32 `[T, C]` CAS written by `maan test` (`RUN/cas/<video>.npy`) with
+/// [`dataset::npy::read_f32`]; returns the values row-major and `(T, C)`.
 pub fn read_cas(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
-    let bytes = std::fs::read(path)
+    let (shape, values) = dataset::npy::read_f32(path)
         .with_context(|| format!("cannot read the CAS file {}", path.display()))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .with_context(|| format!("{} is not a valid .npy file", path.display()))?;
-    let shape = npy.shape().to_vec();
-    if shape.len() != 2 {
-        bail!(
+    match shape[..] {
+        [t, c] => Ok((values, t, c)),
+        _ => bail!(
             "{}: expected a [T, C] array, found shape {shape:?}",
             path.display()
-        );
+        ),
     }
-    let (t, c) = (shape[0] as usize, shape[1] as usize);
-    let values: Vec<f32> = npy
-        .into_vec::<f32>()
-        .with_context(|| format!("{}: expected float32 values", path.display()))?;
-    if values.len() != t * c {
-        bail!(
-            "{}: truncated: {} values for shape [{t}, {c}]",
-            path.display(),
-            values.len()
-        );
-    }
-    Ok((values, t, c))
 }
 
 #[cfg(test)]

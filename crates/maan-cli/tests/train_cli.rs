@@ -114,18 +114,13 @@ fn train_test_eval_round_trip() {
         .filter(|p| p.to_str().unwrap().ends_with(".attention.npy"))
         .collect();
     assert_eq!((files.len(), attention.len()), (16, 8));
-    let att_bytes = std::fs::read(attention[0]).unwrap();
-    let att = npyz::NpyFile::new(&att_bytes[..]).unwrap();
-    let cas_bytes = std::fs::read(
-        attention[0]
-            .to_str()
-            .unwrap()
-            .replace(".attention.npy", ".npy"),
-    )
-    .unwrap();
-    let cas = npyz::NpyFile::new(&cas_bytes[..]).unwrap();
-    assert_eq!(att.shape(), &cas.shape()[..1]);
-    let values: Vec<f32> = att.into_vec::<f32>().unwrap();
+    let (att_shape, values) = dataset::npy::read_f32(attention[0]).unwrap();
+    let cas_path = attention[0]
+        .to_str()
+        .unwrap()
+        .replace(".attention.npy", ".npy");
+    let (cas_shape, _) = dataset::npy::read_f32(std::path::Path::new(&cas_path)).unwrap();
+    assert_eq!(att_shape, &cas_shape[..1]);
     assert!(values.iter().all(|p| (0.0..=1.0).contains(p)), "{values:?}");
 
     // `maan eval` scores the detections against the dataset's ground truth with the mAP that

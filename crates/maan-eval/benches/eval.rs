@@ -6,7 +6,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use maan_eval::eval::thumos14_tiou_thresholds;
-use maan_eval::localize::{localize, LocalizeConfig};
+use maan_eval::localize::{try_localize_signals, LocalizeConfig, VideoSignals};
 use maan_eval::{detection_map, DetectionFile, GroundTruth};
 
 #[path = "common/synth.rs"]
@@ -45,12 +45,20 @@ fn bench_localize(c: &mut Criterion) {
         .map(|i| (((i * 7919) % 1000) as f32 / 1000.0).powi(3))
         .collect();
     let scores = vec![0.5f32; k];
+    let signals = VideoSignals {
+        cas: &cas,
+        attention: None,
+        num_snippets: t,
+        num_classes: k,
+        video_scores: &scores,
+        seconds_per_snippet: 0.64,
+    };
     let mut g = c.benchmark_group("localize_750x20");
     g.bench_function("thumos14", |b| {
-        b.iter(|| localize(&cas, t, k, &scores, 0.64, &LocalizeConfig::thumos14()))
+        b.iter(|| try_localize_signals(&signals, &LocalizeConfig::thumos14()).unwrap())
     });
     g.bench_function("activitynet_preset", |b| {
-        b.iter(|| localize(&cas, t, k, &scores, 0.64, &LocalizeConfig::activitynet()))
+        b.iter(|| try_localize_signals(&signals, &LocalizeConfig::activitynet()).unwrap())
     });
     g.finish();
 }

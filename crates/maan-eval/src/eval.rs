@@ -264,11 +264,16 @@ struct Pred {
     end: f64,
 }
 
-/// Temporal IoU of two segments, ActivityNet's formula (no "+1"); 0 when the union is empty.
+/// Temporal IoU of two segments `[start, end]`, the one tIoU of the crate (the evaluation's
+/// matching and the localization's NMS / soft-NMS). Without `plus_one` it is continuous,
+/// ActivityNet's formula: lengths `end − start`. With `plus_one`, lengths are
+/// `end − start + 1` and the intersection `min_end − max_start + 1` (the NMS on seconds of
+/// BaSNet and the code after it). Returns 0 when the union is not positive.
 #[inline]
-pub fn segment_iou(a: [f64; 2], b: [f64; 2]) -> f64 {
-    let inter = (a[1].min(b[1]) - a[0].max(b[0])).max(0.0);
-    let union = (a[1] - a[0]) + (b[1] - b[0]) - inter;
+pub fn temporal_iou(a: [f64; 2], b: [f64; 2], plus_one: bool) -> f64 {
+    let one = if plus_one { 1.0 } else { 0.0 };
+    let inter = (a[1].min(b[1]) - a[0].max(b[0]) + one).max(0.0);
+    let union = (a[1] - a[0] + one) + (b[1] - b[0] + one) - inter;
     if union > 0.0 {
         inter / union
     } else {
@@ -457,7 +462,10 @@ pub fn detection_map(
                 }
                 order.clear();
                 for g in lo..hi {
-                    order.push((segment_iou([pr.start, pr.end], gt_seg[c][g]), g as u32));
+                    order.push((
+                        temporal_iou([pr.start, pr.end], gt_seg[c][g], false),
+                        g as u32,
+                    ));
                 }
                 // Descending tIoU; ties: the instance later in the file first (numpy's
                 // `argsort()[::-1]` on a small array).
@@ -588,6 +596,20 @@ pub fn classification_map(
 #[cfg(test)]
 mod range_tests {
     use super::*;
+
+    /// The one tIoU: overlap, disjoint, containment, empty segments, and the "+1" convention
+    /// of the localization's NMS.
+    #[test]
+    fn iou_conventions() {
+        assert_eq!(temporal_iou([0.0, 10.0], [5.0, 15.0], false), 5.0 / 15.0);
+        assert_eq!(temporal_iou([0.0, 10.0], [5.0, 15.0], true), 6.0 / 16.0);
+        assert_eq!(temporal_iou([0.0, 1.0], [2.0, 3.0], false), 0.0);
+        assert_eq!(temporal_iou([0.0, 1.0], [2.0, 3.0], true), 0.0);
+        assert_eq!(temporal_iou([2.0, 4.0], [0.0, 10.0], false), 0.2);
+        assert_eq!(temporal_iou([0.0, 10.0], [2.0, 4.0], true), 3.0 / 11.0);
+        assert_eq!(temporal_iou([1.0, 1.0], [1.0, 1.0], false), 0.0);
+        assert_eq!(temporal_iou([1.0, 1.0], [1.0, 1.0], true), 1.0);
+    }
 
     /// THUMOS14's nine thresholds give the three averages papers report (0.1:0.5 over five
     /// values, 0.1:0.7 over seven, 0.1:0.9 over nine); ActivityNet1.3's ten give 0.5:0.95 only.

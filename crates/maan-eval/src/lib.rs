@@ -9,14 +9,15 @@
 //! ```text
 //!  CAS [T, C] + video scores [C] (+ attention [T])  (one per stream)
 //!        |  localize::fuse                      two streams, 0.5 / 0.5
-//!        |  localize::reject_classes            video score < 0.1 -> class dropped
-//!        |  localize::upsample_linear           optional
-//!        |  localize::threshold_values          0.2 x max (THUMOS14), {0.2,0.15,0.1,0.05} x max (ANet);
+//!        |  localize::try_localize_signals      the one entry point, running:
+//!        |    reject_classes                    video score < 0.1 -> class dropped
+//!        |    upsample_linear                   optional
+//!        |    threshold_values                  0.2 x max (THUMOS14), {0.2,0.15,0.1,0.05} x max (ANet);
 //!        |                                      optionally many, on the CAS and on the attention
-//!        |  localize::connected_components      1-D runs, pooled over thresholds
-//!        |  ProposalScore                       mean CAS, or outer-inner contrast
-//!        |  localize::nms / soft_nms            per class, no "+1" by default
-//!        v  localize::snippets_to_seconds
+//!        |    connected_components              1-D runs, pooled over thresholds
+//!        |    ProposalScore                     mean CAS, or outer-inner contrast
+//!        |    nms / soft_nms                    per class, eval::temporal_iou, no "+1" by default
+//!        v    snippets_to_seconds
 //!  ClassDetection -> Detection -> DetectionFile (ActivityNet result JSON)
 //!        |
 //!        v  eval::detection_map(GroundTruth, DetectionFile, tIoU thresholds)
@@ -26,10 +27,11 @@
 //! - [`annotations`]: ground truth in every JSON form the public code bases ship
 //!   ([`GroundTruth`]) and class lists ([`ClassList`]);
 //! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
-//! - [`localize`](mod@localize): the test-time localization steps, each a public, tested
-//!   function, and the named presets ([`LocalizePreset`]: `paper`, MAAN section 3.1, and
+//! - [`localize`]: the test-time localization, one entry point ([`try_localize_signals`])
+//!   over tested steps split by concern (settings and presets, proposals, scores,
+//!   suppression), and the named presets ([`LocalizePreset`]: `paper`, MAAN section 3.1,
 //!   `oic`, the multi-threshold outer-inner post-processing of later WTAL code, with the
-//!   source of every value in the module docs);
+//!   source of every value in `docs/localization.md`, and `long`);
 //! - [`eval`]: detection mAP exactly as ActivityNet's `eval_detection.py` computes it (with
 //!   deterministic tie-breaking), classification mAP, and the tIoU ranges papers average over
 //!   ([`eval::reported_averages`]: 0.1:0.5, 0.1:0.7, 0.1:0.9 on THUMOS14, 0.5:0.95 on
@@ -64,7 +66,7 @@ pub use detections::{Detection, DetectionFile};
 pub use error::{EvalError, Result};
 pub use eval::{classification_map, detection_map, parse_tiou_range, DetectionReport};
 pub use localize::{
-    localize, try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
+    try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
     Suppression, Thresholds, VideoSignals,
 };
 pub use timing::SnippetTiming;

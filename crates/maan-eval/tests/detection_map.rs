@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use maan_eval::eval::{
-    activitynet_tiou_thresholds, average_precision, interpolated_ap, segment_iou,
+    activitynet_tiou_thresholds, average_precision, interpolated_ap, temporal_iou,
     thumos14_tiou_thresholds,
 };
 use maan_eval::{
@@ -134,7 +134,7 @@ fn tiou_exactly_at_the_threshold_is_a_match() {
     // tIoU([0,5], [0,10]) = 5/10 = 0.5 exactly: a TP at 0.5 ("below the threshold" is a FP).
     let g = gt(&[("v1", &[("A", 0.0, 10.0)])]);
     let d = dets(&[("v1", "A", 1.0, 0.0, 5.0)]);
-    assert_eq!(segment_iou([0.0, 5.0], [0.0, 10.0]), 0.5);
+    assert_eq!(temporal_iou([0.0, 5.0], [0.0, 10.0], false), 0.5);
     let r = detection_map(&g, &d, &[0.5, 0.6]).unwrap();
     assert_eq!(r.map, vec![1.0, 0.0]);
     // numpy's linspace(0.1, 0.9, 9)[2] is 0.30000000000000004, so a tIoU of 0.3 misses it, as

@@ -52,7 +52,6 @@ use burn::tensor::{Tensor, TensorData};
 use dataset::Video;
 use maan_eval::detections::{Detection, DetectionFile};
 use maan_eval::localize::{fuse, try_localize_signals, LocalizeConfig, VideoSignals};
-use npyz::WriterBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
@@ -590,13 +589,13 @@ pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
                 .collect();
         write_npy(
             &dir.join(format!("{safe}.npy")),
-            &[o.num_snippets as u64, o.num_classes as u64],
+            &[o.num_snippets, o.num_classes],
             &o.cas,
         )?;
         if let Some(att) = &o.attention {
             write_npy(
                 &dir.join(format!("{safe}.attention.npy")),
-                &[o.num_snippets as u64],
+                &[o.num_snippets],
                 att,
             )?;
         }
@@ -604,16 +603,11 @@ pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `values` as a float32 npy file of the given shape.
-fn write_npy(path: &Path, shape: &[u64], values: &[f32]) -> Result<()> {
-    let io = |e: std::io::Error| ModelError::io(path, e);
-    let file = fs::File::create(path).map_err(io)?;
-    let mut writer = npyz::WriteOptions::<f32>::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(std::io::BufWriter::new(file))
-        .begin_nd()
-        .map_err(io)?;
-    writer.extend(values.iter().copied()).map_err(io)?;
-    writer.finish().map_err(io)
+/// Writes `values` as a float32 npy file of the given shape ([`dataset::npy::write_f32`]); an
+/// I/O failure is a [`ModelError::Io`] naming the file, as for every other file written here.
+fn write_npy(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
+    dataset::npy::write_f32(path, shape, values).map_err(|e| match e {
+        dataset::DatasetError::Io { path, source } => ModelError::Io { path, source },
+        other => other.into(),
+    })
 }
