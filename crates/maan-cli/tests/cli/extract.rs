@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 /// light TV-L1.
 const SMALL: &[&str] = &["--width-div", "8", "--crop", "112", "--light-flow"];
 
-fn maan(args: &[&str]) -> Output {
+/// Runs `maan extract SMALL ARGS...` (in the test process's current directory).
+fn maan_extract(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maan"))
         .arg("extract")
         .args(SMALL)
@@ -19,11 +20,14 @@ fn maan(args: &[&str]) -> Output {
         .expect("the maan binary runs")
 }
 
+/// Stderr, as text.
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn ok(o: Output) -> String {
+/// Asserts that `maan extract` succeeded and returns its stderr alone (unlike `common::ok`,
+/// which returns stdout and stderr and takes the output by reference).
+fn ok_stderr(o: Output) -> String {
     let err = stderr(&o);
     assert!(o.status.success(), "maan extract failed:\n{err}");
     err
@@ -67,11 +71,13 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// The `(rows, columns)` of the feature file at `path`.
 fn shape(path: &Path) -> (usize, usize) {
     let a = dataset::read_features(path, "v").unwrap();
     (a.rows, a.cols)
 }
 
+/// `p` as `&str`.
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -86,7 +92,7 @@ fn extract_writes_resumes_and_shards() {
     std::fs::write(videos.join("readme.txt"), "not a video").unwrap(); // not listed
 
     let full = tmp.path().join("full");
-    ok(maan(&["--videos", s(&videos), "--out", s(&full)]));
+    ok_stderr(maan_extract(&["--videos", s(&videos), "--out", s(&full)]));
     let written = files(&full);
     let names: Vec<_> = written
         .keys()
@@ -107,7 +113,7 @@ fn extract_writes_resumes_and_shards() {
     assert_eq!(shape(&full.join("flow/beta.npy")), (3, 128));
 
     // A second run skips both videos and leaves the files as they were.
-    let err = ok(maan(&["--videos", s(&videos), "--out", s(&full)]));
+    let err = ok_stderr(maan_extract(&["--videos", s(&videos), "--out", s(&full)]));
     assert!(err.contains("2 videos already extracted"), "{err}");
     assert_eq!(files(&full), written);
 
@@ -115,7 +121,7 @@ fn extract_writes_resumes_and_shards() {
     // bytes too).
     let sharded = tmp.path().join("sharded");
     for k in ["0/2", "1/2"] {
-        let err = ok(maan(&[
+        let err = ok_stderr(maan_extract(&[
             "--videos",
             s(&videos),
             "--out",
@@ -130,7 +136,7 @@ fn extract_writes_resumes_and_shards() {
     // Layout B: one [T, 2 D] file, rgb then flow columns.
     let b = tmp.path().join("b");
     let alpha = videos.join("alpha.mp4");
-    ok(maan(&[
+    ok_stderr(maan_extract(&[
         "--videos",
         s(&alpha),
         "--out",
@@ -171,7 +177,7 @@ fn extract_errors_name_the_problem() {
     // A file that is not a video.
     let text = tmp.path().join("notes.mp4");
     std::fs::write(&text, "not a video").unwrap();
-    let err = no_panic(&maan(&["--videos", s(&text), "--out", s(&out)]));
+    let err = no_panic(&maan_extract(&["--videos", s(&text), "--out", s(&out)]));
     assert!(
         err.contains("notes.mp4") && err.contains("1 of 1 videos failed"),
         "{err}"
@@ -180,7 +186,7 @@ fn extract_errors_name_the_problem() {
     // A clip shorter than one chunk.
     let short = tmp.path().join("short.mp4");
     clip(&short, 10);
-    let err = no_panic(&maan(&["--videos", s(&short), "--out", s(&out)]));
+    let err = no_panic(&maan_extract(&["--videos", s(&short), "--out", s(&out)]));
     assert!(
         err.contains("short.mp4") && err.contains("shorter than one chunk"),
         "{err}"
@@ -189,7 +195,7 @@ fn extract_errors_name_the_problem() {
 
     // A missing checkpoint; no weights without the test option.
     let missing = tmp.path().join("rgb_imagenet.pt");
-    let err = no_panic(&maan(&[
+    let err = no_panic(&maan_extract(&[
         "--videos",
         s(&short),
         "--out",
@@ -214,7 +220,7 @@ fn extract_errors_name_the_problem() {
     // width/8 flow fixture).
     let flow_ckpt =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../i3d/fixtures/i3d_flow_div8.safetensors");
-    let err = no_panic(&maan(&[
+    let err = no_panic(&maan_extract(&[
         "--videos",
         s(&short),
         "--out",

@@ -2,45 +2,27 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+#[cfg(unix)]
+use std::process::Command;
+use std::process::Output;
 
 use dataset::fixtures::{fixture_features, write_fixture};
 use dataset::{Layout, NpyDtype};
 
-fn maan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maan"))
-        .args(args)
-        .output()
-        .expect("run maan")
-}
+use crate::common::{assert_fails, maan_here, text};
 
-fn text(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-}
-
+/// `maan inspect --data-dir DIR EXTRA...`.
 fn inspect(dir: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["inspect", "--data-dir", dir.to_str().unwrap()];
     args.extend_from_slice(extra);
-    maan(&args)
+    maan_here(&args)
 }
 
+/// A fresh fixture dataset of `layout` (4-dimensional f32 features) in a temporary directory.
 fn fixture(layout: Layout) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_fixture(dir.path(), layout, 4, NpyDtype::F32).unwrap();
     dir
-}
-
-/// Non-zero exit, no panic, and the output names every needle.
-fn assert_fails(o: &Output, needles: &[&str]) {
-    let t = text(o);
-    assert!(!o.status.success(), "expected failure:\n{t}");
-    assert!(
-        !t.contains("panicked") && !t.contains("RUST_BACKTRACE"),
-        "{t}"
-    );
-    for n in needles {
-        assert!(t.contains(n), "output does not mention {n:?}:\n{t}");
-    }
 }
 
 #[test]
@@ -99,14 +81,14 @@ fn closed_stdout_ends_quietly() {
 
 #[test]
 fn inspect_help_shows_defaults() {
-    let t = text(&maan(&["inspect", "--help"]));
+    let t = text(&maan_here(&["inspect", "--help"]));
     assert!(
         t.contains("[default: 25;")
             && t.contains("[default: 16;")
             && t.contains("[default: detected;"),
         "{t}"
     );
-    let t = text(&maan(&["synth", "--help"]));
+    let t = text(&maan_here(&["synth", "--help"]));
     assert!(
         t.contains("[default: 256]")
             && t.contains("[default: thumos14]")
@@ -196,7 +178,7 @@ fn inspect_stream_lengths_and_crop_flag() {
             out.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        maan(&args)
+        maan_here(&args)
     };
     assert_fails(
         &train(&[]),
@@ -297,7 +279,7 @@ fn inspect_bad_directory_and_layout() {
         &["cannot detect the dataset layout"],
     );
     assert_fails(&inspect(&dir.path().join("missing"), &[]), &["not found"]);
-    let o = maan(&[
+    let o = maan_here(&[
         "inspect",
         "--data-dir",
         dir.path().to_str().unwrap(),
@@ -307,18 +289,19 @@ fn inspect_bad_directory_and_layout() {
     assert_fails(&o, &["unknown layout"]);
 }
 
-/// `maan synth --out OUT ARGS...`.
-fn synth(out: &Path, args: &[&str]) -> std::process::Output {
+/// `maan synth --out OUT ARGS...` (unlike `common::synth`, which writes the training tests'
+/// dataset and asserts success).
+fn synth_to(out: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["synth", "--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
-    maan(&all)
+    maan_here(&all)
 }
 
 #[test]
 fn synth_then_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("th");
-    let o = synth(&out, &["--dim", "8", "--videos", "3", "--seed", "4"]);
+    let o = synth_to(&out, &["--dim", "8", "--videos", "3", "--seed", "4"]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("3 train, 3 test"), "{t}");
@@ -330,7 +313,7 @@ fn synth_then_inspect() {
         "{t}"
     );
     let out = dir.path().join("an");
-    let o = synth(
+    let o = synth_to(
         &out,
         &[
             "--dataset",
@@ -349,9 +332,9 @@ fn synth_then_inspect() {
         t.contains("kind activitynet13") && t.contains("f16 x 18"),
         "{t}"
     );
-    assert_fails(&synth(&out, &["--dim", "0"]), &["--dim"]);
+    assert_fails(&synth_to(&out, &["--dim", "0"]), &["--dim"]);
     assert_fails(
-        &synth(&out, &["--noise-correlation", "1"]),
+        &synth_to(&out, &["--noise-correlation", "1"]),
         &["--noise-correlation"],
     );
 }
@@ -362,7 +345,7 @@ fn synth_noise_correlation_changes_the_features() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, phi: &str| {
         let out = dir.path().join(name);
-        let o = synth(
+        let o = synth_to(
             &out,
             &["--dim", "8", "--videos", "2", "--noise-correlation", phi],
         );
@@ -392,7 +375,7 @@ fn synth_scale_multiplies_the_features() {
     let dir = tempfile::tempdir().unwrap();
     let values = |name: &str, scale: &str| {
         let out = dir.path().join(name);
-        let o = synth(&out, &["--dim", "8", "--videos", "2", "--scale", scale]);
+        let o = synth_to(&out, &["--dim", "8", "--videos", "2", "--scale", scale]);
         assert!(o.status.success(), "{}", text(&o));
         let json = std::fs::read_to_string(out.join("synth.json")).unwrap();
         assert!(json.contains(&format!("\"scale\": {scale}.0")), "{json}");
@@ -417,9 +400,9 @@ fn synth_scale_multiplies_the_features() {
         assert!((2.0 * a - b).abs() <= 1e-6 * b.abs().max(1.0), "{a} vs {b}");
     }
     let out = dir.path().join("bad");
-    assert_fails(&synth(&out, &["--scale", "0"]), &["--scale"]);
+    assert_fails(&synth_to(&out, &["--scale", "0"]), &["--scale"]);
     assert_fails(
-        &synth(&out, &["--regime", "legacy", "--scale", "2"]),
+        &synth_to(&out, &["--regime", "legacy", "--scale", "2"]),
         &["--scale"],
     );
 }
@@ -441,11 +424,11 @@ fn rgb_bytes(dir: &Path) -> Vec<Vec<u8>> {
 fn synth_config_remakes_and_edits_a_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
-    let o = synth(&a, &["--dim", "8", "--videos", "2", "--seed", "3"]);
+    let o = synth_to(&a, &["--dim", "8", "--videos", "2", "--seed", "3"]);
     assert!(o.status.success(), "{}", text(&o));
     let cfg = a.join("synth.json");
     let b = dir.path().join("b");
-    let o = synth(&b, &["--config", cfg.to_str().unwrap()]);
+    let o = synth_to(&b, &["--config", cfg.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(rgb_bytes(&a), rgb_bytes(&b), "not remade byte for byte");
     assert_eq!(
@@ -459,7 +442,7 @@ fn synth_config_remakes_and_edits_a_dataset() {
     let edited = dir.path().join("edited.json");
     std::fs::write(&edited, json.to_string()).unwrap();
     let c = dir.path().join("c");
-    let o = synth(&c, &["--config", edited.to_str().unwrap()]);
+    let o = synth_to(&c, &["--config", edited.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_ne!(
         rgb_bytes(&a),
@@ -470,16 +453,16 @@ fn synth_config_remakes_and_edits_a_dataset() {
     json["signal"]["contxt"] = serde_json::json!(1.0);
     std::fs::write(&edited, json.to_string()).unwrap();
     assert_fails(
-        &synth(&c, &["--config", edited.to_str().unwrap()]),
+        &synth_to(&c, &["--config", edited.to_str().unwrap()]),
         &["edited.json", "contxt"],
     );
     std::fs::write(&edited, "{\"like\": ").unwrap();
     assert_fails(
-        &synth(&c, &["--config", edited.to_str().unwrap()]),
+        &synth_to(&c, &["--config", edited.to_str().unwrap()]),
         &["edited.json", "not a synthetic-data configuration"],
     );
     assert_fails(
-        &synth(&c, &["--config", cfg.to_str().unwrap(), "--dim", "4"]),
+        &synth_to(&c, &["--config", cfg.to_str().unwrap(), "--dim", "4"]),
         &["--dim"],
     );
 }

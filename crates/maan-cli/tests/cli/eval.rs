@@ -3,13 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::fails;
+
+/// `REPO/data/REL`: the repository's data folder (THUMOS14 ground truth).
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../data")
         .join(rel)
 }
 
-fn maan(args: &[&str]) -> Output {
+/// Runs `maan eval ARGS...` (in the test process's current directory).
+fn maan_eval(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maan"))
         .arg("eval")
         .args(args)
@@ -17,7 +21,8 @@ fn maan(args: &[&str]) -> Output {
         .expect("the maan binary runs")
 }
 
-fn text(o: &Output) -> (String, String) {
+/// Stdout and stderr, as text, apart (unlike `common::text`, which joins them).
+fn out_and_err(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -53,13 +58,6 @@ fn gt_as_detections(gt: &Path, subset: &str, out: &Path) {
     std::fs::write(out, file.to_string()).unwrap();
 }
 
-fn assert_clean_failure(o: &Output, needle: &str) {
-    let (out, err) = text(o);
-    assert!(!o.status.success(), "succeeded: {out}\n{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
-}
-
 #[test]
 fn ground_truth_as_detections_scores_one_and_writes_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -67,7 +65,7 @@ fn ground_truth_as_detections_scores_one_and_writes_json() {
         let det = dir.path().join("det.json");
         let report = dir.path().join("report.json");
         gt_as_detections(&data(gt), "test", &det);
-        let o = maan(&[
+        let o = maan_eval(&[
             "--ground-truth",
             data(gt).to_str().unwrap(),
             "--detections",
@@ -76,7 +74,7 @@ fn ground_truth_as_detections_scores_one_and_writes_json() {
             report.to_str().unwrap(),
             "--per-class",
         ]);
-        let (out, err) = text(&o);
+        let (out, err) = out_and_err(&o);
         assert!(o.status.success(), "{out}\n{err}");
         assert!(
             out.contains("avg 0.10:0.70")
@@ -142,7 +140,7 @@ fn activitynet_defaults_and_custom_thresholds() {
     )
     .unwrap();
     let report = dir.path().join("r.json");
-    let o = maan(&[
+    let o = maan_eval(&[
         "--ground-truth",
         gt.to_str().unwrap(),
         "--detections",
@@ -150,7 +148,7 @@ fn activitynet_defaults_and_custom_thresholds() {
         "--json",
         report.to_str().unwrap(),
     ]);
-    let (out, err) = text(&o);
+    let (out, err) = out_and_err(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert!(out.contains("subset \"validation\""), "{out}");
     assert!(!out.contains("avg 0.10:0.70"), "{out}");
@@ -164,7 +162,7 @@ fn activitynet_defaults_and_custom_thresholds() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     assert_eq!(map, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
-    let o = maan(&[
+    let o = maan_eval(&[
         "--ground-truth",
         gt.to_str().unwrap(),
         "--detections",
@@ -192,13 +190,13 @@ fn unknown_video_is_a_warning_with_a_count() {
             "video_test_0000896": [{"label": "HighJump", "score": 0.9, "segment": [18.6, 24.8]}]}}"#,
     )
     .unwrap();
-    let o = maan(&[
+    let o = maan_eval(&[
         "--ground-truth",
         data("thumos14/gt.json").to_str().unwrap(),
         "--detections",
         det.to_str().unwrap(),
     ]);
-    let (out, err) = text(&o);
+    let (out, err) = out_and_err(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert!(err.contains("warning: 2 detections in 1 videos"), "{err}");
 }
@@ -242,30 +240,30 @@ fn bad_inputs_fail_cleanly() {
         ),
     ];
     for (det, needle) in &cases {
-        let o = maan(&["--ground-truth", gt, "--detections", det]);
-        assert_clean_failure(&o, needle);
-        assert_clean_failure(&o, det);
+        let o = maan_eval(&["--ground-truth", gt, "--detections", det]);
+        fails(&o, needle);
+        fails(&o, det);
     }
     let ok_det = write(
         "ok.json",
         r#"{"results": {"video_test_0000896": [{"label": "HighJump", "score": 0.5, "segment": [1, 2]}]}}"#,
     );
     // Missing files, a bad range, an absent subset, a bad ground truth.
-    let o = maan(&[
+    let o = maan_eval(&[
         "--ground-truth",
         "/nonexistent/gt.json",
         "--detections",
         &ok_det,
     ]);
-    assert_clean_failure(&o, "/nonexistent/gt.json");
-    let o = maan(&[
+    fails(&o, "/nonexistent/gt.json");
+    let o = maan_eval(&[
         "--ground-truth",
         gt,
         "--detections",
         "/nonexistent/det.json",
     ]);
-    assert_clean_failure(&o, "/nonexistent/det.json");
-    let o = maan(&[
+    fails(&o, "/nonexistent/det.json");
+    let o = maan_eval(&[
         "--ground-truth",
         gt,
         "--detections",
@@ -273,8 +271,8 @@ fn bad_inputs_fail_cleanly() {
         "--tiou",
         "0.9:0.1:0.1",
     ]);
-    assert_clean_failure(&o, "--tiou");
-    let o = maan(&[
+    fails(&o, "--tiou");
+    let o = maan_eval(&[
         "--ground-truth",
         gt,
         "--detections",
@@ -282,16 +280,16 @@ fn bad_inputs_fail_cleanly() {
         "--subset",
         "train",
     ]);
-    assert_clean_failure(&o, "subsets present");
+    fails(&o, "subsets present");
     let bad_gt = write(
         "bad_gt.json",
         r#"{"database": {"v9": {"subset": "test", "annotations": [{"segment": [5, 1], "label": "A"}]}}}"#,
     );
-    let o = maan(&["--ground-truth", &bad_gt, "--detections", &ok_det]);
-    assert_clean_failure(&o, "v9");
+    let o = maan_eval(&["--ground-truth", &bad_gt, "--detections", &ok_det]);
+    fails(&o, "v9");
     // Nothing is written where --json points when scoring fails.
     let out = dir.path().join("never.json");
-    let o = maan(&[
+    let o = maan_eval(&[
         "--ground-truth",
         gt,
         "--detections",
