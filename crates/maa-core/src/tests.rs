@@ -17,11 +17,7 @@ type B = TestBackend;
 /// Burn runs `f32` matrix products on tensor cores in TF32 (10-bit mantissa; on an H200 the
 /// mean of `[1, 3, 5]` with `λ = 1/3` came out as `2.99927`). The weights `λ` and the context
 /// factors are elementwise and keep their `f32` tolerances on every backend.
-const MM: f64 = if super::TF32 {
-    500.0
-} else {
-    1.0
-};
+const MM: f64 = if super::TF32 { 500.0 } else { 1.0 };
 type AB = Autodiff<TestBackend>;
 
 fn device() -> burn::tensor::Device<B> {

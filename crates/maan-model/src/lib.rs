@@ -55,68 +55,16 @@ pub use train::{
 // with a feature (CI runs ndarray and wgpu; CUDA where a GPU is lent).
 /// The unit tests on flex, always (the fastest CPU backend).
 #[cfg(test)]
-mod suite_flex {
-    /// The backend of this suite.
-    pub(crate) type TestBackend = burn::backend::Flex;
-    /// [`TestBackend`] with autodiff.
-    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
-    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
-    #[allow(dead_code)]
-    pub(crate) const TF32: bool = false;
-    /// Whether this is a GPU backend (its reductions may round differently from run to run).
-    #[allow(dead_code)]
-    pub(crate) const GPU: bool = false;
-    #[path = "../tests/mod.rs"]
-    mod tests;
-}
+mod suite_flex;
 
 /// The unit tests on ndarray, with the `test-ndarray` feature.
 #[cfg(all(test, feature = "test-ndarray"))]
-mod suite_ndarray {
-    /// The backend of this suite.
-    pub(crate) type TestBackend = burn::backend::NdArray;
-    /// [`TestBackend`] with autodiff.
-    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
-    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
-    #[allow(dead_code)]
-    pub(crate) const TF32: bool = false;
-    /// Whether this is a GPU backend (its reductions may round differently from run to run).
-    #[allow(dead_code)]
-    pub(crate) const GPU: bool = false;
-    #[path = "../tests/mod.rs"]
-    mod tests;
-}
+mod suite_ndarray;
 
 /// The unit tests on wgpu (Vulkan; lavapipe on CPU-only machines), with the `test-wgpu` feature.
 #[cfg(all(test, feature = "test-wgpu"))]
-mod suite_wgpu {
-    /// The backend of this suite.
-    pub(crate) type TestBackend = burn::backend::Wgpu;
-    /// [`TestBackend`] with autodiff.
-    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
-    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
-    #[allow(dead_code)]
-    pub(crate) const TF32: bool = false;
-    /// Whether this is a GPU backend (its reductions may round differently from run to run).
-    #[allow(dead_code)]
-    pub(crate) const GPU: bool = true;
-    #[path = "../tests/mod.rs"]
-    mod tests;
-}
+mod suite_wgpu;
 
 /// The unit tests on CUDA, with the `test-cuda` feature.
 #[cfg(all(test, feature = "test-cuda"))]
-mod suite_cuda {
-    /// The backend of this suite.
-    pub(crate) type TestBackend = burn::backend::Cuda;
-    /// [`TestBackend`] with autodiff.
-    pub(crate) type TestAutodiffBackend = burn::backend::Autodiff<TestBackend>;
-    /// Whether `f32` matrix products run in TF32 on this backend (CUDA's tensor cores).
-    #[allow(dead_code)]
-    pub(crate) const TF32: bool = true;
-    /// Whether this is a GPU backend (its reductions may round differently from run to run).
-    #[allow(dead_code)]
-    pub(crate) const GPU: bool = true;
-    #[path = "../tests/mod.rs"]
-    mod tests;
-}
+mod suite_cuda;

@@ -19,9 +19,9 @@ use maan_model::checkpoint::{BEST, LAST};
 use maan_model::infer::run_videos_with;
 use maan_model::{load_config, load_models, RunData, TrainConfig};
 
+use crate::backend::{BackendArg, BackendJob, BackendOpts};
 use crate::opts::{LocalizeOpts, WhichArg};
 use crate::report::write_outputs;
-use crate::backend::{BackendArg, BackendJob, BackendOpts};
 
 /// Arguments of `maan predict`.
 #[derive(Debug, clap::Args)]

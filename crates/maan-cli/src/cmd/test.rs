@@ -20,12 +20,12 @@ use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
 use maan_model::checkpoint::{BEST, LAST};
 use maan_model::evaluate::score;
-use maan_model::infer::{detections, run_videos_with, write_cas_npy};
+use maan_model::infer::run_videos_with;
 use maan_model::load_models;
 
-use crate::opts::{describe_localize, DataOpts, LocalizeOpts, WhichArg};
-use crate::report::{print_metrics, protocol, write_outputs};
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
+use crate::opts::{DataOpts, LocalizeOpts, WhichArg};
+use crate::report::{print_metrics, protocol, write_outputs};
 
 /// Arguments of `maan test`.
 #[derive(Debug, clap::Args)]
@@ -61,11 +61,7 @@ struct TestJob {
 
 /// Runs `maan test`.
 pub fn run(args: TestArgs) -> Result<()> {
-    if !args
-        .run
-        .join(maan_model::checkpoint::CONFIG_FILE)
-        .is_file()
-    {
+    if !args.run.join(maan_model::checkpoint::CONFIG_FILE).is_file() {
         bail!(
             "{} is not a run directory (no config.json); pass the --run of `maan train`",
             args.run.display()

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -142,9 +142,7 @@ fn config_from_args(
         .clone()
         .with_aggregator(args.aggregator.unwrap_or(defaults.model.aggregator))
         .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight))
-        .with_background(
-            args.background.unwrap_or(defaults.model.background),
-        );
+        .with_background(args.background.unwrap_or(defaults.model.background));
     let streams = args.streams.unwrap_or(defaults.streams);
     let localize = match (&defaults.localize, args.localize.is_set()) {
         (Some(base), true) => Some(args.localize.apply(base, data.kind)?),
@@ -445,7 +443,6 @@ impl BackendJob for TrainJob {
         Ok(())
     }
 }
-
 
 /// The indicatif progress bar, Ctrl-C flag and metrics of a run.
 struct Progress {

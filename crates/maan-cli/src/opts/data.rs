@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use dataset::synth::{generate, SynthConfig};
-use dataset::{Benchmark, DatasetError, Layout, LoadOptions, ProblemKind, SnippetTiming, WtalDataset};
+use dataset::{
+    Benchmark, DatasetError, Layout, LoadOptions, ProblemKind, SnippetTiming, WtalDataset,
+};
 use maan_model::TrainConfig;
 
 /// `--data-dir` and `--dataset`, shared by `train`, `test` and `experiment`.
@@ -84,11 +86,7 @@ impl DataOpts {
 }
 
 /// Loads `--data-dir`, or the built-in synthetic dataset (generated on first use).
-pub fn load_data(
-    data_dir: Option<&Path>,
-    kind: Benchmark,
-    load: &LoadArgs,
-) -> Result<WtalDataset> {
+pub fn load_data(data_dir: Option<&Path>, kind: Benchmark, load: &LoadArgs) -> Result<WtalDataset> {
     let dir = match data_dir {
         Some(d) => d.to_path_buf(),
         None => {
@@ -156,7 +154,6 @@ pub fn ensure_synthetic_with(dir: &Path, cfg: &SynthConfig, why: &str) -> Result
         .with_context(|| format!("generating the synthetic dataset in {}", dir.display()))?;
     Ok(())
 }
-
 
 /// How to read a feature dataset: every option `maan inspect` takes besides the folder, so
 /// that any dataset `inspect` accepts can be trained and tested on.

@@ -214,4 +214,3 @@ pub fn describe_localize(cfg: &LocalizeConfig) -> String {
     };
     format!("thresholds {thresholds}{attention}{upsample}, {score}, {suppression}{smoothing}")
 }
-

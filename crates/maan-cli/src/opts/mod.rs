@@ -9,8 +9,7 @@ mod localize;
 mod run;
 
 pub use data::{
-    builtin_data_dir, ensure_synthetic, ensure_synthetic_with, hint, load_data, load_hint,
-    DataOpts, LoadArgs, DEFAULT_DATA_DIR,
+    builtin_data_dir, ensure_synthetic, hint, load_hint, DataOpts, LoadArgs, DEFAULT_DATA_DIR,
 };
-pub use localize::{describe_localize, LocalizeOpts, ProposalScoreArg, SuppressionArg};
+pub use localize::{describe_localize, LocalizeOpts};
 pub use run::WhichArg;

@@ -79,7 +79,7 @@ pub fn synth(dir: &Path) {
 
 /// The iteration of a run's `last` checkpoint (or of `last.old`, where a kill left only that),
 /// 0 before the first one.
-fn last_iteration(run: &Path) -> u64 {
+pub fn last_iteration(run: &Path) -> u64 {
     ["last", "last.old"]
         .iter()
         .filter_map(|d| std::fs::read_to_string(run.join(d).join("state.json")).ok())
@@ -92,7 +92,7 @@ fn last_iteration(run: &Path) -> u64 {
 /// Tests the `last` checkpoint of runs `a` and `b` (with `--data-dir data` when `with_data`,
 /// else from what the runs recorded) and asserts that their detections agree
 /// ([`assert_same_detections`]).
-fn assert_runs_detect_alike(dir: &Path, a: &str, b: &str, with_data: bool) {
+pub fn assert_runs_detect_alike(dir: &Path, a: &str, b: &str, with_data: bool) {
     for run in [a, b] {
         let detections = format!("{run}.json");
         let mut args = vec![
@@ -114,7 +114,7 @@ fn assert_runs_detect_alike(dir: &Path, a: &str, b: &str, with_data: bool) {
 
 /// Asserts that two detection files (ActivityNet result format) hold the same detections: same
 /// labels in the same order, scores and segments equal to 1e-5 relative.
-fn assert_same_detections(dir: &Path, a: &str, b: &str) {
+pub fn assert_same_detections(dir: &Path, a: &str, b: &str) {
     // The threaded ndarray matmul may round differently from run to run: compare to 1e-5.
     let read = |f: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()

@@ -8,12 +8,12 @@ use burn::tensor::{Bool, Distribution, Tensor, TensorData};
 use maa_core::{mask_from_lengths, Aggregator};
 
 use super::{model_params, SLACK};
+use super::{TestAutodiffBackend, TestBackend};
 use crate::checkpoint::{CONFIG_FILE, LAST};
 use crate::infer::run_videos;
 use crate::model::{bce_with_logits, Background, StreamModel, StreamModelConfig};
 use crate::toy::{toy_dataset, ToyConfig};
 use crate::train::{fit_config, load_config, load_models, NoObserver, TrainConfig, Trainer};
-use super::{TestAutodiffBackend, TestBackend};
 
 type AD = TestAutodiffBackend;
 type Inner = <AD as AutodiffBackend>::InnerBackend;

@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use burn::tensor::{Tensor, TensorData};
 use maa_core::Aggregator;
 
+use super::TestBackend;
 use super::{rng_lock, SLACK};
 use crate::infer::{predict_video, run_videos_with, Batching, StreamKind};
 use crate::model::StreamModelConfig;
 use crate::toy::{toy_dataset, ToyConfig};
-use super::TestBackend;
 
 type B = TestBackend;
 

@@ -19,11 +19,7 @@ static BACKEND_RNG: Mutex<()> = Mutex::new(());
 /// Burn runs `f32` matrix products of the FC layers on tensor cores in TF32 (10-bit mantissa,
 /// relative error about `5e-4` per product), so comparisons of model outputs there get 500×
 /// more room (`1e-5` becomes `5e-3`).
-pub(crate) const SLACK: f64 = if super::TF32 {
-    500.0
-} else {
-    1.0
-};
+pub(crate) const SLACK: f64 = if super::TF32 { 500.0 } else { 1.0 };
 
 /// `Tolerance::rel_abs(rel, abs)` scaled by [`SLACK`].
 pub(crate) fn tol(rel: f64, abs: f64) -> burn::tensor::Tolerance<f32> {

@@ -3,8 +3,8 @@
 use burn::tensor::{Distribution, Tensor, TensorData};
 use maa_core::{mask_from_lengths, Aggregator};
 
-use crate::model::{bce_with_logits, StreamModelConfig};
 use super::{TestAutodiffBackend, TestBackend};
+use crate::model::{bce_with_logits, StreamModelConfig};
 
 type B = TestBackend;
 

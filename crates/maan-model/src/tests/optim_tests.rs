@@ -6,8 +6,8 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, Tensor};
 
 use super::model_params;
-use crate::optim::{BurnAdam, FlatAdam};
 use super::TestAutodiffBackend;
+use crate::optim::{BurnAdam, FlatAdam};
 use crate::{StreamModel, StreamModelConfig};
 
 type AD = TestAutodiffBackend;

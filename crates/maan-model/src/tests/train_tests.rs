@@ -6,6 +6,7 @@ use burn::module::AutodiffModule;
 use maa_core::Aggregator;
 
 use super::model_params;
+use super::{TestAutodiffBackend, TestBackend};
 use crate::checkpoint::{checkpoint_dir, BEST, LAST, METRICS_FILE};
 use crate::evaluate::evaluate;
 use crate::infer::{run_videos, StreamKind};
@@ -13,7 +14,6 @@ use crate::toy::{toy_dataset, ToyConfig};
 use crate::train::{
     fit_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver, Trainer,
 };
-use super::{TestAutodiffBackend, TestBackend};
 use crate::{ModelError, StreamModelConfig};
 
 type AD = TestAutodiffBackend;

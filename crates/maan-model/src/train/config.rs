@@ -44,7 +44,9 @@ impl std::str::FromStr for Streams {
             "both" => Ok(Streams::Both),
             "rgb" => Ok(Streams::Rgb),
             "flow" => Ok(Streams::Flow),
-            other => Err(format!("unknown streams {other:?} (expected both, rgb or flow)")),
+            other => Err(format!(
+                "unknown streams {other:?} (expected both, rgb or flow)"
+            )),
         }
     }
 }

@@ -27,12 +27,12 @@ use serde::Serialize;
 
 use super::table1::{markdown, Table1};
 use super::{
-    aggregators, mean_std, progress_bar, tiou_label, train_and_evaluate,
-    train_config_and_evaluate, ReportHeader, Row, TrainingArgs,
+    aggregators, mean_std, progress_bar, tiou_label, train_and_evaluate, train_config_and_evaluate,
+    ReportHeader, Row, TrainingArgs,
 };
-use crate::opts::LocalizeOpts;
 use crate::backend::{BackendArg, BackendJob};
 use crate::heatmap::{self, HeatMap};
+use crate::opts::LocalizeOpts;
 
 /// Default feature dimension of the generated data.
 pub const DEFAULT_DIM: usize = 64;
@@ -786,7 +786,10 @@ impl BackendJob for RegimesJob {
     ) -> Result<RegimesReport> {
         let start = std::time::Instant::now();
         let plan = &self.plan;
-        let bar = progress_bar(plan.total_iterations(self.args.common.seeds), self.args.common.quiet);
+        let bar = progress_bar(
+            plan.total_iterations(self.args.common.seeds),
+            self.args.common.quiet,
+        );
         let data_root = self.out.join("data");
         let family = self.family::<B>(&data_root, &device, backend, &bar)?;
         let mut regimes = Vec::new();

@@ -29,9 +29,9 @@ use maan_wsol::{
 use plotters::prelude::*;
 use serde::Serialize;
 
-use crate::backend::{BackendArg, BackendJob};
 use super::mean_std;
 use crate::backend::BackendOpts;
+use crate::backend::{BackendArg, BackendJob};
 
 /// Arguments of `maan experiment wsol`.
 #[derive(Debug, clap::Args)]
