@@ -58,6 +58,9 @@
 //! Probabilities are `[batch, time]`, features `[batch, time, dim]`, masks `[batch, time]`
 //! (`true` = real snippet), outputs `[batch, dim]`.
 
+// Each backend suite loads the same test files (`suite_*.rs`).
+#![cfg_attr(test, allow(clippy::duplicate_mod))]
+
 pub mod aggregator;
 pub mod closed_form;
 pub mod exhaustive;

@@ -29,6 +29,9 @@
 //! From the command line: `maan train --backend ndarray --output runs/maan` then
 //! `maan test --checkpoint runs/maan --detections det.json`. Speed: `BENCHMARKS.md`.
 
+// Each backend suite loads the same test files (`suite_*.rs`).
+#![cfg_attr(test, allow(clippy::duplicate_mod))]
+
 pub mod checkpoint;
 pub mod error;
 pub mod evaluate;

@@ -143,6 +143,7 @@ impl TrainObserver for StopAt {
 /// resumed run trains again (and maybe a line cut short); resuming drops them, so
 /// `metrics.jsonl` holds each iteration's loss once, as an uninterrupted run's does.
 #[test]
+#[allow(clippy::clone_on_copy)] // the device is not Copy on wgpu
 fn resume_drops_metrics_logged_after_the_checkpoint() {
     let _rng = super::rng_lock();
     let data = toy_dataset(&ToyConfig {
