@@ -231,6 +231,28 @@ fn resume_conflicts(
     Ok(out)
 }
 
+/// Takes the run directory for this process: [`RunDir::resume`] with `--resume`, else
+/// [`RunDir::create`]; their errors in the words of the command's flags.
+fn take_run_dir(run_dir: &Path, resume: bool) -> Result<RunDir> {
+    let taken = if resume {
+        RunDir::resume(run_dir)
+    } else {
+        RunDir::create(run_dir)
+    };
+    taken.map_err(|e| match e {
+        ModelError::RunExists(_) => anyhow!(
+            "{} already holds a run; pass --resume to continue it, or choose another --run",
+            run_dir.display()
+        ),
+        ModelError::NoRun(_) => anyhow!(
+            "--resume: {} holds no checkpoint (expected {}/last/state.json)",
+            run_dir.display(),
+            run_dir.display()
+        ),
+        e => e.into(),
+    })
+}
+
 /// Runs `maan train`.
 pub fn run(args: TrainArgs) -> Result<()> {
     if args.iterations == Some(0) {
@@ -260,19 +282,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
             PathBuf::from(format!("runs/{}-{secs}", aggregator.name()))
         }
     };
-    if args.resume && checkpoint_dir(&run_dir, LAST).is_none() {
-        bail!(
-            "--resume: {} holds no checkpoint (expected {}/last/state.json)",
-            run_dir.display(),
-            run_dir.display()
-        );
-    }
-    if !args.resume && checkpoint_dir(&run_dir, LAST).is_some() {
-        bail!(
-            "{} already holds a run; pass --resume to continue it, or choose another --run",
-            run_dir.display()
-        );
-    }
+    // The run directory's lock: taken at once to continue a run or when the directory exists
+    // (so that a run in use by another process is reported as such, naming its pid), else
+    // right before training (a failed start leaves no empty run directory behind). `RunDir`
+    // makes the checks (a run to continue, no run to overwrite) under the lock.
+    let early = (args.resume || run_dir.is_dir())
+        .then(|| take_run_dir(&run_dir, args.resume))
+        .transpose()?;
     if args.resume && args.config.is_some() {
         bail!(
             "--config starts a new run from a configuration; --resume continues one with its own"
@@ -300,7 +316,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 conflicts.join("\n  ")
             );
         }
-        let dir = checkpoint_dir(&run_dir, LAST).expect("checked above");
+        let dir = checkpoint_dir(&run_dir, LAST)
+            .ok_or_else(|| anyhow!("{}: no last/ checkpoint", run_dir.display()))?;
         let done = maan_model::checkpoint::read_state(&dir)?.iteration;
         let total = args.iterations.unwrap_or(saved.iterations);
         if total <= done {
@@ -320,18 +337,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     // The run directory's lock, held until training ends; the checks above are made again
     // under it (another process may have started the same run meanwhile).
-    let run = if args.resume {
-        RunDir::resume(&run_dir)
-    } else {
-        RunDir::create(&run_dir)
-    }
-    .map_err(|e| match e {
-        ModelError::RunExists(_) => anyhow!(
-            "{} already holds a run; pass --resume to continue it, or choose another --run",
-            run_dir.display()
-        ),
-        e => e.into(),
-    })?;
+    let run = match early {
+        Some(run) => run,
+        None => take_run_dir(&run_dir, args.resume)?,
+    };
     let (backend, device) = (args.backend.backend, args.backend.device);
     run_on(
         backend,
