@@ -161,6 +161,29 @@ pub fn read_cas(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
 mod tests {
     use super::*;
 
+    /// read_cas reads the `[T, C]` files `maan test` writes (dataset::npy::write_f32) and
+    /// refuses other ranks and missing files, naming the file.
+    #[test]
+    fn read_cas_reads_t_by_c_and_names_the_file_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.npy");
+        let values = [0.0f32, 0.5, 1.0, 0.25, 0.75, 0.125];
+        dataset::npy::write_f32(&p, &[3, 2], &values).unwrap();
+        assert_eq!(read_cas(&p).unwrap(), (values.to_vec(), 3, 2));
+        let a = dir.path().join("v.attention.npy");
+        dataset::npy::write_f32(&a, &[3], &values[..3]).unwrap();
+        let err = format!("{:#}", read_cas(&a).unwrap_err());
+        assert!(
+            err.contains("v.attention.npy") && err.contains("[T, C]"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            read_cas(&dir.path().join("absent.npy")).unwrap_err()
+        );
+        assert!(err.contains("absent.npy"), "{err}");
+    }
+
     #[test]
     fn renders_svg_and_png_with_the_data() {
         let dir = tempfile::tempdir().unwrap();
