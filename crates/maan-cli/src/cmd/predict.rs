@@ -7,6 +7,12 @@
 //! or of `<video>.npy` with rgb and flow concatenated (layout B's), see
 //! `dataset::unlabelled`. For videos that are also in a test split, the detections are those
 //! `maan test` writes for them.
+//!
+//! With `--video FILE|DIR` instead of `--features`, the videos' two-stream I3D features are
+//! extracted first, exactly as `maan extract` does (same flags, same files, kept in
+//! `--features-out` so that a second run skips the extraction), then the run predicts on them:
+//! from video files to detections in one command. `--plot DIR` also draws each video's CAS of
+//! its top-scoring class (`DIR/plots/<video>_<class>.{svg,png}`, the CAS in `DIR/cas/`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +26,7 @@ use maan_model::infer::run_videos_with;
 use maan_model::{load_config, load_models, RunData, TrainConfig};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
+use crate::cmd::extract::{ExtractArgs, LayoutArg};
 use crate::opts::{LocalizeOpts, WhichArg};
 use crate::report::write_outputs;
 
@@ -34,8 +41,39 @@ pub struct PredictArgs {
     pub which: WhichArg,
     /// Folder of features: rgb/<video>.npy and flow/<video>.npy, or <video>.npy with rgb and
     /// flow concatenated (rgb first).
+    #[arg(long, required_unless_present = "video", conflicts_with = "video")]
+    pub features: Option<PathBuf>,
+    /// Video file, or folder of video files, to predict on: their I3D features are extracted
+    /// first (as `maan extract` does; needs --weights-rgb and --weights-flow).
     #[arg(long)]
-    pub features: PathBuf,
+    pub video: Option<PathBuf>,
+    /// With --video: pytorch-i3d RGB checkpoint (models/rgb_imagenet.pt, or .safetensors).
+    #[arg(long, requires = "video")]
+    pub weights_rgb: Option<PathBuf>,
+    /// With --video: pytorch-i3d flow checkpoint (models/flow_imagenet.pt, or .safetensors).
+    #[arg(long, requires = "video")]
+    pub weights_flow: Option<PathBuf>,
+    /// With --video: where the extracted features are written and kept (rgb/, flow/); videos
+    /// already there are not extracted again [default: the detections path with the
+    /// extension `.features`].
+    #[arg(long, requires = "video")]
+    pub features_out: Option<PathBuf>,
+    /// With --video: compute the flow on the 224x224 crops (see `maan extract --help`).
+    #[arg(long, requires = "video")]
+    pub flow_on_crop: bool,
+    /// Test option of the extraction (see `maan extract`).
+    #[arg(long, hide = true, requires = "video")]
+    pub width_div: Option<usize>,
+    /// Test option of the extraction (see `maan extract`).
+    #[arg(long, hide = true, requires = "video")]
+    pub crop: Option<usize>,
+    /// Test option of the extraction (see `maan extract`).
+    #[arg(long, hide = true, requires = "video")]
+    pub light_flow: bool,
+    /// Also plot each video's CAS of its top-scoring class: DIR/plots/<video>_<class>.{svg,png}
+    /// (its CAS in DIR/cas/<video>.npy).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
     /// Output detections JSON (ActivityNet result format).
     #[arg(long)]
     pub detections: PathBuf,
@@ -77,8 +115,37 @@ pub fn run(args: PredictArgs) -> Result<()> {
         rgb: run.rgb_dim,
         flow: if has_flow { run.flow_dim } else { 0 },
     };
-    let videos = read_unlabelled(&args.features, dims, run.classes.len(), run.timing)
-        .with_context(|| format!("reading the features in {}", args.features.display()))?;
+    let features = match (&args.video, &args.features) {
+        (Some(video), _) => {
+            let out = args
+                .features_out
+                .clone()
+                .unwrap_or_else(|| args.detections.with_extension("features"));
+            eprintln!(
+                "extracting the I3D features of {} into {}",
+                video.display(),
+                out.display()
+            );
+            crate::cmd::extract::run(ExtractArgs {
+                videos: video.clone(),
+                weights_rgb: args.weights_rgb.clone(),
+                weights_flow: args.weights_flow.clone(),
+                out: out.clone(),
+                layout: LayoutArg::A,
+                shard: None,
+                flow_on_crop: args.flow_on_crop,
+                width_div: args.width_div,
+                crop: args.crop,
+                light_flow: args.light_flow,
+                backend: args.backend,
+            })?;
+            out
+        }
+        (None, Some(features)) => features.clone(),
+        (None, None) => bail!("give --features DIR or --video FILE|DIR"),
+    };
+    let videos = read_unlabelled(&features, dims, run.classes.len(), run.timing)
+        .with_context(|| format!("reading the features in {}", features.display()))?;
     let videos = videos.into_iter().map(Arc::new).collect();
     args.backend.run(PredictJob {
         args,
@@ -115,7 +182,7 @@ impl BackendJob for PredictJob {
         let secs = start.elapsed().as_secs_f64();
         let base = config.localization(run.kind);
         let localize = args.localize.apply(&base, run.kind)?;
-        write_outputs(
+        let dets = write_outputs(
             &outputs,
             &run.classes,
             run.timing.seconds_per_snippet(),
@@ -124,6 +191,42 @@ impl BackendJob for PredictJob {
             args.cas_dir.as_deref(),
         )?;
         eprintln!("({} videos in {secs:.2} s)", outputs.len());
+        if let Some(dir) = &args.plot {
+            plot_top_classes(&outputs, &dets, &run, dir)?;
+        }
         Ok(())
     }
+}
+
+/// Writes each video's CAS into `dir/cas/` and plots the CAS of its top-scoring class (the
+/// label of its best detection; the class of the highest CAS peak when it has none) into
+/// `dir/plots/<video>_<class>.{svg,png}`.
+fn plot_top_classes(
+    outputs: &[maan_model::VideoOutput],
+    dets: &maan_eval::DetectionFile,
+    run: &RunData,
+    dir: &std::path::Path,
+) -> Result<()> {
+    maan_model::infer::write_cas_npy(outputs, &dir.join("cas"))?;
+    let classes = maan_eval::ClassList::from_names(&run.classes, "the run's class list")?;
+    let no_ground_truth = maan_eval::GroundTruth::default();
+    for o in outputs {
+        let top = dets.results.get(&o.id).and_then(|list| {
+            list.iter()
+                .max_by(|a, b| a.score.total_cmp(&b.score))
+                .map(|d| d.label.clone())
+        });
+        let (_, png) = crate::cmd::plot::plot_video(
+            &[dir.to_path_buf()],
+            &["MAAN".to_string()],
+            &o.id,
+            top.as_deref(),
+            &no_ground_truth,
+            &classes,
+            run.timing.seconds_per_snippet(),
+            None,
+        )?;
+        eprintln!("CAS plot: {}", png.display());
+    }
+    Ok(())
 }

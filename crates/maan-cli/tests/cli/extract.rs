@@ -235,3 +235,126 @@ fn extract_errors_name_the_problem() {
         "{err}"
     );
 }
+
+/// `maan predict --video` chains the extraction and the prediction: on a clip it writes the
+/// same detections as `maan extract` followed by `maan predict --features`, keeps the
+/// extracted features (a second run extracts nothing), and with `--plot` writes each video's
+/// CAS and draws the CAS of its top class.
+#[test]
+fn predict_video_equals_extract_then_predict_and_plots() {
+    use crate::common::{maan, ok};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A 3-snippet clip, and a run on features as wide as the small networks' (128 per stream).
+    clip(&dir.join("alpha.mp4"), 48);
+    ok(&maan(
+        &["synth", "--out", "data", "--videos", "8", "--dim", "128"],
+        dir,
+    ));
+    ok(&maan(
+        &[
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            "4",
+            "--batch-size",
+            "4",
+            "--eval-every",
+            "0",
+            "--run",
+            "run",
+            "--quiet",
+        ],
+        dir,
+    ));
+    let mut from_video = vec![
+        "predict",
+        "--run",
+        "run",
+        "--video",
+        "alpha.mp4",
+        "--detections",
+        "video.json",
+        "--plot",
+        "plots",
+    ];
+    from_video.extend(SMALL);
+    ok(&maan(&from_video, dir));
+    assert_eq!(shape(&dir.join("video.features/rgb/alpha.npy")), (3, 128));
+    assert_eq!(shape(&dir.join("video.features/flow/alpha.npy")), (3, 128));
+    assert!(dir.join("plots/cas/alpha.npy").is_file());
+    let plots: Vec<String> = std::fs::read_dir(dir.join("plots/plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        plots
+            .iter()
+            .any(|p| p.starts_with("alpha_") && p.ends_with(".png")),
+        "{plots:?}"
+    );
+    // Again: the features are there, nothing is extracted.
+    let again = ok(&maan(&from_video, dir));
+    assert!(again.contains("already extracted"), "{again}");
+
+    ok_stderr(maan_extract(&[
+        "--videos",
+        s(&dir.join("alpha.mp4")),
+        "--out",
+        s(&dir.join("features")),
+    ]));
+    ok(&maan(
+        &[
+            "predict",
+            "--run",
+            "run",
+            "--features",
+            "features",
+            "--detections",
+            "features.json",
+        ],
+        dir,
+    ));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    let (a, b) = (read("video.json"), read("features.json"));
+    assert!(
+        a["results"]["alpha"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty()),
+        "{a}"
+    );
+    assert_eq!(a["results"], b["results"]);
+
+    // --video needs the checkpoints (or the test option) and excludes --features.
+    let err = maan(
+        &[
+            "predict",
+            "--run",
+            "run",
+            "--video",
+            "alpha.mp4",
+            "--detections",
+            "x.json",
+        ],
+        dir,
+    );
+    crate::common::fails(&err, "--weights-rgb and --weights-flow are required");
+    let err = maan(
+        &[
+            "predict",
+            "--run",
+            "run",
+            "--video",
+            "alpha.mp4",
+            "--features",
+            "features",
+            "--detections",
+            "x.json",
+        ],
+        dir,
+    );
+    crate::common::fails(&err, "--features");
+}
