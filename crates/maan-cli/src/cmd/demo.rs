@@ -131,7 +131,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 class.as_deref(),
                 &gt,
                 &classes,
-                dataset::SnippetTiming::default().seconds_per_snippet(),
+                args.dataset.snippet_timing().seconds_per_snippet(),
                 None,
             )?;
             eprintln!("CAS plot: {} and {}", svg.display(), png.display());

@@ -188,13 +188,16 @@ pub struct LoadArgs {
 
 impl LoadArgs {
     /// The loader options for benchmark `kind`; absent layout and timing come from `base`
-    /// (an existing run's), else are detected / the I3D default (16 frames at 25 fps).
+    /// (an existing run's), else are detected / the benchmark's snippet timing
+    /// ([`Benchmark::snippet_timing`]: 16 frames at 25 fps).
     pub fn options(
         &self,
         kind: Option<Benchmark>,
         base: Option<(Layout, SnippetTiming)>,
     ) -> LoadOptions {
-        let default_timing = base.map(|b| b.1).unwrap_or_default();
+        let default_timing = base
+            .map(|b| b.1)
+            .unwrap_or_else(|| kind.unwrap_or(Benchmark::Thumos14).snippet_timing());
         LoadOptions {
             layout: self.layout.or(base.map(|b| b.0)),
             kind,
