@@ -1,32 +1,15 @@
 //! A labelled heat map (PNG + SVG) with the value printed in every cell: `maan experiment
 //! regimes` draws MAAN's minus STPN's average mAP over the two knobs of the synthetic
-//! benchmark with it.
+//! benchmark with it. What a heat map shows is `maan_experiments::HeatMap`; this module draws
+//! it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use maan_experiments::HeatMap;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-
-/// What a heat map shows.
-#[derive(Debug, Clone)]
-pub struct HeatMap {
-    /// Title, above the grid.
-    pub title: String,
-    /// Name of the horizontal axis.
-    pub x_label: String,
-    /// Name of the vertical axis.
-    pub y_label: String,
-    /// Column labels, left to right.
-    pub x_ticks: Vec<String>,
-    /// Row labels, bottom to top.
-    pub y_ticks: Vec<String>,
-    /// `values[row][col]`, row 0 at the bottom; NaN cells are drawn grey.
-    pub values: Vec<Vec<f64>>,
-    /// How each value is printed in its cell.
-    pub format: fn(f64) -> String,
-}
 
 const CELL: i32 = 110;
 const LEFT: i32 = 150;

@@ -7,8 +7,6 @@ use dataset::WtalDataset;
 use maan_model::infer::{detections, write_cas_npy};
 use maan_model::EvalMetrics;
 
-use crate::opts::describe_localize;
-
 /// Prints the mAP table of an evaluation: the mAP at each tIoU, the averages papers report
 /// that apply to the tIoU set (`maan_eval::eval::reported_averages`: avg 0.1:0.5, 0.1:0.7
 /// and 0.1:0.9 on THUMOS14, 0.5:0.95 on ActivityNet1.3; the plain average otherwise) and the
@@ -100,7 +98,7 @@ pub fn write_outputs(
     path: &std::path::Path,
     cas_dir: Option<&std::path::Path>,
 ) -> Result<maan_eval::DetectionFile> {
-    eprintln!("localization: {}", describe_localize(localize));
+    eprintln!("localization: {}", localize.describe());
     let dets = detections(outputs, classes, seconds_per_snippet, localize)?;
     dets.to_path(path)
         .with_context(|| format!("writing {}", path.display()))?;

@@ -18,7 +18,7 @@ use maan_model::{
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
-use crate::opts::{describe_localize, DataOpts, LocalizeOpts};
+use crate::opts::{DataOpts, LocalizeOpts};
 use crate::report::print_metrics;
 
 /// Arguments of `maan train`.
@@ -223,8 +223,8 @@ fn resume_conflicts(
             out.push(format!(
                 "--localize / --suppression / --nms-iou / --soft-nms-sigma / --cas-smoothing / \
                  --proposal-score: given {}, the run has {}",
-                describe_localize(&given),
-                describe_localize(&base)
+                given.describe(),
+                base.describe()
             ));
         }
     }
@@ -374,7 +374,7 @@ impl BackendJob for TrainJob {
         trainer.set_batching(backend.batching());
         let c = trainer.config();
         let localize = c.localization(data.kind);
-        eprintln!("evaluation localization: {}", describe_localize(&localize));
+        eprintln!("evaluation localization: {}", localize.describe());
         if !args.resume && args.config.is_none() && !args.paper {
             let model = StreamModelConfig::new().with_aggregator(c.model.aggregator);
             if TrainConfig::recommended(model.clone(), data.kind) != TrainConfig::new(model) {

@@ -1,10 +1,10 @@
 //! The localization option group (`--localize`, `--suppression`, `--nms-iou`,
-//! `--soft-nms-sigma`, `--cas-smoothing`, `--cas-smoothing-fraction`, `--proposal-score`) and
-//! the one-line description of localization settings.
+//! `--soft-nms-sigma`, `--cas-smoothing`, `--cas-smoothing-fraction`, `--proposal-score`);
+//! settings describe themselves in one line with `LocalizeConfig::describe` (maan-eval).
 
 use anyhow::{bail, Result};
 use dataset::{Benchmark, WtalDataset};
-use maan_eval::localize::{LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds};
+use maan_eval::localize::{LocalizeConfig, LocalizePreset, ProposalScore, Suppression};
 
 /// How proposals are scored (`--proposal-score`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,66 +151,14 @@ impl LocalizeOpts {
     /// The settings for a run on `data`: the dataset's preset with the options applied, or
     /// `None` (the preset itself) when no option was given.
     pub fn for_data(&self, data: &WtalDataset) -> Result<Option<LocalizeConfig>> {
+        self.for_benchmark(data.kind)
+    }
+
+    /// The settings for data of benchmark `kind`: its preset with the options applied, or
+    /// `None` (the preset itself) when no option was given.
+    pub fn for_benchmark(&self, kind: Benchmark) -> Result<Option<LocalizeConfig>> {
         self.is_set()
-            .then(|| self.apply(&data.kind.paper_localize(), data.kind))
+            .then(|| self.apply(&kind.paper_localize(), kind))
             .transpose()
     }
-}
-
-/// A threshold set in one line: `{0.2, 0.15} x max`, `{0.5}`; sets of more than five values
-/// as `{first, second, …, last} (n values)`.
-fn describe_thresholds(t: &Thresholds) -> String {
-    let (v, suffix) = match t {
-        Thresholds::RelativeToMax(v) => (v, " x max"),
-        Thresholds::Absolute(v) => (v, ""),
-    };
-    let show = |x: &f32| format!("{}", (*x as f64 * 1e6).round() / 1e6);
-    if v.len() > 5 {
-        format!(
-            "{{{}, {}, …, {}}}{suffix} ({} values)",
-            show(&v[0]),
-            show(&v[1]),
-            show(&v[v.len() - 1]),
-            v.len()
-        )
-    } else {
-        let list: Vec<String> = v.iter().map(show).collect();
-        format!("{{{}}}{suffix}", list.join(", "))
-    }
-}
-
-/// A one-line description of localization settings, for logs and tables.
-pub fn describe_localize(cfg: &LocalizeConfig) -> String {
-    let thresholds = describe_thresholds(&cfg.thresholds);
-    let attention = match &cfg.attention_thresholds {
-        Some(t) => format!(", attention thresholds {}", describe_thresholds(t)),
-        None => String::new(),
-    };
-    let upsample = if cfg.upsample > 1 {
-        format!(", upsampled x{}", cfg.upsample)
-    } else {
-        String::new()
-    };
-    let plus_one = if cfg.nms_plus_one { " (+1)" } else { "" };
-    let suppression = match cfg.suppression {
-        Suppression::Nms => format!("NMS {}{plus_one}", cfg.nms_iou),
-        Suppression::SoftNms { sigma } => format!("soft-NMS sigma {sigma}{plus_one}"),
-    };
-    let score = match cfg.score {
-        ProposalScore::Mean => "mean score".to_string(),
-        ProposalScore::OuterInner { .. } => "outer-inner score".to_string(),
-    };
-    let smoothing = match (cfg.smoothing > 1, cfg.relative_smoothing > 0.0) {
-        (true, true) => format!(
-            ", CAS smoothed over max({} snippets, {} of the video)",
-            cfg.smoothing, cfg.relative_smoothing
-        ),
-        (true, false) => format!(", CAS smoothed over {} snippets", cfg.smoothing),
-        (false, true) => format!(
-            ", CAS smoothed over {} of the video",
-            cfg.relative_smoothing
-        ),
-        (false, false) => String::new(),
-    };
-    format!("thresholds {thresholds}{attention}{upsample}, {score}, {suppression}{smoothing}")
 }

@@ -11,5 +11,5 @@ mod run;
 pub use data::{
     builtin_data_dir, ensure_synthetic, hint, load_hint, DataOpts, LoadArgs, DEFAULT_DATA_DIR,
 };
-pub use localize::{describe_localize, LocalizeOpts};
+pub use localize::LocalizeOpts;
 pub use run::WhichArg;

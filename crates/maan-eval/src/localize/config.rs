@@ -300,3 +300,66 @@ impl Default for LocalizeConfig {
         Self::thumos14()
     }
 }
+
+impl Thresholds {
+    /// The set in one line: `{0.2, 0.15} x max`, `{0.5}`; sets of more than five values as
+    /// `{first, second, …, last} (n values)`.
+    pub fn describe(&self) -> String {
+        let (v, suffix) = match self {
+            Thresholds::RelativeToMax(v) => (v, " x max"),
+            Thresholds::Absolute(v) => (v, ""),
+        };
+        let show = |x: &f32| format!("{}", (*x as f64 * 1e6).round() / 1e6);
+        if v.len() > 5 {
+            format!(
+                "{{{}, {}, …, {}}}{suffix} ({} values)",
+                show(&v[0]),
+                show(&v[1]),
+                show(&v[v.len() - 1]),
+                v.len()
+            )
+        } else {
+            let list: Vec<String> = v.iter().map(show).collect();
+            format!("{{{}}}{suffix}", list.join(", "))
+        }
+    }
+}
+
+impl LocalizeConfig {
+    /// The settings in one line, for logs and tables: `thresholds {0.2} x max, mean score, NMS
+    /// 0.5`.
+    pub fn describe(&self) -> String {
+        let thresholds = self.thresholds.describe();
+        let attention = match &self.attention_thresholds {
+            Some(t) => format!(", attention thresholds {}", t.describe()),
+            None => String::new(),
+        };
+        let upsample = if self.upsample > 1 {
+            format!(", upsampled x{}", self.upsample)
+        } else {
+            String::new()
+        };
+        let plus_one = if self.nms_plus_one { " (+1)" } else { "" };
+        let suppression = match self.suppression {
+            Suppression::Nms => format!("NMS {}{plus_one}", self.nms_iou),
+            Suppression::SoftNms { sigma } => format!("soft-NMS sigma {sigma}{plus_one}"),
+        };
+        let score = match self.score {
+            ProposalScore::Mean => "mean score".to_string(),
+            ProposalScore::OuterInner { .. } => "outer-inner score".to_string(),
+        };
+        let smoothing = match (self.smoothing > 1, self.relative_smoothing > 0.0) {
+            (true, true) => format!(
+                ", CAS smoothed over max({} snippets, {} of the video)",
+                self.smoothing, self.relative_smoothing
+            ),
+            (true, false) => format!(", CAS smoothed over {} snippets", self.smoothing),
+            (false, true) => format!(
+                ", CAS smoothed over {} of the video",
+                self.relative_smoothing
+            ),
+            (false, false) => String::new(),
+        };
+        format!("thresholds {thresholds}{attention}{upsample}, {score}, {suppression}{smoothing}")
+    }
+}

@@ -1,11 +1,11 @@
 //! `maan experiment wsol`: the paper's Appendix F (Table 4, Figure 6), weakly-supervised
-//! object localization with GAP, weighted-sum and MAA pooling over a 4×4 or 7×7 grid.
+//! object localization with GAP, weighted-sum and MAA pooling over a 4×4 or 7×7 grid
+//! ([`maan_experiments::wsol`]).
 //!
 //! On the built-in synthetic dataset (`maan_wsol::synth`) by default: three poolings × two
-//! grid sizes × `--seeds` seeds, trained from image labels only on the same data with the
-//! same settings, scored by top-1 / top-5 localization error at IoU 0.5 and top-1
-//! classification error, mean ± standard deviation over seeds. `--quick` runs one seed on
-//! fewer images and iterations. With `--data-dir`, CUB-200-2011 in its official format,
+//! grid sizes × `--seeds` seeds, scored by top-1 / top-5 localization error at IoU 0.5 and
+//! top-1 classification error, mean ± standard deviation over seeds. `--quick` runs one seed
+//! on fewer images and iterations. With `--data-dir`, CUB-200-2011 in its official format,
 //! with the VGG16 backbone initialised from `--backbone-weights` (ImageNet-pretrained, a
 //! safetensors file); without weights the small backbone is trained from scratch, which is
 //! not a meaningful WSOL result on CUB and is said so.
@@ -16,22 +16,18 @@
 //! Writes `wsol.md`, `wsol.json` and `wsol.png` (Figure 6: heat maps of the predicted class
 //! with the ground-truth box in red and the predicted box in green) into `--run`.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
-use indicatif::{ProgressBar, ProgressStyle};
-use maan_wsol::{
-    load_backbone_weights, synth, BackboneConfig, Evaluation, Example, ImageSet, Pooling,
-    WsolModelConfig, WsolTrainConfig,
+use maan_experiments::wsol::{
+    self, markdown, Preset, Size, WsolData, WsolRun, FIGURE_IMAGES, GRIDS,
 };
+use maan_wsol::{Example, ImageSet};
 use plotters::prelude::*;
-use serde::Serialize;
 
-use super::mean_std;
-use crate::backend::BackendOpts;
-use crate::backend::{BackendArg, BackendJob};
+use super::{flag_error, session, write_report, Bar};
+use crate::backend::{BackendArg, BackendJob, BackendOpts};
 
 /// Arguments of `maan experiment wsol`.
 #[derive(Debug, clap::Args)]
@@ -63,253 +59,24 @@ pub struct WsolArgs {
     pub quiet: bool,
 }
 
-/// The grid sizes of the paper's Table 4.
-pub const GRIDS: [usize; 2] = [4, 7];
-
-/// Sizes and schedule of one run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Preset {
-    /// Image side after resizing.
-    pub image_size: usize,
-    /// Training images (at most, for CUB).
-    pub train_images: Option<usize>,
-    /// Test images (at most, for CUB).
-    pub test_images: Option<usize>,
-    /// Optimisation steps per model.
-    pub iterations: usize,
-    /// Images per step.
-    pub batch_size: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
-    /// Seeds per model.
-    pub seeds: u64,
-    /// Backbone layout.
-    pub backbone: String,
-}
-
-fn preset(args: &WsolArgs) -> Preset {
-    let cub = args.data_dir.is_some();
-    let seeds = if args.quick || args.tiny {
-        1
-    } else {
-        args.seeds
-    };
-    if args.tiny {
-        return Preset {
-            image_size: 32,
-            train_images: Some(16),
-            test_images: Some(8),
-            iterations: 2,
-            batch_size: 8,
-            learning_rate: 1e-3,
-            seeds,
-            backbone: "small".into(),
-        };
-    }
-    if cub {
-        let pretrained = args.backbone_weights.is_some();
-        return Preset {
-            image_size: if pretrained { 224 } else { 112 },
-            train_images: args.quick.then_some(400),
-            test_images: args.quick.then_some(400),
-            iterations: if args.quick { 100 } else { 3000 },
-            batch_size: 32,
-            learning_rate: if pretrained { 1e-4 } else { 1e-3 },
-            seeds,
-            backbone: if pretrained { "vgg16" } else { "small" }.into(),
-        };
-    }
-    Preset {
-        image_size: 48,
-        train_images: Some(if args.quick { 1000 } else { 2000 }),
-        test_images: Some(if args.quick { 200 } else { 400 }),
-        iterations: if args.quick { 120 } else { 400 },
-        batch_size: 32,
-        learning_rate: 2e-3,
-        seeds,
-        backbone: "small".into(),
-    }
-}
-
-/// One model (pooling and grid) over seeds.
-#[derive(Debug, Clone, Serialize)]
-pub struct WsolRow {
-    /// Name in the paper's style ("MAAN 7×7").
-    pub method: String,
-    /// Pooling.
-    pub pooling: Pooling,
-    /// Grid side.
-    pub grid: usize,
-    /// Top-1 localization error per seed (fraction).
-    pub top1_loc_per_seed: Vec<f64>,
-    /// Top-5 localization error per seed.
-    pub top5_loc_per_seed: Vec<f64>,
-    /// Top-1 classification error per seed.
-    pub top1_cls_per_seed: Vec<f64>,
-    /// Localization accuracy with the true class given, per seed.
-    pub gt_known_per_seed: Vec<f64>,
-}
-
-/// The whole experiment's results.
-#[derive(Debug, Clone, Serialize)]
-pub struct WsolTable {
-    /// `synthetic` or the CUB folder.
-    pub data: String,
-    /// Backend used.
-    pub backend: String,
-    /// Sizes and schedule.
-    pub preset: Preset,
-    /// Training and test images actually used.
-    pub images: (usize, usize),
-    /// One row per pooling and grid, in the order of the paper's Table 4.
-    pub rows: Vec<WsolRow>,
-    /// Wall time of training and evaluation, seconds.
-    pub seconds: f64,
-}
-
-fn pct(v: &[f64]) -> String {
-    let (m, s) = mean_std(v);
-    format!("{:.1} ± {:.1}", m * 100.0, s * 100.0)
-}
-
-/// Renders the table as Markdown (errors in %, mean ± std over seeds).
-pub fn markdown(table: &WsolTable) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| Method | Top-1 loc err | Top-5 loc err | Top-1 cls err | GT-known loc acc |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|");
-    for r in &table.rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} |",
-            r.method,
-            pct(&r.top1_loc_per_seed),
-            pct(&r.top5_loc_per_seed),
-            pct(&r.top1_cls_per_seed),
-            pct(&r.gt_known_per_seed)
-        );
-    }
-    s
-}
-
-struct WsolJob {
-    preset: Preset,
-    num_classes: usize,
-    train: ImageSet,
-    test: ImageSet,
-    weights: Option<PathBuf>,
+struct WsolJob<'a> {
+    data: &'a WsolData,
+    preset: &'a Preset,
+    weights: Option<&'a Path>,
     quiet: bool,
 }
 
-/// What the job returns: the rows and, per (pooling, grid), the first seed's examples.
-struct JobOutput {
-    rows: Vec<WsolRow>,
-    examples: Vec<(String, Vec<Example>)>,
-    seconds: f64,
-}
+impl BackendJob for WsolJob<'_> {
+    type Output = WsolRun;
 
-const FIGURE_IMAGES: usize = 4;
-
-impl BackendJob for WsolJob {
-    type Output = JobOutput;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device, _backend: BackendArg) -> Result<JobOutput> {
-        let p = &self.preset;
-        let models = GRIDS.len() * Pooling::ALL.len();
-        let bar = if self.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(models as u64 * p.seeds * p.iterations as u64)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>18} [{bar:30}] {pos}/{len} it ({per_sec}, eta {eta}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        let start = std::time::Instant::now();
-        let backbone = match p.backbone.as_str() {
-            "vgg16" => BackboneConfig::vgg16(),
-            _ => BackboneConfig::small(),
-        };
-        let mut rows = Vec::new();
-        let mut examples = Vec::new();
-        for pooling in Pooling::ALL {
-            for grid in GRIDS {
-                let method = format!("{} {grid}×{grid}", pooling.paper_name());
-                let mut evals: Vec<Evaluation> = Vec::new();
-                for seed in 0..p.seeds {
-                    bar.set_prefix(method.clone());
-                    bar.set_message(format!("seed {seed}"));
-                    let model = WsolModelConfig::new(self.num_classes, backbone.clone(), pooling)
-                        .with_grid(grid);
-                    let config = WsolTrainConfig::new(model)
-                        .with_iterations(p.iterations)
-                        .with_batch_size(p.batch_size)
-                        .with_learning_rate(p.learning_rate)
-                        .with_seed(seed);
-                    B::seed(&device, seed);
-                    let mut net = config.model.init::<B>(&device);
-                    if let Some(path) = &self.weights {
-                        load_backbone_weights(&mut net.backbone, path)
-                            .context("--backbone-weights")?;
-                    }
-                    let trained = maan_wsol::train_from(
-                        &config,
-                        net,
-                        &self.train,
-                        &device,
-                        false,
-                        &mut |_, _| bar.inc(1),
-                    );
-                    let eval = maan_wsol::evaluate_trained(
-                        &trained,
-                        &self.test,
-                        &device,
-                        64,
-                        FIGURE_IMAGES,
-                    );
-                    let e = eval.errors;
-                    let line = format!(
-                        "{method:>18} seed {seed}: top-1 loc err {:.1}%, top-5 loc err {:.1}%, \
-                         cls err {:.1}%, GT-known loc acc {:.1}%",
-                        e.top1_loc * 100.0,
-                        e.top5_loc * 100.0,
-                        e.top1_cls * 100.0,
-                        e.gt_known_loc_acc * 100.0
-                    );
-                    // Without a terminal the bar is hidden and drops its lines: print them.
-                    if bar.is_hidden() && !self.quiet {
-                        eprintln!("{line}");
-                    } else {
-                        bar.println(line);
-                    }
-                    evals.push(eval);
-                }
-                let col = |f: &dyn Fn(&Evaluation) -> f64| evals.iter().map(f).collect();
-                rows.push(WsolRow {
-                    method: method.clone(),
-                    pooling,
-                    grid,
-                    top1_loc_per_seed: col(&|e| e.errors.top1_loc),
-                    top5_loc_per_seed: col(&|e| e.errors.top5_loc),
-                    top1_cls_per_seed: col(&|e| e.errors.top1_cls),
-                    gt_known_per_seed: col(&|e| e.errors.gt_known_loc_acc),
-                });
-                if let Some(first) = evals.into_iter().next() {
-                    examples.push((method, first.examples));
-                }
-            }
-        }
-        bar.finish_and_clear();
-        Ok(JobOutput {
-            rows,
-            examples,
-            seconds: start.elapsed().as_secs_f64(),
-        })
+    fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<WsolRun> {
+        // Without a terminal the bar is hidden and drops its lines: they are printed.
+        let mut bar = Bar::new(self.quiet, 18, true);
+        let session = session::<B>(device, backend);
+        let run = wsol::run(self.data, self.preset, self.weights, &session, &mut bar)
+            .map_err(flag_error)?;
+        bar.finish();
+        Ok(run)
     }
 }
 
@@ -319,12 +86,18 @@ pub fn run(args: WsolArgs) -> Result<()> {
         anyhow::bail!("--seeds must be at least 1");
     }
     args.backend.check()?;
-    let p = preset(&args);
+    let size = match (args.tiny, args.quick) {
+        (true, _) => Size::Tiny,
+        (false, true) => Size::Quick,
+        (false, false) => Size::Full,
+    };
+    let cub = args.data_dir.is_some();
+    let p = Preset::new(size, args.seeds, cub, args.backbone_weights.is_some());
     let out = args
         .run
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/wsol"));
-    let (data_name, train, test, num_classes, mean, std) = match &args.data_dir {
+    let data = match &args.data_dir {
         Some(dir) => {
             if args.backbone_weights.is_none() {
                 eprintln!(
@@ -342,17 +115,7 @@ pub fn run(args: WsolArgs) -> Result<()> {
                 p.image_size,
                 p.image_size
             );
-            let train = cub.load_set(true, p.image_size, p.train_images)?;
-            let test = cub.load_set(false, p.image_size, p.test_images)?;
-            let n = cub.num_classes;
-            (
-                dir.display().to_string(),
-                train,
-                test,
-                n,
-                maan_wsol::cub::IMAGENET_MEAN,
-                maan_wsol::cub::IMAGENET_STD,
-            )
+            WsolData::cub(&cub, &p)?
         }
         None => {
             if args.backbone_weights.is_some() {
@@ -361,59 +124,34 @@ pub fn run(args: WsolArgs) -> Result<()> {
                      small backbone from scratch"
                 );
             }
-            let n_train = p.train_images.unwrap_or(2000);
-            let n_test = p.test_images.unwrap_or(400);
-            (
-                "synthetic".to_string(),
-                synth::generate(1, n_train, p.image_size),
-                synth::generate(2, n_test, p.image_size),
-                synth::NUM_CLASSES,
-                [0.5; 3],
-                [0.25; 3],
-            )
+            WsolData::synthetic(&p)
         }
     };
     let backend = args.backend.backend;
     eprintln!(
-        "WSOL (Appendix F): 3 poolings x {} grids x {} seeds x {} iterations on {data_name} \
+        "WSOL (Appendix F): 3 poolings x {} grids x {} seeds x {} iterations on {} \
          ({} train / {} test images, {}×{}), backend {backend}",
         GRIDS.len(),
         p.seeds,
         p.iterations,
-        train.len(),
-        test.len(),
+        data.name,
+        data.train.len(),
+        data.test.len(),
         p.image_size,
         p.image_size
     );
-    let images = (train.len(), test.len());
-    let job = WsolJob {
-        preset: p.clone(),
-        num_classes,
-        train,
-        test: test.clone(),
-        weights: args.backbone_weights.clone(),
+    let WsolRun { table, examples } = args.backend.run(WsolJob {
+        data: &data,
+        preset: &p,
+        weights: args.backbone_weights.as_deref(),
         quiet: args.quiet,
-    };
-    let output = args.backend.run(job)?;
-    let table = WsolTable {
-        data: data_name,
-        backend: backend.to_string(),
-        preset: p,
-        images,
-        rows: output.rows,
-        seconds: output.seconds,
-    };
+    })?;
     let md = markdown(&table);
     println!("{md}");
     eprintln!("training and evaluation took {:.0} s", table.seconds);
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let json_path = out.join("wsol.json");
-    let md_path = out.join("wsol.md");
-    std::fs::write(&json_path, serde_json::to_string_pretty(&table)?)
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    std::fs::write(&md_path, &md).with_context(|| format!("cannot write {}", md_path.display()))?;
+    let (md_path, json_path) = write_report(&out, "wsol", &table, &md)?;
     let png = out.join("wsol.png");
-    figure(&test, &output.examples, mean, std, &png)?;
+    figure(&data.test, &examples, data.mean, data.std, &png)?;
     eprintln!(
         "wrote {}, {} and {}",
         md_path.display(),
