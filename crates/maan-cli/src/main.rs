@@ -1,9 +1,10 @@
 //! `maan`: the command line of maan-rs.
 //!
 //! Weakly-supervised temporal action localization with the Marginalized Average Attentional
-//! Network (MAAN, ICLR 2019) on Burn. Every subcommand lives in its own module under `cmd/`;
-//! this file only parses arguments and maps errors to a non-zero exit status without a
-//! backtrace.
+//! Network (MAAN, ICLR 2019) on Burn. Every subcommand lives in its own module under `cmd/`
+//! (those other commands are made of, `train`, `test` and `extract`, do their work in
+//! `jobs/`); this file only parses arguments and maps errors to a non-zero exit status without
+//! a backtrace.
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ mod backend;
 mod cmd;
 mod figure;
 mod heatmap;
+mod jobs;
 mod opts;
 mod report;
 

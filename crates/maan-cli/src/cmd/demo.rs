@@ -11,9 +11,9 @@ use dataset::Benchmark;
 use maan_eval::annotations::GroundTruth;
 
 use crate::backend::BackendOpts;
-use crate::cmd::plot::plot_video;
-use crate::cmd::test::TestArgs;
-use crate::cmd::train::TrainArgs;
+use crate::figure::plot_video;
+use crate::jobs::test::{self, TestArgs};
+use crate::jobs::train::{self, TrainArgs};
 use crate::opts::{builtin_data_dir, ensure_synthetic, DataOpts, LocalizeOpts, WhichArg};
 
 /// Arguments of `maan demo`.
@@ -76,7 +76,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if args.data_dir.is_none() || !data_path.join("gt.json").is_file() {
         ensure_synthetic(&data_path, args.dataset, "")?;
     }
-    crate::cmd::train::run(TrainArgs {
+    train::run(TrainArgs {
         data: data.clone(),
         backend: args.backend,
         iterations: Some(args.iterations),
@@ -90,7 +90,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     eprintln!("[2/3] testing on every test video");
     let cas_dir = run_dir.join("cas");
-    crate::cmd::test::run(TestArgs {
+    test::run(TestArgs {
         data,
         run: run_dir.clone(),
         which: WhichArg::Last,

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use maan_eval::annotations::{ClassList, GroundTruth};
 
-use crate::figure::{self, CasRow, Figure};
+use crate::figure::plot_video;
 
 /// Arguments of `maan plot`.
 #[derive(Debug, clap::Args)]
@@ -65,102 +65,4 @@ pub fn run(args: PlotArgs) -> Result<()> {
     println!("wrote {}", svg.display());
     println!("wrote {}", png.display());
     Ok(())
-}
-
-/// Draws Figure 5 for `video` from the CAS files of `runs`; returns the SVG and PNG paths.
-pub fn plot_video(
-    runs: &[PathBuf],
-    labels: &[String],
-    video: &str,
-    class: Option<&str>,
-    gt: &GroundTruth,
-    classes: &ClassList,
-    seconds_per_snippet: f64,
-    out: Option<&Path>,
-) -> Result<(PathBuf, PathBuf)> {
-    if runs.is_empty() {
-        bail!("give at least one --run");
-    }
-    let gt_video = gt.videos.get(video);
-    let mut cas = Vec::new();
-    for run in runs {
-        let path = run.join("cas").join(format!("{video}.npy"));
-        if !path.exists() {
-            bail!(
-                "{}: no CAS for video '{video}' (run `maan test` with this run directory first)",
-                path.display()
-            );
-        }
-        let (values, t, c) = figure::read_cas(&path)?;
-        if c != classes.len() {
-            bail!(
-                "{}: the CAS has {c} classes but the class list has {}",
-                path.display(),
-                classes.len()
-            );
-        }
-        cas.push((values, t, c));
-    }
-    let class_index = match class {
-        Some(name) => match classes.index_of(name) {
-            Some(i) => i,
-            None => match name.parse::<usize>() {
-                Ok(i) if i < classes.len() => i,
-                _ => bail!(
-                    "class '{name}' is not in the class list ({} classes)",
-                    classes.len()
-                ),
-            },
-        },
-        None => gt_video
-            .and_then(|v| v.segments.first())
-            .and_then(|s| classes.index_of(&s.label))
-            .unwrap_or_else(|| {
-                let (values, t, c) = &cas[0];
-                (0..*c)
-                    .max_by(|&a, &b| {
-                        let peak =
-                            |k: usize| (0..*t).map(|i| values[i * c + k]).fold(f32::MIN, f32::max);
-                        peak(a).total_cmp(&peak(b))
-                    })
-                    .unwrap_or(0)
-            }),
-    };
-    let class_name = classes.name(class_index).unwrap_or("?").to_string();
-    let segments: Vec<(f64, f64)> = gt_video
-        .map(|v| {
-            v.segments
-                .iter()
-                .filter(|s| s.label == class_name)
-                .map(|s| (s.start, s.end))
-                .collect()
-        })
-        .unwrap_or_default();
-    let rows: Vec<CasRow> = cas
-        .iter()
-        .zip(runs)
-        .enumerate()
-        .map(|(i, ((values, t, c), run))| CasRow {
-            label: labels.get(i).cloned().unwrap_or_else(|| {
-                run.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| format!("run {i}"))
-            }),
-            values: (0..*t).map(|k| values[k * c + class_index]).collect(),
-        })
-        .collect();
-    let snippets = cas.iter().map(|(_, t, _)| *t).max().unwrap_or(0);
-    let duration = (snippets as f64 * seconds_per_snippet)
-        .max(gt_video.and_then(|v| v.duration).unwrap_or(0.0));
-    let fig = Figure {
-        title: format!("{video} — {class_name}"),
-        duration,
-        segments,
-        rows,
-    };
-    let stem = match out {
-        Some(p) => p.to_path_buf(),
-        None => runs[0].join("plots").join(format!("{video}_{class_name}")),
-    };
-    figure::render(&fig, &stem).context("cannot render the plot")
 }

@@ -26,7 +26,8 @@ use maan_model::infer::run_videos_with;
 use maan_model::{load_config, load_models, RunData, TrainConfig};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-use crate::cmd::extract::{ExtractArgs, LayoutArg};
+use crate::figure::plot_video;
+use crate::jobs::extract::{self, ExtractArgs, LayoutArg};
 use crate::opts::{LocalizeOpts, WhichArg};
 use crate::report::write_outputs;
 
@@ -126,7 +127,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 video.display(),
                 out.display()
             );
-            crate::cmd::extract::run(ExtractArgs {
+            extract::run(ExtractArgs {
                 videos: video.clone(),
                 weights_rgb: args.weights_rgb.clone(),
                 weights_flow: args.weights_flow.clone(),
@@ -216,7 +217,7 @@ fn plot_top_classes(
                 .max_by(|a, b| a.score.total_cmp(&b.score))
                 .map(|d| d.label.clone())
         });
-        let (_, png) = crate::cmd::plot::plot_video(
+        let (_, png) = plot_video(
             &[dir.to_path_buf()],
             &["MAAN".to_string()],
             &o.id,

@@ -1,5 +1,5 @@
 //! `maan extract`: two-stream I3D features of video files, written as the feature folders
-//! that `maan predict --features` reads.
+//! that `maan predict --features` reads; `maan predict --video` runs it first.
 //!
 //! For every video (a file, or the video files of a folder, sorted by name) it decodes the
 //! frames (`video`: H.264 MP4 in process, other formats through `ffmpeg` when it is on

@@ -1,5 +1,6 @@
 //! `maan train`: train MAAN (or a Table 1 baseline) on I3D features, with evaluation on the
-//! test split, checkpoints (`last/`, `best/`), `--resume` and Ctrl-C handling.
+//! test split, checkpoints (`last/`, `best/`), `--resume` and Ctrl-C handling. `maan demo`
+//! runs it as its first step.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

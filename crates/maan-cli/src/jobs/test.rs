@@ -1,6 +1,6 @@
 //! `maan test`: load a trained run, run every test video, write the detections (ActivityNet
 //! result format) and optionally each video's CAS (npy), and print the mAP table when the
-//! ground truth is present.
+//! ground truth is present. `maan demo` runs it as its second step.
 //!
 //! The metrics JSON (`<detections>.metrics.json`) records the protocol of the result, so that
 //! it can be set beside a paper's: the mAP at each tIoU and the averages papers report
