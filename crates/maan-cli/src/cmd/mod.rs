@@ -4,10 +4,10 @@ pub mod bench;
 pub mod demo;
 pub mod eval;
 pub mod experiment;
+pub mod extract;
 pub mod inspect;
 pub mod plot;
 pub mod predict;
 pub mod synth;
-
-// The commands other commands are made of live in `jobs/`.
-pub use crate::jobs::{extract, test, train};
+pub mod test;
+pub mod train;
