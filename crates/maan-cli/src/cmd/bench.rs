@@ -8,7 +8,10 @@
 //! every 10 iterations); then a per-phase profile, with the Adam step of `FlatAdam` (what
 //! training uses) and of Burn's own Adam. `maan bench infer` times the two-stream inference (CAS of every snippet,
 //! fusion, localization) on a THUMOS14-shaped test split: 210 videos of 50 to 650 snippets
-//! (mean 350, about THUMOS14's 217 s at 0.64 s per snippet).
+//! (mean 350, about THUMOS14's 217 s at 0.64 s per snippet). `maan bench extract` times
+//! feature extraction from a video file (`maan extract`'s pipeline), whole and per stage, on a
+//! synthetic clip it writes (or `--video`); `crates/i3d/benches/extract_side_by_side.sh` runs
+//! it beside the PyTorch + OpenCV pipeline on the same clip.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,6 +46,9 @@ pub enum BenchWhat {
     Train(TrainBench),
     /// Time to run inference (two streams, CAS, localization) on a THUMOS14-shaped test split.
     Infer(InferBench),
+    /// Frames per second of feature extraction from a video (decode, TV-L1 flow, both I3D
+    /// streams), whole and per stage.
+    Extract(ExtractBench),
 }
 
 /// Arguments of `maan bench train`.
@@ -110,6 +116,38 @@ pub struct InferBench {
     pub json: Option<PathBuf>,
 }
 
+/// Arguments of `maan bench extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractBench {
+    /// Backends to measure, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = crate::backend::DEFAULT_BACKEND)]
+    pub backend: Vec<BackendArg>,
+    /// GPU number for wgpu / cuda.
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
+    /// The video to extract. Without it, a synthetic clip (a textured scene panning behind a
+    /// moving square, `--seconds` long, 320×240 at 25 fps, H.264) is written to `--clip` and
+    /// used, so that another pipeline can be timed on the same file.
+    #[arg(long)]
+    pub video: Option<PathBuf>,
+    /// Where the synthetic clip is written (without `--video`).
+    #[arg(long, default_value = "maan-bench-clip.mp4")]
+    pub clip: PathBuf,
+    /// Length of the synthetic clip in seconds.
+    #[arg(long, default_value_t = 8)]
+    pub seconds: usize,
+    /// pytorch-i3d RGB checkpoint; random weights of the full network without it (the same
+    /// work: speed does not depend on the weights).
+    #[arg(long)]
+    pub weights_rgb: Option<PathBuf>,
+    /// pytorch-i3d flow checkpoint (random weights without it).
+    #[arg(long)]
+    pub weights_flow: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
 /// `maan bench infer --batching`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BatchingArg {
@@ -159,6 +197,37 @@ pub fn run(args: BenchArgs) -> Result<()> {
             });
             run_and_report(&a.backend, a.device, a.json.as_deref(), setup, || {
                 InferBenchJob(&a)
+            })?;
+        }
+        BenchWhat::Extract(a) => {
+            let video = match &a.video {
+                Some(v) => v.clone(),
+                None => {
+                    write_bench_clip(&a.clip, a.seconds)?;
+                    println!(
+                        "synthetic clip written to {} ({} s, 320x240, 25 fps, H.264)",
+                        a.clip.display(),
+                        a.seconds
+                    );
+                    a.clip.clone()
+                }
+            };
+            println!(
+                "maan bench extract: {} (decode, resize to 256, TV-L1 flow with OpenCV's defaults, \
+                 I3D RGB and flow on 16-frame 224x224 chunks), {} threads",
+                video.display(),
+                cpu_threads()
+            );
+            let setup = serde_json::json!({
+                "benchmark": "extract",
+                "video": video.display().to_string(),
+                "threads": cpu_threads(),
+            });
+            run_and_report(&a.backend, a.device, a.json.as_deref(), setup, || {
+                ExtractBenchJob {
+                    args: &a,
+                    video: &video,
+                }
             })?;
         }
     }
@@ -441,6 +510,155 @@ impl BackendJob for InferBenchJob<'_> {
             "total_seconds": (model_s + loc_s) / r,
             "model_seconds": model_s / r,
             "localization_seconds": loc_s / r,
+        }))
+    }
+}
+
+/// The CPU threads available (rayon's pool size: TV-L1 and flex run on it).
+fn cpu_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Writes the synthetic benchmark clip: `seconds` × 25 frames of 320×240, a smooth random
+/// texture panning by (2, 1) px per frame with a bright square crossing it (real motion
+/// everywhere, so TV-L1 does its full work).
+fn write_bench_clip(path: &Path, seconds: usize) -> Result<()> {
+    let (w, h) = (320usize, 240usize);
+    // Smooth texture: a sum of a few sinusoids with incommensurate frequencies.
+    let texture = |x: usize, y: usize| -> f32 {
+        let (x, y) = (x as f32, y as f32);
+        128.0
+            + 40.0 * (0.071 * x + 0.013 * y).sin()
+            + 30.0 * (0.029 * x - 0.083 * y + 1.0).sin()
+            + 20.0 * (0.17 * x + 0.11 * y + 2.0).sin() * (0.05 * y).cos()
+    };
+    let frames: Vec<video::Frame> = (0..25 * seconds)
+        .map(|i| {
+            let (ox, oy) = (2 * i, i);
+            let mut data = vec![0u8; 3 * w * h];
+            for y in 0..h {
+                for x in 0..w {
+                    let v = texture(x + ox, y + oy);
+                    let px = &mut data[3 * (y * w + x)..][..3];
+                    px[0] = v.clamp(0.0, 255.0) as u8;
+                    px[1] = (v * 0.9).clamp(0.0, 255.0) as u8;
+                    px[2] = (255.0 - v).clamp(0.0, 255.0) as u8;
+                }
+            }
+            let x0 = (3 * i) % (w - 40);
+            for y in 100..140 {
+                for x in x0..x0 + 40 {
+                    data[3 * (y * w + x)..][..3].copy_from_slice(&[240, 230, 220]);
+                }
+            }
+            video::Frame::new(w, h, data)
+        })
+        .collect();
+    video::write_h264_mp4(path, &frames, 25)
+        .with_context(|| format!("cannot write the benchmark clip {}", path.display()))
+}
+
+struct ExtractBenchJob<'a> {
+    args: &'a ExtractBench,
+    video: &'a Path,
+}
+
+impl BackendJob for ExtractBenchJob<'_> {
+    type Output = serde_json::Value;
+
+    fn run<B: AutodiffBackend>(
+        self,
+        device: B::Device,
+        backend: BackendArg,
+    ) -> Result<serde_json::Value> {
+        use i3d::flow::Image;
+        use i3d::{ExtractConfig, Stream};
+        type Inner<B> = <B as AutodiffBackend>::InnerBackend;
+        let a = self.args;
+        let rgb = crate::jobs::extract::init_stream::<Inner<B>>(
+            Stream::Rgb,
+            1,
+            a.weights_rgb.as_deref(),
+            &device,
+        )?;
+        let flow = crate::jobs::extract::init_stream::<Inner<B>>(
+            Stream::Flow,
+            1,
+            a.weights_flow.as_deref(),
+            &device,
+        )?;
+        let config = ExtractConfig::default();
+
+        // The whole pipeline, as `maan extract` runs it (one warm-up chunk first: GPU
+        // backends compile their kernels then).
+        let t0 = Instant::now();
+        let features =
+            i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
+        let whole = t0.elapsed().as_secs_f64();
+        let frames = features.snippets * config.chunk;
+        let t0 = Instant::now();
+        let again = i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
+        let whole_warm = t0.elapsed().as_secs_f64();
+        anyhow::ensure!(again.rgb == features.rgb, "extraction is not deterministic");
+
+        // Stages apart: decoding (with resampling and resizing), TV-L1 on the decoded frames
+        // (chunk by chunk, 17 frames each, as the pipeline does), each network on its chunks.
+        let t0 = Instant::now();
+        let (decoded, _) = video::read_frames(self.video, &config.frames)?;
+        let decode = t0.elapsed().as_secs_f64();
+        let gray: Vec<Image> = decoded
+            .iter()
+            .map(|f| Image::new(f.width, f.height, f.gray()))
+            .collect();
+        let chunks = features.snippets;
+        let t0 = Instant::now();
+        for c in 0..chunks {
+            let end = ((c + 1) * config.chunk + 1).min(gray.len());
+            let _ = config.tvl1.flow_sequence(&gray[c * config.chunk..end]);
+        }
+        let tvl1 = t0.elapsed().as_secs_f64();
+        let net = |model: &i3d::I3d<Inner<B>>, channels: usize| -> f64 {
+            let shape = [1, channels, config.chunk, config.crop, config.crop];
+            let input = || {
+                Tensor::<Inner<B>, 5>::from_data(
+                    TensorData::new(vec![0.1f32; shape.iter().product()], shape),
+                    &device,
+                )
+            };
+            let _ = model.features(input()).into_data();
+            let t0 = Instant::now();
+            for _ in 0..chunks {
+                let _ = model.features(input()).into_data();
+            }
+            t0.elapsed().as_secs_f64()
+        };
+        let rgb_net = net(&rgb, 3);
+        let flow_net = net(&flow, 2);
+        let fps = |secs: f64| frames as f64 / secs.max(1e-9);
+        println!(
+            "{backend:>8}: {frames} frames ({chunks} chunks): whole {:.1} frames/s ({whole:.1} s; \
+             again {:.1} frames/s) | decode {:.0} frames/s, TV-L1 {:.1}, I3D rgb {:.1}, I3D flow {:.1}",
+            fps(whole),
+            fps(whole_warm),
+            fps(decode),
+            fps(tvl1),
+            fps(rgb_net),
+            fps(flow_net),
+        );
+        Ok(serde_json::json!({
+            "backend": backend.name(),
+            "frames": frames,
+            "chunks": chunks,
+            "whole_s": whole,
+            "whole_warm_s": whole_warm,
+            "whole_fps": fps(whole),
+            "whole_warm_fps": fps(whole_warm),
+            "decode_s": decode,
+            "tvl1_s": tvl1,
+            "i3d_rgb_s": rgb_net,
+            "i3d_flow_s": flow_net,
         }))
     }
 }

@@ -241,7 +241,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
     args.backend.run(ExtractJob { args, videos })
 }
 
-fn init_stream<B: Backend>(
+pub(crate) fn init_stream<B: Backend>(
     stream: Stream,
     width_div: usize,
     weights: Option<&Path>,
