@@ -366,8 +366,8 @@ impl TvL1 {
                     // Dual step: p = (p + τ/θ ∇u) / (1 + τ/θ |∇u|).
                     for k in 0..n {
                         // |∇u| in double, as OpenCV's `hypot`.
-                        let g1 = (u1x[k] as f64).hypot(u1y[k] as f64) as f32;
-                        let g2 = (u2x[k] as f64).hypot(u2y[k] as f64) as f32;
+                        let g1 = norm_f64(u1x[k], u1y[k]);
+                        let g2 = norm_f64(u2x[k], u2y[k]);
                         let ng1 = 1.0 + taut * g1;
                         let ng2 = 1.0 + taut * g2;
                         p11[k] = (p11[k] + taut * u1x[k]) / ng1;
@@ -379,6 +379,17 @@ impl TvL1 {
             }
         }
     }
+}
+
+/// `hypot(x, y)` of two floats, computed in double and rounded to float, as OpenCV's
+/// `static_cast<float>(hypot(x, y))`, without libm's `hypot` (a fifth of the flow's time):
+/// the squares of floats are exact in double and nothing over- or underflows, so
+/// `sqrt(x² + y²)` in double rounds to the same float (up to a double rounding, a chance
+/// of about 2⁻²⁸ per call, one float ulp).
+#[inline]
+fn norm_f64(x: f32, y: f32) -> f32 {
+    let (x, y) = (x as f64, y as f64);
+    (x * x + y * y).sqrt() as f32
 }
 
 /// OpenCV's `resize` output side for a factor: `round(size · factor)` (ties to even).
@@ -531,6 +542,68 @@ fn divergence(w: usize, h: usize, v1: &[f32], v2: &[f32], div: &mut [f32]) {
 
 /// OpenCV's `medianBlur` of a float image (side 3 or 5), edge pixels replicated.
 fn median_blur(src: &Image, side: usize) -> Image {
+    if side == 5 {
+        return median_blur_5(src);
+    }
+    median_blur_select(src, side)
+}
+
+/// Comparators of a sorting network that leaves the median of 25 values in position 12
+/// (N. Devillard's `opt_med25`, 99 compare-exchanges, each `(a, b)` with `a < b`); the test
+/// `median_network_selects_the_median_of_every_0_1_input` checks it on all 2²⁵ inputs of
+/// zeros and ones, which by the 0-1 principle proves it for every input.
+#[rustfmt::skip]
+const MEDIAN25: [(u8, u8); 99] = [
+    (0, 1), (3, 4), (2, 4), (2, 3), (6, 7), (5, 7), (5, 6), (9, 10), (8, 10), (8, 9), (12, 13),
+    (11, 13), (11, 12), (15, 16), (14, 16), (14, 15), (18, 19), (17, 19), (17, 18), (21, 22),
+    (20, 22), (20, 21), (23, 24), (2, 5), (3, 6), (0, 6), (0, 3), (4, 7), (1, 7), (1, 4),
+    (11, 14), (8, 14), (8, 11), (12, 15), (9, 15), (9, 12), (13, 16), (10, 16), (10, 13),
+    (20, 23), (17, 23), (17, 20), (21, 24), (18, 24), (18, 21), (19, 22), (8, 17), (9, 18),
+    (0, 18), (0, 9), (10, 19), (1, 19), (1, 10), (11, 20), (2, 20), (2, 11), (12, 21), (3, 21),
+    (3, 12), (13, 22), (4, 22), (4, 13), (14, 23), (5, 23), (5, 14), (15, 24), (6, 24), (6, 15),
+    (7, 16), (7, 19), (13, 21), (15, 23), (7, 13), (7, 15), (1, 9), (3, 11), (5, 17), (11, 17),
+    (9, 17), (4, 10), (6, 12), (7, 14), (4, 6), (4, 7), (12, 14), (10, 14), (6, 7), (10, 12),
+    (6, 10), (6, 17), (12, 17), (7, 17), (7, 10), (12, 18), (7, 12), (10, 18), (12, 20),
+    (10, 20), (10, 12),
+];
+
+/// [`median_blur`] with a 5×5 window: the same values as [`median_blur_select`] (finite
+/// inputs). Row by row, the 25 shifted copies of the window's rows are 25 planes, and each
+/// compare-exchange of [`MEDIAN25`] is a min / max over two planes (vectorised by the
+/// compiler); the median plane is the output row.
+fn median_blur_5(src: &Image) -> Image {
+    let (w, h) = (src.width, src.height);
+    let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
+    let mut planes = vec![0.0f32; 25 * w];
+    let mut out = Image::zeros(w, h);
+    for y in 0..h {
+        for dy in 0..5 {
+            let yy = clamp(y as isize + dy as isize - 2, h);
+            let row = &src.data[yy * w..(yy + 1) * w];
+            for dx in 0..5 {
+                let plane = &mut planes[(5 * dy + dx) * w..][..w];
+                for (x, p) in plane.iter_mut().enumerate() {
+                    *p = row[clamp(x as isize + dx as isize - 2, w)];
+                }
+            }
+        }
+        for &(a, b) in MEDIAN25.iter() {
+            let (a, b) = (a as usize, b as usize);
+            let (low, high) = planes.split_at_mut(b * w);
+            let (pa, pb) = (&mut low[a * w..(a + 1) * w], &mut high[..w]);
+            for (va, vb) in pa.iter_mut().zip(pb.iter_mut()) {
+                let (lo, hi) = (va.min(*vb), va.max(*vb));
+                *va = lo;
+                *vb = hi;
+            }
+        }
+        out.data[y * w..(y + 1) * w].copy_from_slice(&planes[12 * w..13 * w]);
+    }
+    out
+}
+
+/// [`median_blur`] for any odd `side`, by selection (the window's middle element).
+fn median_blur_select(src: &Image, side: usize) -> Image {
     let r = (side / 2) as isize;
     let (w, h) = (src.width as isize, src.height as isize);
     let mut window = Vec::with_capacity(side * side);
@@ -566,6 +639,46 @@ mod tests {
             + 25.0 * (0.57 * x).sin() * (0.49 * y + 0.3).cos()
             + 15.0 * (0.9 * y - 0.15 * x).cos();
         v as f32
+    }
+
+    /// The median network on every input of zeros and ones (2²⁵ of them): by the 0-1
+    /// principle of sorting networks, it then selects the median of any 25 values.
+    #[test]
+    fn median_network_selects_the_median_of_every_0_1_input() {
+        let mut wrong = 0u32;
+        for m in 0u32..(1 << 25) {
+            let mut p: [u8; 25] = std::array::from_fn(|i| ((m >> i) & 1) as u8);
+            for &(a, b) in MEDIAN25.iter() {
+                let (a, b) = (a as usize, b as usize);
+                if p[a] > p[b] {
+                    p.swap(a, b);
+                }
+            }
+            let median = u8::from(m.count_ones() >= 13);
+            if p[12] != median {
+                wrong += 1;
+            }
+        }
+        assert_eq!(wrong, 0, "inputs whose median the network misses");
+        assert!(MEDIAN25.iter().all(|&(a, b)| a < b && b < 25));
+    }
+
+    /// The 5×5 median filter by the network equals the one by selection, on images with
+    /// many ties (values from a small set) and at every border.
+    #[test]
+    fn median_blur_5_equals_selection() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        for (w, h, levels) in [(7, 5, 3), (23, 17, 1000), (5, 9, 2), (40, 31, 7)] {
+            let data = (0..w * h).map(|_| (next() % levels) as f32 - 1.5).collect();
+            let img = Image::new(w, h, data);
+            assert_eq!(median_blur_5(&img), median_blur_select(&img, 5), "{w}x{h}");
+        }
     }
 
     const W: usize = 80;

@@ -594,8 +594,7 @@ impl BackendJob for ExtractBenchJob<'_> {
         // The whole pipeline, as `maan extract` runs it (one warm-up chunk first: GPU
         // backends compile their kernels then).
         let t0 = Instant::now();
-        let features =
-            i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
+        let features = i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
         let whole = t0.elapsed().as_secs_f64();
         let frames = features.snippets * config.chunk;
         let t0 = Instant::now();
