@@ -5,7 +5,8 @@
 //! else `git rev-parse HEAD` run in this crate's folder, else `unknown` (no git, no `.git`: a
 //! source tarball builds as well). Uncommitted changes are not marked. The build script is run
 //! again when HEAD or the branch it points to moves, so the recorded commit follows commits
-//! and checkouts.
+//! and checkouts. It also records the cargo profile (`MAAN_BUILD_PROFILE`: `release` or
+//! `debug`), with which `src/rebuild.rs` builds another backend the way this binary was built.
 
 use std::process::Command;
 
@@ -41,4 +42,8 @@ fn main() {
         }
     };
     println!("cargo:rustc-env=MAAN_GIT_COMMIT={commit}");
+    // The profile (`release` or `debug`), for rebuilding with another backend the way this
+    // binary was built (src/rebuild.rs).
+    let profile = std::env::var("PROFILE").unwrap_or_else(|_| "debug".to_string());
+    println!("cargo:rustc-env=MAAN_BUILD_PROFILE={profile}");
 }

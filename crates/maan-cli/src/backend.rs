@@ -296,11 +296,15 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
         #[allow(unreachable_patterns)]
         other => {
             let _ = (device, job);
+            // Started by `cargo run`: build the backend and run this command again.
+            if let Some(err) = crate::rebuild::rebuild_and_rerun(other) {
+                return Err(err);
+            }
             let compiled: Vec<&str> = BackendArg::compiled().iter().map(|b| b.name()).collect();
             bail!(
                 "backend {other} is not compiled in; rebuild with `--features {other}` \
-                 (e.g. `cargo run --release -p maan-cli --features {other} -- ...`); \
-                 compiled in: {}",
+                 (e.g. `cargo run --release -p maan-cli --features {other} -- ...`, which \
+                 `maan` also does by itself when started by `cargo run`); compiled in: {}",
                 if compiled.is_empty() {
                     "none".to_string()
                 } else {

@@ -23,6 +23,7 @@ mod figure;
 mod heatmap;
 mod jobs;
 mod opts;
+mod rebuild;
 mod report;
 
 /// Weakly-supervised temporal action localization with MAAN (ICLR 2019) on Burn.

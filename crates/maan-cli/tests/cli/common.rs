@@ -5,10 +5,19 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The built `maan`, with `MAAN_NO_REBUILD=1`: tests run it under cargo's variables (`CARGO`,
+/// `CARGO_MANIFEST_DIR`), with which a backend missing from the build would otherwise start a
+/// cargo build of it (`src/rebuild.rs`); a test that asks for such a backend gets the error.
+pub fn maan_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maan"));
+    cmd.env("MAAN_NO_REBUILD", "1");
+    cmd
+}
+
 /// Runs `maan ARGS...` with `cwd` as its current directory (relative paths in `args` resolve
 /// there) and returns its output.
 pub fn maan(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maan"))
+    maan_cmd()
         .args(args)
         .current_dir(cwd)
         .output()
@@ -18,10 +27,7 @@ pub fn maan(args: &[&str], cwd: &Path) -> Output {
 /// Runs `maan ARGS...` in the test process's own current directory (for tests that pass only
 /// absolute paths) and returns its output.
 pub fn maan_here(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maan"))
-        .args(args)
-        .output()
-        .expect("run maan")
+    maan_cmd().args(args).output().expect("run maan")
 }
 
 /// Stdout followed by stderr, as text.

@@ -3,7 +3,6 @@
 use std::fs;
 use std::path::Path;
 #[cfg(unix)]
-use std::process::Command;
 use std::process::Output;
 
 use dataset::fixtures::{fixture_features, write_fixture};
@@ -59,7 +58,7 @@ fn closed_stdout_ends_quietly() {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
     let dir = fixture(Layout::A);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maan"))
+    let mut child = crate::common::maan_cmd()
         .args(["inspect", "--data-dir", dir.path().to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

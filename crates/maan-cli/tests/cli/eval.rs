@@ -1,7 +1,7 @@
 //! `maan eval` end to end: the built binary on the real THUMOS14 ground truth and on bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::common::fails;
 
@@ -14,7 +14,7 @@ fn data(rel: &str) -> PathBuf {
 
 /// Runs `maan eval ARGS...` (in the test process's current directory).
 fn maan_eval(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maan"))
+    crate::common::maan_cmd()
         .arg("eval")
         .args(args)
         .output()

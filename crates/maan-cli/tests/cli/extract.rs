@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Options that make the run small: width/8 networks with random weights, 112×112 crops, a
 /// light TV-L1.
@@ -12,7 +12,7 @@ const SMALL: &[&str] = &["--width-div", "8", "--crop", "112", "--light-flow"];
 
 /// Runs `maan extract SMALL ARGS...` (in the test process's current directory).
 fn maan_extract(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maan"))
+    crate::common::maan_cmd()
         .arg("extract")
         .args(SMALL)
         .args(args)
@@ -206,7 +206,7 @@ fn extract_errors_name_the_problem() {
         s(&missing),
     ]));
     assert!(err.contains("rgb_imagenet.pt: missing checkpoint"), "{err}");
-    let o = Command::new(env!("CARGO_BIN_EXE_maan"))
+    let o = crate::common::maan_cmd()
         .args(["extract", "--videos", s(&short), "--out", s(&out)])
         .output()
         .unwrap();

@@ -71,7 +71,7 @@ fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
         "--output",
         "run",
     ];
-    let mut first = Command::new(env!("CARGO_BIN_EXE_maan"))
+    let mut first = crate::common::maan_cmd()
         .args(train)
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
@@ -167,7 +167,7 @@ fn sigkill_then_resume_alone_ends_where_an_uninterrupted_run_ends() {
         "--quiet",
     ];
     let spawn = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_maan"))
+        crate::common::maan_cmd()
             .args(args)
             .current_dir(dir)
             .stdout(std::process::Stdio::null())
@@ -233,7 +233,7 @@ fn ctrl_c_saves_and_resume_continues() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     synth(dir);
-    let child = Command::new(env!("CARGO_BIN_EXE_maan"))
+    let child = crate::common::maan_cmd()
         .args([
             "train",
             "--data-dir",

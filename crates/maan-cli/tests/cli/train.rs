@@ -4,7 +4,6 @@
 
 #[cfg(feature = "cuda")]
 use std::path::Path;
-use std::process::Command;
 
 use crate::common::{assert_runs_detect_alike, fails, maan, ok, synth};
 
@@ -417,7 +416,7 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
     assert!(!want.exists());
     // `maan train` without --data-dir creates it (the whole THUMOS14-shaped dataset, 272 MB,
     // about 1.5 s; one iteration of one stream, evaluated once at the end).
-    let out = Command::new(env!("CARGO_BIN_EXE_maan"))
+    let out = crate::common::maan_cmd()
         .args([
             "train",
             "--iterations",
