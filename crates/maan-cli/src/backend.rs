@@ -297,7 +297,7 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
         other => {
             let _ = (device, job);
             // Started by `cargo run`: build the backend and run this command again.
-            if let Some(err) = crate::rebuild::rebuild_and_rerun(other) {
+            if let Some(err) = crate::rebuild::rebuild_and_rerun(&[other]) {
                 return Err(err);
             }
             let compiled: Vec<&str> = BackendArg::compiled().iter().map(|b| b.name()).collect();

@@ -91,11 +91,11 @@ pub struct Rebuild {
     pub shown: String,
 }
 
-/// The rebuild for `backend` when this process may do one (see the module docs), else `None`.
-/// `features`: this build's features ([`build_features`]); `release`: built with the release
-/// profile; `program_args`: the arguments to run again (without the program name).
+/// The rebuild that adds `backends` when this process may do one (see the module docs), else
+/// `None`. `features`: this build's features ([`build_features`]); `release`: built with the
+/// release profile; `program_args`: the arguments to run again (without the program name).
 pub fn plan(
-    backend: BackendArg,
+    backends: &[BackendArg],
     launch: &Launch,
     features: &[&str],
     release: bool,
@@ -118,8 +118,10 @@ pub fn plan(
         .copied()
         .filter(|f| *f != "default")
         .collect();
-    if !wanted.contains(&backend.name()) {
-        wanted.push(backend.name());
+    for b in backends {
+        if !wanted.contains(&b.name()) {
+            wanted.push(b.name());
+        }
     }
     // With the default features on, name only what comes on top of them, as a user would.
     let listed: Vec<&str> = if default {
@@ -163,35 +165,54 @@ pub fn plan(
 /// checks).
 pub const DEFAULT_FEATURES: &[&str] = &["flex"];
 
-/// Rebuilds with `backend` and runs this command again, if this process may (see the module
-/// docs); returns only when it may not (`None`) or when cargo could not be started (`Some`
-/// error). On Unix the process is replaced by cargo (exit status, signals and the terminal go
-/// to the new `maan`); elsewhere this process waits and exits with cargo's status.
-pub fn rebuild_and_rerun(backend: BackendArg) -> Option<anyhow::Error> {
+/// Makes sure every backend in `backends` is in this build before a command starts: when
+/// some are not and this process may rebuild (see the module docs), builds them all and runs
+/// this command again (see [`rebuild_and_rerun`]; returns only if cargo could not be started).
+/// Otherwise `Ok`: [`crate::backend::run_on`] then reports a missing backend as an error.
+pub fn ensure_built(backends: &[BackendArg]) -> anyhow::Result<()> {
+    let compiled = BackendArg::compiled();
+    let missing: Vec<BackendArg> = backends
+        .iter()
+        .copied()
+        .filter(|b| !compiled.contains(b))
+        .collect();
+    match missing.is_empty() {
+        true => Ok(()),
+        false => rebuild_and_rerun(&missing).map_or(Ok(()), Err),
+    }
+}
+
+/// Rebuilds with `backends` added and runs this command again, if this process may (see the
+/// module docs); returns only when it may not (`None`) or when cargo could not be started
+/// (`Some` error). On Unix the process is replaced by cargo (exit status, signals and the
+/// terminal go to the new `maan`); elsewhere this process waits and exits with cargo's status.
+pub fn rebuild_and_rerun(backends: &[BackendArg]) -> Option<anyhow::Error> {
     let program_args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let plan = plan(
-        backend,
+        backends,
         &Launch::from_env(),
         &build_features(),
         BUILD_PROFILE == "release",
         &program_args,
     )?;
     let compiled: Vec<&str> = BackendArg::compiled().iter().map(|b| b.name()).collect();
+    let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+    let names = names.join(",");
     eprintln!(
-        "maan: backend {backend} is not in this build (it has: {}); building it with `{}` \
+        "maan: backend {names} is not in this build (it has: {}); building it with `{}` \
          (once: a few minutes; later runs compile nothing), then running the same command. \
          Set {NO_REBUILD}=1 to get an error instead.",
         compiled.join(", "),
         plan.shown
     );
     let mut cmd = std::process::Command::new(&plan.cargo);
-    cmd.args(&plan.args).env(REBUILT_FOR, backend.name());
+    cmd.args(&plan.args).env(REBUILT_FOR, &names);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
         let err = cmd.exec();
         Some(anyhow::anyhow!(
-            "could not run {} to build backend {backend}: {err}",
+            "could not run {} to build backend {names}: {err}",
             plan.cargo.display()
         ))
     }
@@ -200,7 +221,7 @@ pub fn rebuild_and_rerun(backend: BackendArg) -> Option<anyhow::Error> {
         match cmd.status() {
             Ok(status) => std::process::exit(status.code().unwrap_or(1)),
             Err(err) => Some(anyhow::anyhow!(
-                "could not run {} to build backend {backend}: {err}",
+                "could not run {} to build backend {names}: {err}",
                 plan.cargo.display()
             )),
         }
@@ -243,7 +264,8 @@ mod tests {
     }
 
     /// From the default build, the rebuild names only the added backend; from a build without
-    /// default features it repeats every feature; the profile and the arguments are kept.
+    /// default features it repeats every feature, then adds each missing backend once; the
+    /// profile and the arguments are kept.
     #[test]
     fn cargo_command_keeps_features_profile_and_arguments() {
         let dir = tempfile::tempdir().unwrap();
@@ -254,7 +276,7 @@ mod tests {
             .collect();
         let manifest = dir.path().join("Cargo.toml").display().to_string();
         let p = plan(
-            BackendArg::Cuda,
+            &[BackendArg::Cuda],
             &launch(dir.path()),
             &["default", "flex"],
             true,
@@ -283,7 +305,7 @@ mod tests {
         );
         assert_eq!(p.shown, "cargo run --release -p maan-cli --features cuda");
         let p = plan(
-            BackendArg::Wgpu,
+            &[BackendArg::Wgpu, BackendArg::Cuda, BackendArg::Ndarray],
             &launch(dir.path()),
             &["ndarray", "gpu-autotune"],
             false,
@@ -300,7 +322,7 @@ mod tests {
                 "maan",
                 "--no-default-features",
                 "--features",
-                "ndarray,gpu-autotune,wgpu",
+                "ndarray,gpu-autotune,wgpu,cuda",
                 "--",
                 "train"
             ]
@@ -312,7 +334,7 @@ mod tests {
     #[test]
     fn no_rebuild_unless_started_by_cargo_for_maan_cli() {
         let dir = tempfile::tempdir().unwrap();
-        let go = |l: &Launch| plan(BackendArg::Cuda, l, &["default", "flex"], true, &[]);
+        let go = |l: &Launch| plan(&[BackendArg::Cuda], l, &["default", "flex"], true, &[]);
         // No manifest in the folder yet.
         assert!(go(&launch(dir.path())).is_none());
         std::fs::write(dir.path().join("Cargo.toml"), "").unwrap();

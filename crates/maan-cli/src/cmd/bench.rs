@@ -163,6 +163,12 @@ pub enum BatchingArg {
 
 /// Runs `maan bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
+    // Every backend asked for is built (under `cargo run`) before anything is printed.
+    crate::rebuild::ensure_built(match &args.what {
+        BenchWhat::Train(a) => &a.backend,
+        BenchWhat::Infer(a) => &a.backend,
+        BenchWhat::Extract(a) => &a.backend,
+    })?;
     match args.what {
         BenchWhat::Train(a) => {
             println!(
