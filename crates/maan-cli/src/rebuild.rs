@@ -339,7 +339,8 @@ mod tests {
         assert!(go(&launch(dir.path())).is_none());
         std::fs::write(dir.path().join("Cargo.toml"), "").unwrap();
         assert!(go(&launch(dir.path())).is_some());
-        let cases: [(&str, fn(&mut Launch)); 5] = [
+        type Change = fn(&mut Launch);
+        let cases: [(&str, Change); 5] = [
             ("no CARGO", |l| l.cargo = None),
             ("no CARGO_MANIFEST_DIR", |l| l.manifest_dir = None),
             ("another package", |l| l.package = Some("dataset".into())),
