@@ -166,15 +166,23 @@ fn outputs(out: &Path, layout: LayoutArg, id: &str) -> Vec<PathBuf> {
 }
 
 /// Writes `[rows, cols]` f32 to `path` through a temporary file in the same folder and a
-/// rename, so that `path` is either absent or complete.
+/// rename, so that `path` is either absent or complete. The temporary file is created
+/// exclusively under a random name (`.<file>.<random>.tmp`), so writers that share a folder
+/// never write into each other's temporary file: not even two pods of one Kubernetes shard,
+/// whose processes may all have pid 1 (names made from the pid alone could collide there).
 fn write_atomic(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    write_features(&tmp, data, rows, cols, NpyDtype::F32)?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    write_features(tmp.path(), data, rows, cols, NpyDtype::F32)?;
+    let tmp_path = tmp.path().to_path_buf();
+    tmp.persist(path)
+        .with_context(|| format!("renaming {} to {}", tmp_path.display(), path.display()))?;
     Ok(())
 }
 
@@ -362,6 +370,33 @@ impl BackendJob for ExtractJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `write_atomic` leaves a complete file and no temporary file, and never touches a file
+    /// under the name the pid-based scheme used (`.<file>.<pid>.tmp`: another writer's, e.g. a
+    /// pod of the same shard with the same pid).
+    #[test]
+    fn write_atomic_leaves_other_writers_temporary_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.npy");
+        let other = dir
+            .path()
+            .join(format!(".v.npy.{}.tmp", std::process::id()));
+        std::fs::write(&other, b"another writer").unwrap();
+        let data: Vec<f32> = (0..6).map(|i| i as f32 * 0.5).collect();
+        write_atomic(&path, &data, 2, 3).unwrap();
+        assert_eq!(std::fs::read(&other).unwrap(), b"another writer");
+        let back = dataset::npy::read_features(&path, "v").unwrap();
+        assert_eq!(back.data, data);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [other.file_name().unwrap().to_str().unwrap(), "v.npy"]
+        );
+    }
 
     #[test]
     fn shards_parse() {
