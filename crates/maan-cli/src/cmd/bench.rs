@@ -146,6 +146,15 @@ pub struct ExtractBench {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Test option (as `maan extract`'s): divide every network width by this.
+    #[arg(long, hide = true, default_value_t = 1)]
+    pub width_div: usize,
+    /// Test option (as `maan extract`'s): crop side.
+    #[arg(long, hide = true)]
+    pub crop: Option<usize>,
+    /// Test option (as `maan extract`'s): a cheap TV-L1.
+    #[arg(long, hide = true)]
+    pub light_flow: bool,
 }
 
 /// `maan bench infer --batching`.
@@ -580,22 +589,22 @@ impl BackendJob for ExtractBenchJob<'_> {
         backend: BackendArg,
     ) -> Result<serde_json::Value> {
         use i3d::flow::Image;
-        use i3d::{ExtractConfig, Stream};
+        use i3d::Stream;
         type Inner<B> = <B as AutodiffBackend>::InnerBackend;
         let a = self.args;
         let rgb = crate::jobs::extract::init_stream::<Inner<B>>(
             Stream::Rgb,
-            1,
+            a.width_div,
             a.weights_rgb.as_deref(),
             &device,
         )?;
         let flow = crate::jobs::extract::init_stream::<Inner<B>>(
             Stream::Flow,
-            1,
+            a.width_div,
             a.weights_flow.as_deref(),
             &device,
         )?;
-        let config = ExtractConfig::default();
+        let config = crate::jobs::extract::extract_config(false, a.crop, a.light_flow);
 
         // The whole pipeline, as `maan extract` runs it (one warm-up chunk first: GPU
         // backends compile their kernels then).

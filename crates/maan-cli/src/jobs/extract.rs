@@ -186,6 +186,28 @@ fn write_atomic(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<(
     Ok(())
 }
 
+/// The extraction settings: the public features' (`ExtractConfig::default`), with the flow on
+/// the crops when `flow_on_crop`, and the test options: a `crop` side (the shorter side then
+/// resized to `crop * 256 / 224`) and a cheap TV-L1 (`light_flow`).
+pub(crate) fn extract_config(
+    flow_on_crop: bool,
+    crop: Option<usize>,
+    light_flow: bool,
+) -> ExtractConfig {
+    let mut config = ExtractConfig {
+        flow_on_crop,
+        ..ExtractConfig::default()
+    };
+    if let Some(c) = crop {
+        config.crop = c;
+        config.frames.short_side = (c * 256).div_ceil(224);
+    }
+    if light_flow {
+        config.tvl1 = i3d::flow::TvL1::light();
+    }
+    config
+}
+
 struct ExtractJob {
     args: ExtractArgs,
     videos: Vec<(String, PathBuf)>,
@@ -282,17 +304,7 @@ impl BackendJob for ExtractJob {
             args.weights_flow.as_deref(),
             &device,
         )?;
-        let mut config = ExtractConfig {
-            flow_on_crop: args.flow_on_crop,
-            ..ExtractConfig::default()
-        };
-        if let Some(c) = args.crop {
-            config.crop = c;
-            config.frames.short_side = (c * 256).div_ceil(224);
-        }
-        if args.light_flow {
-            config.tvl1 = i3d::flow::TvL1::light();
-        }
+        let config = extract_config(args.flow_on_crop, args.crop, args.light_flow);
 
         let bar = ProgressBar::new(videos.len() as u64);
         bar.set_style(

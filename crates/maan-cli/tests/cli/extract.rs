@@ -358,3 +358,56 @@ fn predict_video_equals_extract_then_predict_and_plots() {
     );
     crate::common::fails(&err, "--features");
 }
+
+/// `maan bench extract --seconds 2` (narrow random networks, small crops, light TV-L1) writes
+/// a 2 s synthetic H.264 clip of 50 frames at 320×240 that the built-in decoder reads back,
+/// and reports one row per backend whose numbers agree: 3 chunks of 16 frames (50 frames make
+/// 3 whole chunks), every time positive, frames/s = frames / seconds; `--json` holds the
+/// setup and the same row.
+#[cfg(feature = "flex")]
+#[test]
+fn bench_extract_writes_its_clip_and_a_consistent_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.mp4");
+    let json = tmp.path().join("bench.json");
+    let out = crate::common::maan_cmd()
+        .args(["bench", "extract", "--seconds", "2", "--width-div", "8"])
+        .args(["--crop", "112", "--light-flow", "--clip"])
+        .arg(&clip)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let text = crate::common::ok(&out);
+    let settings = video::FrameSettings {
+        fps: 25,
+        short_side: 0,
+    };
+    let (frames, info) = video::read_frames(&clip, &settings).unwrap();
+    assert_eq!(frames.len(), 50);
+    assert_eq!(info.source_size, (320, 240));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["benchmark"], "extract");
+    assert_eq!(report["video"], clip.display().to_string());
+    let rows = report["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["backend"], "flex");
+    assert_eq!(row["chunks"], 3);
+    assert_eq!(row["frames"], 48);
+    let f = |k: &str| row[k].as_f64().unwrap_or_else(|| panic!("{k} in {row}"));
+    for k in [
+        "whole_s",
+        "whole_warm_s",
+        "decode_s",
+        "tvl1_s",
+        "i3d_rgb_s",
+        "i3d_flow_s",
+    ] {
+        assert!(f(k) > 0.0, "{k} in {row}");
+    }
+    assert!((f("whole_fps") - 48.0 / f("whole_s")).abs() < 1e-9 * f("whole_fps"));
+    assert!((f("whole_warm_fps") - 48.0 / f("whole_warm_s")).abs() < 1e-9 * f("whole_warm_fps"));
+    assert!(text.contains("48 frames (3 chunks)"), "{text}");
+}
