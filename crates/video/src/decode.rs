@@ -193,9 +193,13 @@ fn decode_mp4(
     let count = track.sample_count();
     let mut converter = AnnexB::for_track(track).map_err(|m| err(0, m))?;
 
-    let mut decoder =
-        H264Decoder::with_api_config(OpenH264API::from_source(), DecoderConfig::new())
-            .map_err(|e| err(0, e.to_string()))?;
+    // No flush after each packet: a stream with B-frames (Main and High profiles, what most
+    // cameras and encoders write) keeps frames in the decoder's reorder buffer until the frames
+    // they are shown after have arrived; flushing them early failed on such files (OpenH264
+    // reported an error at the first B-frame). The frames left at the end are flushed below.
+    let config = DecoderConfig::new().flush_after_decode(openh264::decoder::Flush::NoFlush);
+    let mut decoder = H264Decoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| err(0, e.to_string()))?;
     // Presentation times of all samples: the decoder hands frames out in presentation order,
     // so the k-th decoded frame gets the k-th smallest time.
     let mut times = Vec::with_capacity(count as usize);
@@ -214,6 +218,15 @@ fn decode_mp4(
         packets.push((i, sample.bytes));
     }
     times.sort_unstable();
+    // The first frame shown starts the video. Encoders that write B-frames delay every
+    // presentation time by the reorder depth (libx264: two frame durations) and cancel it with
+    // an edit list, which the `mp4` crate does not apply; without this shift the resampler
+    // would repeat the first frame to fill the delay and every later frame would be late.
+    let first = times.first().copied().unwrap_or(0);
+    for t in &mut times {
+        *t -= first;
+    }
+    end = end.saturating_sub(first);
 
     let mut resampler = Resampler::new(settings.fps, timescale);
     let mut emitted = 0u64;

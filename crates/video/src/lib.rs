@@ -5,7 +5,11 @@
 //!   [`Frame::centre_crop`] then takes the 224×224 centre that I3D sees.
 //! - H.264 in MP4 (`.mp4`, `.m4v`, `.mov` with an `avc1` track) is decoded in process: the
 //!   `mp4` crate demuxes (pure Rust), Cisco's OpenH264 decodes (C++ source bundled in the
-//!   `openh264` crate and compiled with the crate, so nothing needs to be installed).
+//!   `openh264` crate and compiled with the crate, so nothing needs to be installed): the
+//!   Baseline, Main and High profiles, B-frames included (frames come out in presentation
+//!   order; times count from the first frame shown, which is what the edit list of a
+//!   B-frame file says and the `mp4` crate does not apply). Checked against ffmpeg's decoding
+//!   of a libx264 High-profile file with B-frames (`tests/bframes.rs`).
 //! - Any other format (or an MP4 whose video is not H.264) is decoded by an `ffmpeg` binary
 //!   if one is on `PATH` (raw frames through a pipe; [`VideoInfo::decoder`] says which
 //!   decoder ran); without one it is an error naming the file.
