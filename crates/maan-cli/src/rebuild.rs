@@ -16,6 +16,11 @@
 //! Outside cargo (an installed binary), with `MAAN_NO_REBUILD=1`, or when the rebuilt binary
 //! still lacks the backend (`MAAN_REBUILT_FOR` is set for it), a missing backend is the plain
 //! error naming the cargo feature, as before.
+//!
+//! What is carried over: the profile (`release` or `debug`, recorded by the build script), the
+//! build's features, the arguments, and the environment (`CARGO_TARGET_DIR`, `RUSTFLAGS`, ...).
+//! Other flags given to the first `cargo run` (`--target-dir`, `--locked`, `--offline`, `-j`)
+//! are not visible to the program and are not repeated.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
