@@ -27,8 +27,10 @@ def run(*args):
 
 # The family's base: `maan synth --dataset activitynet --dim 64` with 20 classes and the class
 # context on half of the shots outside the instances (cmd/regimes.rs, `activitynet_family`).
-run("synth", "--out", f"{OUT}/base", "--dataset", "activitynet", "--dim", "64")
-BASE = json.load(open(f"{OUT}/base/synth.json"))
+# (Written to `_base`, not `base`: the base cell below is made from it with 20 classes, and a
+# folder named `base` would be taken for that cell's data.)
+run("synth", "--out", f"{OUT}/_base", "--dataset", "activitynet", "--dim", "64")
+BASE = json.load(open(f"{OUT}/_base/synth.json"))
 BASE["activitynet_classes"] = 20
 BASE["signal"]["context_shots"] = 0.5
 

@@ -79,7 +79,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub detections: PathBuf,
     /// Also write each video's CAS as DIR/<video>.npy ([T, classes], f32) and, for a model with
-    /// an attention, its fused attention p_t as DIR/<video>.attention.npy ([T], f32).
+    /// an attention, its fused attention p_t as DIR/<video>.attention.npy (one float32 per snippet).
     #[arg(long)]
     pub cas_dir: Option<PathBuf>,
     /// Localization (default: the run's settings).

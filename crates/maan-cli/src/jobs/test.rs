@@ -43,7 +43,7 @@ pub struct TestArgs {
     #[arg(long)]
     pub detections: PathBuf,
     /// Also write each video's fused CAS as DIR/<video>.npy ([T, C] float32) and, for a model
-    /// with an attention, its fused attention p_t as DIR/<video>.attention.npy ([T] float32).
+    /// with an attention, its fused attention p_t as DIR/<video>.attention.npy (one float32 per snippet).
     #[arg(long)]
     pub cas_dir: Option<PathBuf>,
     /// Localization (unset options keep the run's own settings, saved in its config.json).
