@@ -21,8 +21,8 @@ pub enum ProposalScoreArg {
 pub enum SuppressionArg {
     /// Greedy NMS at the preset's tIoU (both presets).
     Nms,
-    /// Gaussian soft-NMS, σ = 0.3 (CO2-Net, DELU): every proposal kept, overlapping ones'
-    /// scores decayed.
+    /// Gaussian soft-NMS (σ = 0.3 as CO2-Net and DELU, or the settings' own width when they
+    /// already use soft-NMS): every proposal kept, overlapping ones' scores decayed.
     SoftNms,
 }
 
@@ -38,13 +38,15 @@ pub struct LocalizeOpts {
     /// (many thresholds on the CAS and on the attention p_t, outer-inner score, upsampling,
     /// NMS; the post-processing of BaS-Net/UM/CoLA/ACM-Net: maan-eval's `localize` docs) or
     /// long (ActivityNet's long actions: the CAS smoothed over a tenth of the video, lower
-    /// thresholds, soft-NMS) [default: `train`: the recommended settings of the benchmark and
-    /// aggregator (paper, except long for MAAN on ActivityNet and oic for MAAN on THUMOS14;
+    /// thresholds, proposals from the attention too, soft-NMS σ = 0.5) [default: `train`: the
+    /// recommended settings of the benchmark and aggregator (paper, except long for MAAN and
+    /// STPN on ActivityNet and oic for MAAN on THUMOS14;
     /// --paper for the paper's);
     /// `test` / `predict`: the run's own settings].
     #[arg(long, value_name = "paper|oic|long")]
     pub localize: Option<LocalizePreset>,
-    /// Greedy NMS (nms, both presets) or Gaussian soft-NMS with σ = 0.3 (soft-nms).
+    /// Greedy NMS (nms; the paper and oic presets) or Gaussian soft-NMS (soft-nms; σ = 0.3,
+    /// or the settings' own width when they already use it, as `long` does: 0.5).
     #[arg(long, value_enum)]
     pub suppression: Option<SuppressionArg>,
     /// Greedy NMS: of two proposals of a class overlapping by more than this tIoU, the
@@ -53,7 +55,8 @@ pub struct LocalizeOpts {
     #[arg(long, value_name = "TIOU", value_parser = parse_nms_iou, conflicts_with = "soft_nms_sigma")]
     pub nms_iou: Option<f64>,
     /// Soft-NMS: the width σ of its penalty exp(−tIoU² / σ); selects soft-NMS when
-    /// --suppression is not given [default: 0.3].
+    /// --suppression is not given [default: the settings' own when they use soft-NMS (the
+    /// `long` preset: 0.5), else 0.3].
     #[arg(long, value_name = "SIGMA", value_parser = parse_soft_nms_sigma)]
     pub soft_nms_sigma: Option<f64>,
     /// Average each class's CAS over a centred window of N snippets before thresholding
@@ -122,7 +125,12 @@ impl LocalizeOpts {
             }
             (Some(SuppressionArg::Nms), None) => cfg.suppression = Suppression::Nms,
             (_, Some(sigma)) => cfg.suppression = Suppression::SoftNms { sigma },
-            (Some(SuppressionArg::SoftNms), None) => cfg.suppression = Suppression::soft_nms(),
+            // Soft-NMS already (the `long` preset, σ = 0.5): keep its width.
+            (Some(SuppressionArg::SoftNms), None) => {
+                if !matches!(cfg.suppression, Suppression::SoftNms { .. }) {
+                    cfg.suppression = Suppression::soft_nms()
+                }
+            }
             (None, None) => {}
         }
         if let Some(iou) = self.nms_iou {

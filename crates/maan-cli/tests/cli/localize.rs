@@ -7,7 +7,8 @@ use crate::common::{maan, ok};
 /// paper preset) are saved in the run's config.json and used by `maan test` unless
 /// overridden; the metrics JSON records the
 /// settings; `--soft-nms-sigma` and `--nms-iou` set soft-NMS's width and greedy NMS's
-/// threshold, and contradicting or out-of-range values of them are refused naming the flag;
+/// threshold, `--suppression soft-nms` keeps the width of settings that already use soft-NMS
+/// (the `long` preset's 0.5), and contradicting or out-of-range values of them are refused naming the flag;
 /// `maan demo --dataset activitynet` runs end to end.
 #[test]
 fn activitynet_localization_options_are_saved_used_and_overridable() {
@@ -174,6 +175,17 @@ fn activitynet_localization_options_are_saved_used_and_overridable() {
         metrics["localization"]["suppression"]["SoftNms"]["sigma"],
         0.3
     );
+    // The long preset already uses soft-NMS (σ = 0.5, attention proposals): naming soft-NMS
+    // again keeps its width, so the settings stay the preset.
+    let (out, metrics) = test(
+        &["--localize", "long", "--suppression", "soft-nms"],
+        "long.json",
+    );
+    assert!(
+        out.contains("soft-NMS sigma 0.5") && out.contains("attention thresholds"),
+        "{out}"
+    );
+    assert_eq!(metrics["localization_preset"], "long");
     // --soft-nms-sigma alone selects soft-NMS with that width; --nms-iou sets greedy NMS's
     // threshold.
     let (out, metrics) = test(&["--soft-nms-sigma", "0.5"], "sigma.json");

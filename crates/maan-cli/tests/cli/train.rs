@@ -446,8 +446,7 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 /// Without flags, `maan train` uses the recommended settings of the benchmark and aggregator:
 /// MAAN on ActivityNet-shaped data trains with T = 10 and erasing 0.5 and localizes with the
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
-/// the paper's training with the paper's thresholds smoothed over a tenth of the video and
-/// soft-NMS; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
+/// the paper's training and localizes with `long` too; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
 /// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN keeps
 /// the paper's training and localizes with `oic`, STPN keeps the paper's procedure; `--paper`
 /// with `--resume` is refused.
@@ -538,15 +537,8 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     );
     assert_eq!(stpn_cfg["num_segments"], 20);
     assert_eq!(stpn_cfg["erase"], 0.0);
-    assert_eq!(stpn_cfg["localize"]["relative_smoothing"], 0.1);
-    assert!(stpn_cfg["localize"]["suppression"]["SoftNms"].is_object());
-    assert_eq!(
-        stpn_cfg["localize"]["thresholds"]["RelativeToMax"]
-            .as_array()
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(stpn_cfg["localize"], maan_cfg["localize"]);
+    assert_eq!(preset_of_test("stpn"), "long");
 
     let (out, thumos_cfg) = train("data", "thumos", &[]);
     assert!(out.contains("recommended recipe"), "{out}");

@@ -108,8 +108,11 @@
 //! of the video ([`LocalizeConfig::relative_smoothing`]) fits every video length. The `long`
 //! preset ([`LocalizeConfig::activitynet_long`]) smooths over a tenth of the video, cuts at
 //! lower thresholds (a CAS that marks the most discriminative part of an action most
-//! strongly still covers the rest of it at a few percent of its maximum) and keeps the
-//! overlapping candidates with soft-NMS rather than dropping them.
+//! strongly still covers the rest of it at a few percent of its maximum), adds the runs of
+//! the class-agnostic attention above fractions of its maximum (a model's attention rates
+//! the whole of an action more evenly than the class's CAS, which peaks on the most
+//! discriminative part), and keeps the overlapping candidates with soft-NMS (σ = 0.5)
+//! rather than dropping them.
 
 mod config;
 mod proposals;
@@ -119,7 +122,8 @@ mod suppress;
 mod tests;
 
 pub use config::{
-    LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds, SOFT_NMS_SIGMA,
+    LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds,
+    LONG_ATTENTION_THRESHOLDS, LONG_SOFT_NMS_SIGMA, SOFT_NMS_SIGMA,
 };
 pub use proposals::smooth_moving_average;
 

@@ -461,6 +461,54 @@ fn activitynet_noisy_long_instance_still_gives_a_detection_of_tiou_half() {
     let d = try_localize(&cas, 300, 1, &[0.9], 0.64, &smooth).unwrap();
     assert!(best_iou(&d) >= 0.5, "{}", best_iou(&d));
 }
+/// The `long` preset's attention proposals: a CAS that marks only the middle quarter of a
+/// long instance (its most discriminative part, 0.9 over snippets 120..170, 0.01 on the rest
+/// of the instance) while the class-agnostic attention covers all of it (0.8 over 40..250,
+/// 0.1 outside). Without attention thresholds (the rest of the preset unchanged) no
+/// detection reaches tIoU 0.5 with the instance; with them one covers it at tIoU >= 0.9; and
+/// the preset holds σ = 0.5 and the four attention fractions it documents.
+#[test]
+fn long_preset_attention_proposals_cover_an_instance_the_cas_marks_only_in_part() {
+    let cas: Vec<f32> = (0..300)
+        .map(|t| match t {
+            120..170 => 0.9,
+            40..250 => 0.01,
+            _ => 0.005,
+        })
+        .collect();
+    let att: Vec<f32> = (0..300)
+        .map(|t| if (40..250).contains(&t) { 0.8 } else { 0.1 })
+        .collect();
+    let gt = [40.0 * 0.64, 250.0 * 0.64];
+    let best_iou = |cfg: &LocalizeConfig| {
+        let signals = VideoSignals {
+            cas: &cas,
+            attention: Some(&att),
+            num_snippets: 300,
+            num_classes: 1,
+            video_scores: &[0.9],
+            seconds_per_snippet: 0.64,
+        };
+        try_localize_signals(&signals, cfg)
+            .unwrap()
+            .iter()
+            .map(|d| temporal_iou([d.start, d.end], gt, false))
+            .fold(0.0, f64::max)
+    };
+    let long = LocalizeConfig::activitynet_long();
+    let cas_only = LocalizeConfig {
+        attention_thresholds: None,
+        ..long.clone()
+    };
+    assert!(best_iou(&cas_only) < 0.5, "{}", best_iou(&cas_only));
+    assert!(best_iou(&long) >= 0.9, "{}", best_iou(&long));
+    assert_eq!(
+        long.attention_thresholds,
+        Some(Thresholds::RelativeToMax(vec![0.5, 0.3, 0.2, 0.1]))
+    );
+    assert_eq!(long.suppression, Suppression::SoftNms { sigma: 0.5 });
+}
+
 /// The localization pipeline as it was before attention proposals and soft-NMS existed,
 /// copied verbatim (only renamed): the oracle of the `paper` preset's bit-for-bit test.
 fn paper_oracle(
