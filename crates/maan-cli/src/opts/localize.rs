@@ -40,7 +40,7 @@ pub struct LocalizeOpts {
     /// long (ActivityNet's long actions: the CAS smoothed over a tenth of the video, lower
     /// thresholds, proposals from the attention too, soft-NMS σ = 0.5) [default: `train`: the
     /// recommended settings of the benchmark and aggregator (paper, except long for MAAN and
-    /// STPN on ActivityNet and oic for MAAN on THUMOS14;
+    /// STPN on ActivityNet and oic for MAAN, STPN and Dropout on THUMOS14;
     /// --paper for the paper's);
     /// `test` / `predict`: the run's own settings].
     #[arg(long, value_name = "paper|oic|long")]

@@ -447,9 +447,9 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 /// MAAN on ActivityNet-shaped data trains with T = 10 and erasing 0.5 and localizes with the
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
 /// the paper's training and localizes with `long` too; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
-/// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN keeps
-/// the paper's training and localizes with `oic`, STPN keeps the paper's procedure; `--paper`
-/// with `--resume` is refused.
+/// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN and
+/// STPN keep the paper's training and localize with `oic`, Norm keeps the paper's procedure;
+/// `--paper` with `--resume` is refused.
 #[test]
 fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_paper() {
     let tmp = tempfile::tempdir().unwrap();
@@ -547,8 +547,12 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     assert_eq!(preset_of_test("thumos"), "oic");
 
     let (out, _) = train("data", "thumos-stpn", &["--aggregator", "stpn"]);
+    assert!(out.contains("recommended recipe"), "{out}");
+    assert_eq!(preset_of_test("thumos-stpn"), "oic");
+
+    let (out, _) = train("data", "thumos-norm", &["--aggregator", "norm"]);
     assert!(!out.contains("recommended recipe"), "{out}");
-    assert_eq!(preset_of_test("thumos-stpn"), "paper");
+    assert_eq!(preset_of_test("thumos-norm"), "paper");
 
     let resumed = maan(
         &[
