@@ -67,6 +67,14 @@ MODELS = {
     "MAAN-s10": ["--aggregator", "maa", "--segments", "10", "--paper"],
     "MAAN-e3s10": ["--aggregator", "maa", "--erase", "0.3", "--segments", "10", "--paper"],
     "MAAN-e5s20": ["--aggregator", "maa", "--erase", "0.5", "--paper"],
+    # Variations of the recipe's training, tried after round 2's choice.
+    "STPN-bas": ["--aggregator", "stpn", "--background", "bas"],
+    "MAAN-e5s10-bas": ["--aggregator", "maa", "--erase", "0.5", "--segments", "10",
+                       "--background", "bas", "--paper"],
+    "MAAN-e4s10": ["--aggregator", "maa", "--erase", "0.4", "--segments", "10", "--paper"],
+    "MAAN-e6s10": ["--aggregator", "maa", "--erase", "0.6", "--segments", "10", "--paper"],
+    "MAAN-e5s8": ["--aggregator", "maa", "--erase", "0.5", "--segments", "8", "--paper"],
+    "MAAN-e5s14": ["--aggregator", "maa", "--erase", "0.5", "--segments", "14", "--paper"],
 }
 
 PAPER = {"class_threshold": 0.1, "thresholds": {"RelativeToMax": [0.2, 0.15, 0.1, 0.05]},
@@ -101,8 +109,22 @@ CANDIDATES = {
     "L3att5": {**S, "thresholds": LOW, "attention_thresholds": ATT,
                "suppression": {"SoftNms": {"sigma": 0.5}}},
 }
+# Variations of L3att5, tried after it was chosen (a second look at seeds 0-2).
+L3ATT5 = CANDIDATES["L3att5"]
+CANDIDATES.update({
+    "L3att7": {**L3ATT5, "suppression": {"SoftNms": {"sigma": 0.7}}},
+    "L3att5hi": {**L3ATT5, "attention_thresholds": {"RelativeToMax": [0.7, 0.5, 0.3, 0.2]}},
+    "L1att5": {**L3ATT5, "thresholds": {"RelativeToMax": [0.1]}},
+    "L3att5s05": {**L3ATT5, "relative_smoothing": 0.05},
+    "L3att5s15": {**L3ATT5, "relative_smoothing": 0.15},
+    "L3att5oi": {**L3ATT5, "score": OI},
+})
 models = sys.argv[4].split(",") if len(sys.argv) > 4 else list(MODELS)
 labels = sys.argv[5].split(",") if len(sys.argv) > 5 else list(CANDIDATES)
+for m in models:
+    assert m in MODELS, f"unknown model {m}"
+for l in labels:
+    assert l in CANDIDATES, f"unknown localization {l}"
 
 cache = f"{OUT}/grid.jsonl"
 seen = set()

@@ -458,8 +458,8 @@ impl<B: AutodiffBackend> Runner<'_, B> {
         let row = Row::new(
             Aggregator::Maa,
             Some(&format!(
-                "recipe: T = {}, erasing {}",
-                recipe.num_segments, recipe.erase.0
+                "recipe: T = {}, erasing {}, background {}",
+                recipe.num_segments, recipe.erase.0, recipe.model.background
             )),
             localize.describe(),
             &runs,

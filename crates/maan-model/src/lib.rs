@@ -50,8 +50,8 @@ pub use model::{
 };
 pub use train::{
     fit_config, load_config, load_models, EraseFraction, NoObserver, RunData, RunDir, Streams,
-    TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_MAAN_ERASE,
-    ACTIVITYNET_MAAN_SEGMENTS,
+    TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_MAAN_BACKGROUND,
+    ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
 };
 
 // The unit tests (`tests/`) run once per test backend: flex in every `cargo test`, the others

@@ -61,12 +61,14 @@ pub struct TrainArgs {
     /// paper's model and loss) or bas (BaS-Net's background class with filtering, adapted to
     /// MAAN's sigmoid classifier: an extra background output, trained = 1 on the
     /// attention-free mean of the snippets and = 0 on the aggregator's attention-weighted
-    /// feature; testing drops it) [default: none].
+    /// feature; testing drops it) [default: none; bas for MAAN on ActivityNet1.3, its
+    /// recipe; --paper: none].
     #[arg(long, value_name = "none|bas")]
     pub background: Option<Background>,
     /// The paper's procedure, whatever the benchmark and aggregator: T = 20, no erasing, the
-    /// paper localization preset. Without it, MAAN on ActivityNet1.3 trains with the recipe
-    /// measured to beat it there (T = 10, --erase 0.5, --localize long;
+    /// paper localization preset, no background class. Without it, MAAN on ActivityNet1.3
+    /// trains with the recipe measured to beat it there (T = 10, --erase 0.5, --background
+    /// bas, --localize long;
     /// docs/results/activitynet.md), STPN there localizes with --localize long, and MAAN,
     /// STPN and Dropout on THUMOS14 localize with --localize oic; flags still override single
     /// settings.
@@ -381,12 +383,13 @@ impl BackendJob for TrainJob {
             let model = StreamModelConfig::new().with_aggregator(c.model.aggregator);
             if TrainConfig::recommended(model.clone(), data.kind) != TrainConfig::new(model) {
                 eprintln!(
-                    "{} on {}: the recommended recipe (T = {}, erasing {}, localization {}); \
-                     --paper for the paper's procedure",
+                    "{} on {}: the recommended recipe (T = {}, erasing {}, background {}, \
+                     localization {}); --paper for the paper's procedure",
                     c.model.aggregator.paper_name(),
                     data.kind,
                     c.num_segments,
                     c.erase.0,
+                    c.model.background,
                     maan_eval::LocalizePreset::name_of(&localize, data.kind)
                 );
             }

@@ -444,7 +444,8 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 }
 
 /// Without flags, `maan train` uses the recommended settings of the benchmark and aggregator:
-/// MAAN on ActivityNet-shaped data trains with T = 10 and erasing 0.5 and localizes with the
+/// MAAN on ActivityNet-shaped data trains with T = 10, erasing 0.5 and the background class
+/// (`--background none` still overrides it) and localizes with the
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
 /// the paper's training and localizes with `long` too; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
 /// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN and
@@ -518,12 +519,14 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     );
     assert_eq!(maan_cfg["num_segments"], 10);
     assert_eq!(maan_cfg["erase"], 0.5);
+    assert_eq!(maan_cfg["model"]["background"], "bas");
     assert_eq!(maan_cfg["localize"]["relative_smoothing"], 0.1);
     assert_eq!(preset_of_test("maan"), "long");
 
     let (_, paper_cfg) = train("anet", "paper", &["--dataset", "activitynet", "--paper"]);
     assert_eq!(paper_cfg["num_segments"], 20);
     assert_eq!(paper_cfg["erase"], 0.0);
+    assert_eq!(paper_cfg["model"]["background"], "none");
     assert_eq!(
         paper_cfg["localize"]["relative_smoothing"], 0.0,
         "{paper_cfg}"
@@ -538,7 +541,17 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     assert_eq!(stpn_cfg["num_segments"], 20);
     assert_eq!(stpn_cfg["erase"], 0.0);
     assert_eq!(stpn_cfg["localize"], maan_cfg["localize"]);
+    assert_eq!(stpn_cfg["model"]["background"], "none");
     assert_eq!(preset_of_test("stpn"), "long");
+
+    // A flag overrides one setting of the recipe and keeps the rest.
+    let (_, nobg_cfg) = train(
+        "anet",
+        "maan-nobg",
+        &["--dataset", "activitynet", "--background", "none"],
+    );
+    assert_eq!(nobg_cfg["model"]["background"], "none");
+    assert_eq!(nobg_cfg["erase"], 0.5);
 
     let (out, thumos_cfg) = train("data", "thumos", &[]);
     assert!(out.contains("recommended recipe"), "{out}");
