@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
-"""How the ActivityNet recipe was chosen (docs/results/activitynet.md, "Choosing").
+"""How the ActivityNet recipe was chosen and reported (docs/results/activitynet.md, rounds 1-3
+and "Reporting").
 
-Remakes the ActivityNet-shaped family of `maan experiment regimes --dataset activitynet`
-(the base and one low and one high value of each property), trains STPN, MAAN, and MAAN
-with the recipe's training (`--erase 0.5 --segments 10`) on each cell with the given seeds,
-and evaluates every trained model with four candidate localizations by editing the run's
-`config.json` (the `localize` field `maan test` uses). One JSON line per trained model.
+Remakes the ActivityNet-shaped family of `maan experiment regimes --dataset activitynet` (the
+base and one low and one high value of each property), trains the given models on each cell
+with the given seeds (runs kept under OUT, a finished one is not trained again), and
+evaluates every trained model with every candidate localization by editing the run's
+`config.json` (the `localize` field `maan test` uses). One JSON line per model, seed, cell and
+localization on stdout, and appended to OUT/grid.jsonl (a rerun evaluates only what is
+missing).
 
-    python3 docs/results/activitynet_choose.py target/release/maan 0,1,2 out/ > choose.jsonl
+    python3 docs/results/activitynet_choose.py target/release/maan 0,1,2 out/ \
+        [STPN,MAAN-e5s10,...] [paper,L3,L3att5,...] > grid.jsonl
+
+Round 1 was `... 0,1,2 OUT STPN,MAAN,MAAN-e5s10 paper,L1,L2,L3` (its records,
+`activitynet-choose-seeds0-2.jsonl`, were written by an earlier version of this script with
+one line per trained model and the four localizations as fields).
 
 Needs only the `maan` binary and Python's standard library.
 """
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -26,10 +35,10 @@ def run(*args):
 
 
 # The family's base: `maan synth --dataset activitynet --dim 64` with 20 classes and the class
-# context on half of the shots outside the instances (cmd/regimes.rs, `activitynet_family`).
-# (Written to `_base`, not `base`: the base cell below is made from it with 20 classes, and a
-# folder named `base` would be taken for that cell's data.)
-run("synth", "--out", f"{OUT}/_base", "--dataset", "activitynet", "--dim", "64")
+# context on half of the shots outside the instances (`activitynet_family` in
+# crates/maan-experiments/src/family.rs). Written to `_base`: the base cell is made from it.
+if not os.path.exists(f"{OUT}/_base/synth.json"):
+    run("synth", "--out", f"{OUT}/_base", "--dataset", "activitynet", "--dim", "64")
 BASE = json.load(open(f"{OUT}/_base/synth.json"))
 BASE["activitynet_classes"] = 20
 BASE["signal"]["context_shots"] = 0.5
@@ -55,41 +64,108 @@ CELLS = {
     "noise-correlation=0.97": cell(lambda c, s: s.update(noise_correlation=0.97)),
 }
 
+MODELS = {
+    "STPN": ["--aggregator", "stpn"],
+    "MAAN-e5s10": ["--aggregator", "maa", "--erase", "0.5", "--segments", "10", "--paper"],
+    "MAAN": ["--aggregator", "maa", "--paper"],
+    "MAAN-s10": ["--aggregator", "maa", "--segments", "10", "--paper"],
+    "MAAN-e3s10": ["--aggregator", "maa", "--erase", "0.3", "--segments", "10", "--paper"],
+    "MAAN-e5s20": ["--aggregator", "maa", "--erase", "0.5", "--paper"],
+    # Variations of the recipe's training, tried after round 2's choice.
+    "STPN-bas": ["--aggregator", "stpn", "--background", "bas"],
+    "MAAN-e5s10-bas": ["--aggregator", "maa", "--erase", "0.5", "--segments", "10",
+                       "--background", "bas", "--paper"],
+    "MAAN-e4s10": ["--aggregator", "maa", "--erase", "0.4", "--segments", "10", "--paper"],
+    "MAAN-e6s10": ["--aggregator", "maa", "--erase", "0.6", "--segments", "10", "--paper"],
+    "MAAN-e5s8": ["--aggregator", "maa", "--erase", "0.5", "--segments", "8", "--paper"],
+    "MAAN-e5s14": ["--aggregator", "maa", "--erase", "0.5", "--segments", "14", "--paper"],
+}
+
 PAPER = {"class_threshold": 0.1, "thresholds": {"RelativeToMax": [0.2, 0.15, 0.1, 0.05]},
          "attention_thresholds": None, "smoothing": 1, "relative_smoothing": 0.0, "upsample": 1,
          "score": "Mean", "nms_iou": 0.9, "nms_plus_one": False, "min_length": 1,
          "suppression": "Nms"}
 SOFT = {"SoftNms": {"sigma": 0.3}}
 LOW = {"RelativeToMax": [0.1, 0.05, 0.02]}
+ATT = {"RelativeToMax": [0.5, 0.3, 0.2, 0.1]}
+ATT_WIDE = {"RelativeToMax": [0.7, 0.5, 0.3, 0.2, 0.1, 0.05]}
+OI = {"OuterInner": {"lambda": 0.25, "gamma": 0.2}}
+S = {**PAPER, "relative_smoothing": 0.1, "suppression": SOFT}
 CANDIDATES = {
-    "paper": PAPER,
+    "paper": PAPER,  # the paper's procedure
     "L1": {**PAPER, "relative_smoothing": 0.1, "thresholds": LOW},
-    "L2": {**PAPER, "relative_smoothing": 0.1, "suppression": SOFT},
-    "L3": {**PAPER, "relative_smoothing": 0.1, "thresholds": LOW, "suppression": SOFT},
+    "L2": S,  # round 1's STPN default
+    "L3": {**S, "thresholds": LOW},  # round 1's `long`
+    "W": {**S, "thresholds": {"RelativeToMax": [0.2, 0.15, 0.1, 0.05, 0.02]}},
+    "VL": {**S, "thresholds": {"RelativeToMax": [0.05, 0.02, 0.01]}},
+    "L3s15": {**S, "thresholds": LOW, "relative_smoothing": 0.15},
+    "L3s05": {**S, "thresholds": LOW, "relative_smoothing": 0.05},
+    "L3oi": {**S, "thresholds": LOW, "score": OI},
+    "L2oi": {**S, "score": OI},
+    "L3sig5": {**S, "thresholds": LOW, "suppression": {"SoftNms": {"sigma": 0.5}}},
+    "L3sig2": {**S, "thresholds": LOW, "suppression": {"SoftNms": {"sigma": 0.2}}},
+    "L3att": {**S, "thresholds": LOW, "attention_thresholds": ATT},
+    "L2att": {**S, "attention_thresholds": ATT},
+    "L3attW": {**S, "thresholds": LOW, "attention_thresholds": ATT_WIDE},
+    "L2attW": {**S, "attention_thresholds": ATT_WIDE},
+    "L3attA": {**S, "thresholds": LOW,
+               "attention_thresholds": {"Absolute": [round(0.15 + 0.05 * i, 2) for i in range(17)]}},
+    # Round 2's `long` (LocalizeConfig::activitynet_long).
+    "L3att5": {**S, "thresholds": LOW, "attention_thresholds": ATT,
+               "suppression": {"SoftNms": {"sigma": 0.5}}},
 }
-MODELS = {
-    "STPN": ["--aggregator", "stpn"],
-    "MAAN": ["--aggregator", "maa", "--paper"],
-    "MAAN-e5s10": ["--aggregator", "maa", "--erase", "0.5", "--segments", "10", "--paper"],
-}
+# Variations of L3att5, tried after it was chosen (a second look at seeds 0-2).
+L3ATT5 = CANDIDATES["L3att5"]
+CANDIDATES.update({
+    "L3att7": {**L3ATT5, "suppression": {"SoftNms": {"sigma": 0.7}}},
+    "L3att5hi": {**L3ATT5, "attention_thresholds": {"RelativeToMax": [0.7, 0.5, 0.3, 0.2]}},
+    "L1att5": {**L3ATT5, "thresholds": {"RelativeToMax": [0.1]}},
+    "L3att5s05": {**L3ATT5, "relative_smoothing": 0.05},
+    "L3att5s15": {**L3ATT5, "relative_smoothing": 0.15},
+    "L3att5oi": {**L3ATT5, "score": OI},
+})
+models = sys.argv[4].split(",") if len(sys.argv) > 4 else list(MODELS)
+labels = sys.argv[5].split(",") if len(sys.argv) > 5 else list(CANDIDATES)
+for m in models:
+    assert m in MODELS, f"unknown model {m}"
+for l in labels:
+    assert l in CANDIDATES, f"unknown localization {l}"
 
+cache = f"{OUT}/grid.jsonl"
+seen = set()
+if os.path.exists(cache):
+    for line in open(cache):
+        r = json.loads(line)
+        seen.add((r["cell"], r["seed"], r["model"], r["label"]))
+log = open(cache, "a")
 for name, config in CELLS.items():
     data = f"{OUT}/{name.replace(' ', '_')}"
     if not os.path.exists(data):
         json.dump(config, open(f"{data}.json", "w"))
         run("synth", "--out", data, "--config", f"{data}.json")
     for seed in SEEDS:
-        for model, flags in MODELS.items():
+        for model in models:
             out = f"{data}-{model}-{seed}"
-            run("train", "--dataset", "activitynet", "--data-dir", data, "--iterations", "3000",
-                "--eval-every", "0", "--seed", str(seed), "--output", out, "--quiet", *flags)
+            if not os.path.exists(f"{out}/done"):
+                shutil.rmtree(out, ignore_errors=True)
+                run("train", "--dataset", "activitynet", "--data-dir", data, "--iterations",
+                    "3000", "--eval-every", "0", "--seed", str(seed), "--run", out, "--quiet",
+                    *MODELS[model])
+                open(f"{out}/done", "w").close()
             path = f"{out}/config.json"
             saved = json.load(open(path))
-            record = {"cell": name, "seed": seed, "model": model}
-            for label, localize in CANDIDATES.items():
-                json.dump({**saved, "localize": localize}, open(path, "w"))
-                text = run("test", "--checkpoint", out, "--detections", f"{out}/{label}.json")
+            for label in labels:
+                if (name, seed, model, label) in seen:
+                    continue
+                json.dump({**saved, "localize": CANDIDATES[label]}, open(path, "w"))
+                try:
+                    text = run("test", "--run", out, "--detections", f"{out}/{label}.json")
+                finally:
+                    json.dump(saved, open(path, "w"))
                 row = [l for l in text.splitlines() if l.startswith("mAP (%)")][0].split()
-                record[label], record["cls"] = float(row[-2]), float(row[-1])
-            json.dump(saved, open(path, "w"))
-            print(json.dumps(record), flush=True)
+                record = {"cell": name, "seed": seed, "model": model, "label": label,
+                          "map": float(row[-2]), "cls": float(row[-1])}
+                line = json.dumps(record)
+                print(line, flush=True)
+                log.write(line + "\n")
+                log.flush()

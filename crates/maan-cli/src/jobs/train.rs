@@ -68,10 +68,9 @@ pub struct TrainArgs {
     /// The paper's procedure, whatever the benchmark and aggregator: T = 20, no erasing, the
     /// paper localization preset, no background class. Without it, MAAN on ActivityNet1.3
     /// trains with the recipe measured to beat it there (T = 10, --erase 0.5, --background
-    /// bas, --localize long;
-    /// docs/results/activitynet.md), STPN there localizes with --localize long, and MAAN,
-    /// STPN and Dropout on THUMOS14 localize with --localize oic; flags still override single
-    /// settings.
+    /// bas, --localize long; docs/results/activitynet.md), STPN there localizes with
+    /// --localize long, and MAAN, STPN and Dropout on THUMOS14 localize with --localize oic;
+    /// flags still override single settings.
     #[arg(long, conflicts_with_all = ["config", "resume"])]
     pub paper: bool,
     /// Temporal erasing (hide-and-seek): hide this fraction of each video's sampled snippets,

@@ -8,7 +8,8 @@ use crate::common::{maan, ok};
 /// overridden; the metrics JSON records the
 /// settings; `--soft-nms-sigma` and `--nms-iou` set soft-NMS's width and greedy NMS's
 /// threshold, `--suppression soft-nms` keeps the width of settings that already use soft-NMS
-/// (the `long` preset's 0.5), and contradicting or out-of-range values of them are refused naming the flag;
+/// (the `long` preset's 0.5), and contradicting or out-of-range values of them are refused
+/// naming the flag;
 /// `maan demo --dataset activitynet` runs end to end.
 #[test]
 fn activitynet_localization_options_are_saved_used_and_overridable() {

@@ -447,8 +447,9 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 /// MAAN on ActivityNet-shaped data trains with T = 10, erasing 0.5 and the background class
 /// (`--background none` still overrides it) and localizes with the
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
-/// the paper's training and localizes with `long` too; `--paper` gives the paper's procedure (T = 20, no erasing, no saved
-/// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN and
+/// the paper's training and localizes with `long` too; `--paper` gives the paper's procedure
+/// (T = 20, no erasing, no background class, no saved localization, `maan test` records the
+/// `paper` preset); on THUMOS14-shaped data MAAN and
 /// STPN keep the paper's training and localize with `oic`, Norm keeps the paper's procedure;
 /// `--paper` with `--resume` is refused.
 #[test]

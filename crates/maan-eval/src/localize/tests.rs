@@ -461,6 +461,7 @@ fn activitynet_noisy_long_instance_still_gives_a_detection_of_tiou_half() {
     let d = try_localize(&cas, 300, 1, &[0.9], 0.64, &smooth).unwrap();
     assert!(best_iou(&d) >= 0.5, "{}", best_iou(&d));
 }
+
 /// The `long` preset's attention proposals: a CAS that marks only the middle quarter of a
 /// long instance (its most discriminative part, 0.9 over snippets 120..170, 0.01 on the rest
 /// of the instance) while the class-agnostic attention covers all of it (0.8 over 40..250,
