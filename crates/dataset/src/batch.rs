@@ -140,6 +140,7 @@ pub struct Sampler {
     batch_size: usize,
     num_segments: usize,
     erase: f64,
+    erase_probability: f64,
 }
 
 impl Sampler {
@@ -152,6 +153,7 @@ impl Sampler {
             batch_size,
             num_segments,
             erase: 0.0,
+            erase_probability: 1.0,
         }
     }
 
@@ -172,6 +174,22 @@ impl Sampler {
             "the erased fraction must be in [0, 1), got {fraction}"
         );
         self.erase = fraction;
+        self
+    }
+
+    /// This sampler with each visit of a video erased only with probability `probability`
+    /// (drawn from the erasing RNG, before the block's start), so that the other visits show
+    /// the whole sample; 1 (the default) erases every visit, bit for bit the sampler of
+    /// [`Sampler::with_erasing`] alone. No effect without erasing.
+    ///
+    /// # Panics
+    /// When `probability` is not in `(0, 1]`.
+    pub fn with_erase_probability(mut self, probability: f64) -> Self {
+        assert!(
+            probability > 0.0 && probability <= 1.0,
+            "the erasing probability must be in (0, 1], got {probability}"
+        );
+        self.erase_probability = probability;
         self
     }
 
@@ -216,8 +234,10 @@ impl Sampler {
         if hide > 0 {
             let mut rng =
                 StdRng::seed_from_u64(mix_seed(self.seed ^ ERASE_SALT, epoch, index as u64));
-            let start = rng.random_range(0..=indices.len() - hide);
-            indices.drain(start..start + hide);
+            if self.erase_probability >= 1.0 || rng.random_bool(self.erase_probability) {
+                let start = rng.random_range(0..=indices.len() - hide);
+                indices.drain(start..start + hide);
+            }
         }
         Some(TrainItem::from_indices(video, indices))
     }

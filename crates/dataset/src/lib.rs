@@ -345,6 +345,51 @@ mod tests {
         assert!(batch.mask.iter().all(|&m| m));
     }
 
+    /// With an erasing probability p, a visit is either the plain sample, whole, or the
+    /// plain sample minus one block; the share of erased visits over 4,000 visits is within
+    /// 0.04 of p; probability 1 is plain erasing, bit for bit.
+    #[test]
+    fn erase_probability_erases_that_share_of_visits_and_leaves_the_others_whole() {
+        let videos = vec![video("a", 100, vec![1])];
+        let plain = Sampler::new(videos.clone(), 1, 10, 7);
+        let erased = Sampler::new(videos.clone(), 1, 10, 7).with_erasing(0.5);
+        assert_eq!(
+            Sampler::new(videos.clone(), 1, 10, 7)
+                .with_erasing(0.5)
+                .with_erase_probability(1.0)
+                .batch(5),
+            erased.batch(5)
+        );
+        for p in [0.25, 0.75] {
+            let sometimes = Sampler::new(videos.clone(), 1, 10, 7)
+                .with_erasing(0.5)
+                .with_erase_probability(p);
+            let visits = 4000;
+            let mut hidden = 0;
+            for epoch in 0..visits {
+                let full = plain.item(0, epoch).unwrap();
+                let item = sometimes.item(0, epoch).unwrap();
+                match item.len {
+                    10 => assert_eq!(item.indices, full.indices),
+                    5 => {
+                        hidden += 1;
+                        assert!(
+                            (0..=5).any(|s| full.indices[..s] == item.indices[..s]
+                                && full.indices[s + 5..] == item.indices[s..]),
+                            "an erased visit is the plain sample minus one block of 5"
+                        );
+                    }
+                    n => panic!("a visit of {n} snippets"),
+                }
+            }
+            let share = hidden as f64 / visits as f64;
+            assert!(
+                (share - p).abs() < 0.04,
+                "p = {p}: {share} of the visits erased"
+            );
+        }
+    }
+
     /// Erasing never hides a whole video: at least one snippet is kept.
     #[test]
     fn erasing_keeps_at_least_one_snippet() {

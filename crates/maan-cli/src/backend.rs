@@ -184,11 +184,13 @@ pub fn kernel_cache_dir() -> std::path::PathBuf {
 /// `CUBECL_*` variables), and says when kernels are about to be compiled
 /// ([`compile_notice`]), so that a slow first iteration is not a progress bar frozen at zero.
 ///
-/// Kernel autotuning is compiled in only with the `gpu-autotune` feature (off by default:
-/// measured in `crates/maan-model/BENCHMARKS.md`, "Autotuning off"); with it, the autotune
-/// level is `minimal` unless `CUBECL_AUTOTUNE_LEVEL` says otherwise: MAAN's matrices are small
-/// (batch 16 × T 20 rows in training), so the kernel autotuning picks matters little once warm,
-/// while trying every candidate dominates the first run.
+/// Kernel autotuning is compiled in for CUDA always (without it Burn 0.21's CUDA matrix
+/// product fails to compile on Hopper GPUs) and for wgpu only with the `gpu-autotune` feature
+/// (off by default: measured in `crates/maan-model/BENCHMARKS.md`, "Autotuning off"). Where it
+/// is compiled in, the autotune level is `minimal` unless `CUBECL_AUTOTUNE_LEVEL` says
+/// otherwise: MAAN's matrices are small (batch 16 × T 20 rows in training), so the kernel
+/// autotuning picks matters little once warm, while trying every candidate dominates the
+/// first run.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 fn configure_gpu_caches(backend: BackendArg) {
     use cubecl_runtime::config::cache::CacheConfig;
@@ -217,7 +219,9 @@ fn configure_gpu_caches(backend: BackendArg) {
             BackendArg::Cuda => !is_empty(dir.join("compilation")),
             _ => false,
         };
-        let autotuned = !cfg!(feature = "gpu-autotune") || !is_empty(dir.join("autotune"));
+        // CUDA always autotunes (`cuda` feature); wgpu only with `gpu-autotune`.
+        let autotunes = matches!(backend, BackendArg::Cuda) || cfg!(feature = "gpu-autotune");
+        let autotuned = !autotunes || !is_empty(dir.join("autotune"));
         if let Some(notice) = compile_notice(backend, cached, autotuned, &dir) {
             eprintln!("{notice}");
         }
@@ -227,8 +231,9 @@ fn configure_gpu_caches(backend: BackendArg) {
 /// What the CLI says before the first GPU work of a run, or `None` when nothing slow is ahead.
 /// `cached`: the kernel cache already holds compiled kernels (CUDA keeps them in
 /// `<dir>/compilation`; wgpu's WGSL path keeps none, so its kernels compile at the start of
-/// every run, seconds in all); `autotuned`: autotuning has nothing left to do (the
-/// `gpu-autotune` feature is off, or its results are in `<dir>/autotune`).
+/// every run, seconds in all); `autotuned`: autotuning has nothing left to do (the backend
+/// does not autotune: wgpu without the `gpu-autotune` feature; or its results are in
+/// `<dir>/autotune`).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub fn compile_notice(
     backend: BackendArg,

@@ -4,8 +4,8 @@
 #
 #   crates/maan-model/benches/gpu_check.sh MAAN_BINARY OUT_DIR [STEP...]
 #
-# (What ran on the H200 for BENCHMARKS.md: `... cold warm flex test train infer` in a first
-# call, then the whole script in a second.)
+# (What ran on the H200 for BENCHMARKS.md on 2026-12-04: the command given there, in two
+# calls; on 2026-11-27: `... cold warm flex test train infer`, then the whole script.)
 #
 # MAAN_BINARY is a release `maan` built with the `cuda` feature (the default features). Run it
 # from the repository root on a machine with an NVIDIA GPU, its driver and NVRTC; PyTorch (for
@@ -18,14 +18,21 @@
 #   warm     the same command again with the cache the first run filled
 #   flex     `maan demo` on the CPU (flex), the baseline of the warm run
 #   test     `maan test` of the warm run's model on the 210 test videos, cuda then flex
-#   autotune `maan bench train --backend cuda` from an empty cache with MAAN_BINARY (no kernel
-#            autotuning, maan's default build) and, when MAAN_AUTOTUNE_BINARY names one, with a
-#            build that has it (`cargo build --release -p maan-cli --features gpu-autotune`,
-#            CubeCL level `minimal`), so that both cold starts and warm speeds are compared
+#   autotune `maan bench train --backend cuda` from an empty cache: the first training
+#            iteration's compilation and autotuning at D = 1024, then the warm speed
 #   train    `maan bench train --backend cuda` (warm: the second cache of `autotune`), then the
 #            PyTorch anchor: eager, eager with fused Adam, torch.compile + fused Adam (default
 #            and reduce-overhead)
 #   infer    `maan bench infer --backend cuda` (same cache)
+#   suites   the unit-test suites on CUDA: each executable named in MAAN_TEST_BINARIES (built
+#            with `cargo test --release -p maa-core -p maan-model --features
+#            maa-core/test-cuda,maan-model/test-cuda --no-run`), its CUDA tests (`suite_cuda`)
+#            run from the crate's folder as `cargo test` runs them, from an empty CubeCL cache
+#
+# GPU_CHECK_TORCH (default: the four configurations, separated by ';') chooses the PyTorch
+# configurations of `train`, e.g. "--fused;--fused --compile reduce-overhead".
+# GPU_CHECK_DEADLINE (seconds, default none) bounds the whole script: a step's time limit is
+# cut to what is left, and a step is skipped when under 20 s are left.
 #
 # Everything is written under OUT_DIR: log.txt (every command with its wall time and
 # timestamped output), results.jsonl (the JSON of each benchmark), summary.txt (wall times).
@@ -51,11 +58,22 @@ fi
 
 log() { printf '%s\n' "$*" | tee -a "$LOG"; }
 
+START=$(date +%s)
+DEADLINE=${GPU_CHECK_DEADLINE:-0}
+
 # step NAME TIMEOUT CMD...: runs CMD with a timeout, its output timestamped (seconds since the
 # step started) into the log, and logs the wall time and exit status.
 step() {
     local name=$1 limit=$2
     shift 2
+    if [ "$DEADLINE" -gt 0 ]; then
+        local left=$((DEADLINE - ($(date +%s) - START)))
+        if [ "$left" -lt 20 ]; then
+            log "=== $name: skipped (deadline)"
+            return
+        fi
+        [ "$left" -lt "$limit" ] && limit=$left
+    fi
     log "=== $name: $*"
     local t0
     t0=$(date +%s%N)
@@ -99,12 +117,6 @@ if has autotune; then
         step bench-train-cuda-cold-default 200 "$BIN" bench train --backend cuda \
         --warmup 1 --iterations 300 --json "$WORK/bench-train-default.json"
     cat "$WORK/bench-train-default.json" >>"$RES" 2>/dev/null && echo >>"$RES"
-    if [ -n "${MAAN_AUTOTUNE_BINARY:-}" ]; then
-        MAAN_KERNEL_CACHE=$WORK/kernels-autotune \
-            step bench-train-cuda-cold-autotune 200 "$MAAN_AUTOTUNE_BINARY" bench train \
-            --backend cuda --warmup 1 --iterations 300 --json "$WORK/bench-train-autotune.json"
-        cat "$WORK/bench-train-autotune.json" >>"$RES" 2>/dev/null && echo >>"$RES"
-    fi
 fi
 WARM_CACHE=$COLD_CACHE
 [ -d "$WORK/kernels-default" ] && WARM_CACHE=$WORK/kernels-default
@@ -114,7 +126,8 @@ if has train; then
     cat "$WORK/bench-train.json" >>"$RES" 2>/dev/null && echo >>"$RES"
     if python3 -c "import torch" 2>/dev/null; then
         A=crates/maan-model/benches/pytorch_anchor.py
-        for opts in "" "--fused" "--fused --compile default" "--fused --compile reduce-overhead"; do
+        IFS=';' read -r -a TORCH_CONFIGS <<<"${GPU_CHECK_TORCH:-;--fused;--fused --compile default;--fused --compile reduce-overhead}"
+        for opts in "${TORCH_CONFIGS[@]}"; do
             # shellcheck disable=SC2086
             step "pytorch $opts" 150 python3 $A --device cuda --iterations 1000 $opts
             grep -h '^\[.*\] {' "$LOG" | tail -1 | sed 's/^\[[^]]*\] //' >>"$RES"
@@ -127,6 +140,16 @@ if has infer; then
     MAAN_KERNEL_CACHE=$WARM_CACHE step bench-infer-cuda 120 "$BIN" bench infer --backend cuda \
         --json "$WORK/bench-infer.json"
     cat "$WORK/bench-infer.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+fi
+if has suites; then
+    for t in ${MAAN_TEST_BINARIES:-}; do
+        # Each test binary runs from the crate's folder, as `cargo test` runs it.
+        crate=$(basename "$t" | sed 's/-[0-9a-f]*$//; s/_/-/g')
+        bin=$(realpath "$t")
+        # cubecl.toml keeps CubeCL's caches under target/, absent on a fresh machine: a cold run.
+        (cd "crates/$crate" && step "tests-$crate-cuda" 300 "$bin" suite_cuda)
+        grep -h 'test result' "$LOG" | tail -1 | tee -a "$OUT/summary-tests.txt"
+    done
 fi
 log "=== summary"
 grep '^=== .*wall' "$LOG" | tee "$OUT/summary.txt"

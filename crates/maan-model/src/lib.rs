@@ -49,9 +49,9 @@ pub use model::{
     VideoPrediction,
 };
 pub use train::{
-    fit_config, load_config, load_models, EraseFraction, NoObserver, RunData, RunDir, Streams,
-    TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_MAAN_BACKGROUND,
-    ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
+    fit_config, load_config, load_models, EraseFraction, EraseProbability, NoObserver, RunData,
+    RunDir, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer,
+    ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
 };
 
 // The unit tests (`tests/`) run once per test backend: flex in every `cargo test`, the others

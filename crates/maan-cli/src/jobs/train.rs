@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
-    fit_config, Background, EraseFraction, EvalMetrics, ModelError, RunDir, StreamModelConfig,
-    Streams, TrainConfig, TrainObserver, Trainer,
+    fit_config, Background, EraseFraction, EraseProbability, EvalMetrics, ModelError, RunDir,
+    StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
@@ -78,6 +78,10 @@ pub struct TrainArgs {
     /// [default: 0, the paper's training].
     #[arg(long, value_name = "FRACTION")]
     pub erase: Option<f64>,
+    /// Erase each visit of a video only with this probability, in (0, 1] (saved in the run's
+    /// config.json) [default: 1, every visit].
+    #[arg(long, value_name = "P")]
+    pub erase_probability: Option<f64>,
     /// Evaluate on the test split every N iterations (0: at the end only) [default: 500].
     #[arg(long)]
     pub eval_every: Option<usize>,
@@ -163,6 +167,9 @@ fn config_from_args(
         eval_every: args.eval_every.unwrap_or(defaults.eval_every),
         checkpoint_every: args.checkpoint_every.unwrap_or(defaults.checkpoint_every),
         erase: args.erase.map_or(defaults.erase, EraseFraction),
+        erase_probability: args
+            .erase_probability
+            .map_or(defaults.erase_probability, EraseProbability),
         localize,
         ..defaults
     })
@@ -212,6 +219,12 @@ fn resume_conflicts(
         saved.model.background,
     );
     check(&mut out, "--erase", args.erase, saved.erase.0);
+    check(
+        &mut out,
+        "--erase-probability",
+        args.erase_probability,
+        saved.erase_probability.0,
+    );
     check(&mut out, "--eval-every", args.eval_every, saved.eval_every);
     check(
         &mut out,
@@ -267,6 +280,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(f) = args.erase {
         if !(0.0..1.0).contains(&f) {
             bail!("--erase {f}: the erased fraction must be in [0, 1)");
+        }
+    }
+    if let Some(p) = args.erase_probability {
+        if !(p > 0.0 && p <= 1.0) {
+            bail!("--erase-probability {p}: the probability must be in (0, 1]");
         }
     }
     let run_dir = match &args.run {
@@ -399,6 +417,9 @@ impl BackendJob for TrainJob {
         };
         if c.erase.0 > 0.0 {
             background.push_str(&format!(", erasing {} of each sample", c.erase.0));
+            if c.erase_probability.0 < 1.0 {
+                background.push_str(&format!(" with probability {}", c.erase_probability.0));
+            }
         }
         eprintln!(
             "training {}{background} ({}) on {} [{} train / {} test videos, D = {}, C = {}], \

@@ -109,3 +109,56 @@ fn erase_option_is_saved_and_resumed() {
         fails(&maan(&args, dir), "--erase");
     }
 }
+
+/// `--erase-probability P` is saved in the run's config.json and printed, `--resume` refuses
+/// a disagreeing value, a config.json without the field reads as 1 (every visit erased), and
+/// a probability outside (0, 1] is an error naming the flag.
+#[test]
+fn erase_probability_option_is_saved_and_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let common = [
+        "train",
+        "--data-dir",
+        "data",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "0",
+        "--quiet",
+        "--streams",
+        "rgb",
+        "--erase",
+        "0.5",
+        "--output",
+        "ep",
+    ];
+    let mut first = common.to_vec();
+    first.extend(["--iterations", "4", "--erase-probability", "0.5"]);
+    let out = ok(&maan(&first, dir));
+    assert!(
+        out.contains("erasing 0.5 of each sample with probability 0.5"),
+        "{out}"
+    );
+    let path = dir.join("ep/config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(config["erase_probability"], 0.5);
+    let mut conflict = common.to_vec();
+    conflict.extend(["--iterations", "6", "--resume", "--erase-probability", "1"]);
+    fails(&maan(&conflict, dir), "--erase-probability");
+    // A config.json from before the option: no field, every visit erased.
+    let mut old = config;
+    old.as_object_mut().unwrap().remove("erase_probability");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let mut older = common.to_vec();
+    older.extend(["--iterations", "6", "--resume", "--erase-probability", "1"]);
+    ok(&maan(&older, dir));
+    for bad in ["0", "1.5", "x"] {
+        let mut args = common.to_vec();
+        args[common.len() - 1] = "bad";
+        args.extend(["--iterations", "2", "--erase-probability", bad]);
+        fails(&maan(&args, dir), "--erase-probability");
+    }
+}

@@ -114,6 +114,11 @@ pub struct TrainConfig {
     /// training, bit for bit.
     #[config(default = "EraseFraction(0.0)")]
     pub erase: EraseFraction,
+    /// The probability that a visit of a video is erased ([`TrainConfig::erase`];
+    /// [`dataset::Sampler::with_erase_probability`]). 1 (the default, and what runs written
+    /// before the option read as) erases every visit.
+    #[config(default = "EraseProbability(1.0)")]
+    pub erase_probability: EraseProbability,
 }
 
 /// Sampled snippets per video of [`TrainConfig::recommended`] for MAAN on ActivityNet1.3
@@ -139,6 +144,27 @@ impl<'de> Deserialize<'de> for EraseFraction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(EraseFraction(
             Option::<f64>::deserialize(deserializer)?.unwrap_or(0.0),
+        ))
+    }
+}
+
+/// The probability that training erases a visit of a video ([`TrainConfig::erase_probability`]),
+/// in `(0, 1]`; a number in `config.json`, read as 1 when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct EraseProbability(pub f64);
+
+impl Default for EraseProbability {
+    fn default() -> Self {
+        EraseProbability(1.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for EraseProbability {
+    /// A number, or `null`/absent for 1 (see [`EraseFraction`]).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(EraseProbability(
+            Option::<f64>::deserialize(deserializer)?.unwrap_or(1.0),
         ))
     }
 }
@@ -290,6 +316,7 @@ impl TrainConfig {
     pub fn sampler(&self, videos: Vec<Arc<Video>>) -> Sampler {
         Sampler::new(videos, self.batch_size, self.num_segments, self.seed)
             .with_erasing(self.erase.0)
+            .with_erase_probability(self.erase_probability.0)
     }
 }
 
@@ -311,6 +338,12 @@ pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<Train
         return Err(ModelError::Config(format!(
             "the erased fraction must be in [0, 1), got {}",
             config.erase.0
+        )));
+    }
+    let p = config.erase_probability.0;
+    if !(p > 0.0 && p <= 1.0) {
+        return Err(ModelError::Config(format!(
+            "the erasing probability must be in (0, 1], got {p}"
         )));
     }
     let has_flow = data.flow_dim() > 0;
