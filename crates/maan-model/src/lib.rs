@@ -50,7 +50,7 @@ pub use model::{
 };
 pub use train::{
     fit_config, load_config, load_models, EraseFraction, EraseProbability, NoObserver, RunData,
-    RunDir, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer,
+    RunDir, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_BATCH_SIZE,
     ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
 };
 

@@ -444,12 +444,12 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 }
 
 /// Without flags, `maan train` uses the recommended settings of the benchmark and aggregator:
-/// MAAN on ActivityNet-shaped data trains with T = 10, erasing 0.5 and the background class
-/// (`--background none` still overrides it) and localizes with the
+/// MAAN on ActivityNet-shaped data trains with batch 32, T = 10, erasing 0.5 and the
+/// background class (`--background none` still overrides it) and localizes with the
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
-/// the paper's training and localizes with `long` too; `--paper` gives the paper's procedure
-/// (T = 20, no erasing, no background class, no saved localization, `maan test` records the
-/// `paper` preset); on THUMOS14-shaped data MAAN and
+/// the paper's training but with batch 32 and localizes with `long` too; `--paper` gives the
+/// paper's procedure (batch 16, T = 20, no erasing, no background class, no saved
+/// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN and
 /// STPN keep the paper's training and localize with `oic`, Norm keeps the paper's procedure;
 /// `--paper` with `--resume` is refused.
 #[test]
@@ -567,6 +567,40 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     let (out, _) = train("data", "thumos-norm", &["--aggregator", "norm"]);
     assert!(!out.contains("recommended recipe"), "{out}");
     assert_eq!(preset_of_test("thumos-norm"), "paper");
+
+    // The batch size (the runs above all pass --batch-size 4).
+    let batch_of = |data: &str, run: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data-dir",
+            data,
+            "--iterations",
+            "1",
+            "--eval-every",
+            "0",
+            "--streams",
+            "rgb",
+            "--run",
+            run,
+            "--quiet",
+        ];
+        args.extend(extra);
+        ok(&maan(&args, dir));
+        let config: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(run).join("config.json")).unwrap(),
+        )
+        .unwrap();
+        config["batch_size"].as_u64().unwrap()
+    };
+    assert_eq!(
+        batch_of("anet", "b-maan", &["--dataset", "activitynet"]),
+        32
+    );
+    let stpn = ["--dataset", "activitynet", "--aggregator", "stpn"];
+    assert_eq!(batch_of("anet", "b-stpn", &stpn), 32);
+    let paper = ["--dataset", "activitynet", "--paper"];
+    assert_eq!(batch_of("anet", "b-paper", &paper), 16);
+    assert_eq!(batch_of("data", "b-thumos", &[]), 16);
 
     let resumed = maan(
         &[

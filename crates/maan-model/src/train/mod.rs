@@ -31,7 +31,8 @@ mod run_dir;
 
 pub use config::{
     fit_config, EraseFraction, EraseProbability, RunData, Streams, TrainConfig,
-    ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
+    ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_ERASE,
+    ACTIVITYNET_MAAN_SEGMENTS,
 };
 pub use run_dir::{load_config, load_models, RunDir, StreamModels, LOCK_FILE};
 
