@@ -7,11 +7,12 @@
 # (What ran on the H200 for BENCHMARKS.md on 2026-12-04: the command given there, in two
 # calls; on 2026-11-27: `... cold warm flex test train infer`, then the whole script.)
 #
-# MAAN_BINARY is a release `maan` built with the `cuda` feature (the default features). Run it
+# MAAN_BINARY is a release `maan` built with `--features cuda` (flex, the default backend, is
+# in it too, for the `flex` step). Run it
 # from the repository root on a machine with an NVIDIA GPU, its driver and NVRTC; PyTorch (for
 # the anchor) is optional. The kernel cache starts empty (fresh MAAN_KERNEL_CACHE folders under
-# GPU_CHECK_WORK, default /tmp/maan-gpu-check, which is deleted first). Steps (all by default,
-# in this order):
+# GPU_CHECK_WORK, default /tmp/maan-gpu-check, which is deleted first). Steps (those given,
+# else all but `suites`; always in this order):
 #
 #   cold     `maan demo --backend cuda` with an empty kernel cache (first use: data generation,
 #            NVRTC compilation and autotuning included)
