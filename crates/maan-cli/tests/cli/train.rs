@@ -471,14 +471,13 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
         dir,
     ));
     synth(dir);
-    let train = |data: &str, run: &str, extra: &[&str]| {
+    // Trains 4 iterations into `run` with the defaults but `extra`: the output and config.json.
+    let train_default_batch = |data: &str, run: &str, extra: &[&str]| {
         let mut args = vec![
             "train",
             "--data-dir",
             data,
             "--iterations",
-            "4",
-            "--batch-size",
             "4",
             "--eval-every",
             "0",
@@ -495,6 +494,10 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
         )
         .unwrap();
         (out, config)
+    };
+    // The same with batches of 4 (fast).
+    let train = |data: &str, run: &str, extra: &[&str]| {
+        train_default_batch(data, run, &[&["--batch-size", "4"], extra].concat())
     };
     let preset_of_test = |run: &str| {
         ok(&maan(
@@ -570,27 +573,9 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
 
     // The batch size (the runs above all pass --batch-size 4).
     let batch_of = |data: &str, run: &str, extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--data-dir",
-            data,
-            "--iterations",
-            "1",
-            "--eval-every",
-            "0",
-            "--streams",
-            "rgb",
-            "--run",
-            run,
-            "--quiet",
-        ];
-        args.extend(extra);
-        ok(&maan(&args, dir));
-        let config: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(run).join("config.json")).unwrap(),
-        )
-        .unwrap();
-        config["batch_size"].as_u64().unwrap()
+        train_default_batch(data, run, extra).1["batch_size"]
+            .as_u64()
+            .unwrap()
     };
     assert_eq!(
         batch_of("anet", "b-maan", &["--dataset", "activitynet"]),
