@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How the ActivityNet recipe was chosen and reported (docs/results/activitynet.md, rounds 1-4
+"""How the ActivityNet recipe was chosen and reported (docs/results/activitynet.md, rounds 1-5
 and "Reporting").
 
 Remakes the ActivityNet-shaped family of `maan experiment regimes --dataset activitynet` (the
@@ -16,6 +16,9 @@ missing).
 Round 1 was `... 0,1,2 OUT STPN,MAAN,MAAN-e5s10 paper,L1,L2,L3` (its records,
 `activitynet-choose-seeds0-2.jsonl`, were written by an earlier version of this script with
 one line per trained model and the four localizations as fields).
+
+`ACTIVITYNET_CELLS="context=0,coverage=0.3-0.5"` in the environment restricts a run to those
+cells (round 5's screen on seed 0).
 
 Needs only the `maan` binary and Python's standard library.
 """
@@ -96,6 +99,20 @@ MODELS = {
     "MAAN-e3s10-bas": ["--aggregator", "maa", "--erase", "0.3", "--segments", "10",
                        "--background", "bas", "--paper"],
     "STPN-b32": ["--aggregator", "stpn", "--batch-size", "32"],
+    # Round 5: attention-guided erasing (`--attention-erase`) on round 4's recipe (b32), or
+    # in place of its random block.
+    **{f"MAAN-e5s10-bas-b32-ae{n}": RECIPE3 + ["--batch-size", "32", "--attention-erase", f"0.{n}"]
+       for n in (2, 4)},
+    **{f"MAAN-s10-bas-b32-ae{n}": ["--aggregator", "maa", "--segments", "10", "--background",
+                                   "bas", "--batch-size", "32", "--attention-erase", f"0.{n}",
+                                   "--paper"]
+       for n in (1, 2, 3, 5)},
+    **{f"MAAN-s{t}-bas-b32-ae25": ["--aggregator", "maa", "--segments", str(t), "--background",
+                                   "bas", "--batch-size", "32", "--attention-erase", "0.25",
+                                   "--paper"]
+       for t in (8, 12)},
+    "MAAN-s20-bas-b32-ae2": ["--aggregator", "maa", "--background", "bas", "--batch-size", "32",
+                             "--attention-erase", "0.2", "--paper"],
     "STPN-b64": ["--aggregator", "stpn", "--batch-size", "64"],
 }
 
@@ -151,6 +168,11 @@ CANDIDATES.update({
     "L3att5c25": {**L3ATT5, "class_threshold": 0.25},
     "L3att5c50": {**L3ATT5, "class_threshold": 0.5},
 })
+# Round 5, before the screen: outer-inner proposal scores on L3att5 (seed 0, two cells).
+CANDIDATES.update({
+    "L3att5oi1": {**L3ATT5, "score": {"OuterInner": {"lambda": 0.25, "gamma": 0.0}}},
+    "L3att5oi5": {**L3ATT5, "score": {"OuterInner": {"lambda": 0.5, "gamma": 0.2}}},
+})
 models = sys.argv[4].split(",") if len(sys.argv) > 4 else list(MODELS)
 labels = sys.argv[5].split(",") if len(sys.argv) > 5 else list(CANDIDATES)
 for m in models:
@@ -165,7 +187,11 @@ if os.path.exists(cache):
         r = json.loads(line)
         seen.add((r["cell"], r["seed"], r["model"], r["label"]))
 log = open(cache, "a")
+# ACTIVITYNET_CELLS="context=0,base" restricts a run to those cells (a quick look).
+only = os.environ.get("ACTIVITYNET_CELLS")
 for name, config in CELLS.items():
+    if only and name not in only.split(","):
+        continue
     data = f"{OUT}/{name.replace(' ', '_')}"
     if not os.path.exists(data):
         json.dump(config, open(f"{data}.json", "w"))

@@ -458,8 +458,11 @@ impl<B: AutodiffBackend> Runner<'_, B> {
         let row = Row::new(
             Aggregator::Maa,
             Some(&format!(
-                "recipe: T = {}, erasing {}, background {}",
-                recipe.num_segments, recipe.erase.0, recipe.model.background
+                "recipe: T = {}, erasing {}, attention erasing {}, background {}",
+                recipe.num_segments,
+                recipe.erase.0,
+                recipe.attention_erase.0,
+                recipe.model.background
             )),
             localize.describe(),
             &runs,

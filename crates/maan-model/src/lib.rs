@@ -45,13 +45,13 @@ pub use error::{ModelError, Result};
 pub use evaluate::{evaluate, EvalMetrics};
 pub use infer::{StreamKind, VideoOutput};
 pub use model::{
-    bce_with_logits, Background, CasWeighting, StreamModel, StreamModelConfig, StreamOutput,
-    VideoPrediction,
+    bce_with_logits, erase_highest, Background, CasWeighting, StreamModel, StreamModelConfig,
+    StreamOutput, VideoPrediction,
 };
 pub use train::{
     fit_config, load_config, load_models, EraseFraction, EraseProbability, NoObserver, RunData,
     RunDir, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_BATCH_SIZE,
-    ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_ERASE, ACTIVITYNET_MAAN_SEGMENTS,
+    ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_SEGMENTS,
 };
 
 // The unit tests (`tests/`) run once per test backend: flex in every `cargo test`, the others

@@ -95,7 +95,7 @@ use burn::module::Module;
 use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::tensor::activation::{log_sigmoid, sigmoid};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Bool, Tensor};
+use burn::tensor::{Bool, Tensor, TensorData};
 use maa_core::Aggregator;
 use serde::{Deserialize, Serialize};
 
@@ -334,6 +334,42 @@ impl<B: Backend> StreamModel<B> {
         }
     }
 
+    /// The mask of attention-guided erasing (adversarial erasing, as ACoL's and the
+    /// step-by-step erasing of weakly-supervised localization do it): in each video, the
+    /// `round(fraction × n)` of its `n` real snippets that this model's attention rates
+    /// highest (at most `n − 1`) are hidden (`false`), the others keep `mask`'s value. The
+    /// attention is read back to the host, detached: the choice carries no gradient.
+    ///
+    /// # Shapes
+    /// - `features`: `[batch, time, dim]`
+    /// - `mask`: `[batch, time]`, `true` for real snippets (`None`: all real)
+    /// - output: `[batch, time]`
+    pub fn attention_erasing_mask(
+        &self,
+        features: Tensor<B, 3>,
+        mask: Option<Tensor<B, 2, Bool>>,
+        fraction: f64,
+    ) -> Tensor<B, 2, Bool> {
+        let [batch, time, _] = features.dims();
+        let device = features.device();
+        let valid = match &mask {
+            Some(m) => m
+                .clone()
+                .into_data()
+                .to_vec::<bool>()
+                .expect("a Bool tensor reads back as bool"),
+            None => vec![true; batch * time],
+        };
+        let attention = self
+            .attention(features.detach(), mask)
+            .into_data()
+            .convert::<f32>()
+            .to_vec::<f32>()
+            .expect("the attention reads back as f32");
+        let kept = erase_highest(&attention, &valid, time, fraction);
+        Tensor::from_data(TensorData::new(kept, [batch, time]), &device)
+    }
+
     /// Forward pass for training or video-level classification.
     ///
     /// `training` only matters for the Dropout aggregator. With [`Background::Bas`] it also
@@ -524,6 +560,27 @@ impl<B: Backend> StreamModel<B> {
             CasWeighting::AggregationWeight => false,
         }
     }
+}
+
+/// `valid` (row-major `[rows, time]`) with, in each row, the `round(fraction × n)` of its `n`
+/// valid positions with the highest `scores` (at most `n − 1`; ties go to the earlier
+/// position) set to `false`: the host half of [`StreamModel::attention_erasing_mask`].
+pub fn erase_highest(scores: &[f32], valid: &[bool], time: usize, fraction: f64) -> Vec<bool> {
+    let mut kept = valid.to_vec();
+    if time == 0 {
+        return kept;
+    }
+    for (row, (scores, kept)) in scores.chunks(time).zip(kept.chunks_mut(time)).enumerate() {
+        let mut real: Vec<usize> = (0..time).filter(|&t| valid[row * time + t]).collect();
+        let hide =
+            ((fraction * real.len() as f64).round() as usize).min(real.len().saturating_sub(1));
+        // Stable sort: equal scores keep their order, the earlier position first.
+        real.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        for &t in &real[..hide] {
+            kept[t] = false;
+        }
+    }
+    kept
 }
 
 /// Mean binary cross-entropy between `σ(logits)` and `labels`, computed stably from the

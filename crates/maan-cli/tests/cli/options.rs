@@ -139,3 +139,37 @@ fn erase_probability_option_is_saved_and_resumed() {
         fails(&maan(&train_args("bad", &args), dir), "--erase-probability");
     }
 }
+
+/// `--attention-erase F` is saved in the run's config.json and printed, `--resume` refuses a
+/// disagreeing value, a config.json without the field reads as 0 (no attention-guided
+/// erasing), and a fraction outside [0, 1) is an error naming the flag.
+#[test]
+fn attention_erase_option_is_saved_and_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    let out = ok(&maan(
+        &train_args("ae", &["--iterations", "4", "--attention-erase", "0.3"]),
+        dir,
+    ));
+    assert!(
+        out.contains("erasing the 0.3 the attention rates highest"),
+        "{out}"
+    );
+    let path = dir.join("ae/config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(config["attention_erase"], 0.3);
+    let again = ["--iterations", "6", "--resume", "--attention-erase", "0.5"];
+    fails(&maan(&train_args("ae", &again), dir), "--attention-erase");
+    // A config.json from before the option: no field, nothing erased by the attention.
+    let mut old = config;
+    old.as_object_mut().unwrap().remove("attention_erase");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let again = ["--iterations", "6", "--resume", "--attention-erase", "0"];
+    ok(&maan(&train_args("ae", &again), dir));
+    for bad in ["1", "1.5", "x"] {
+        let args = ["--iterations", "2", "--attention-erase", bad];
+        fails(&maan(&train_args("bad", &args), dir), "--attention-erase");
+    }
+}

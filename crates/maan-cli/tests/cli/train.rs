@@ -444,11 +444,12 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
 }
 
 /// Without flags, `maan train` uses the recommended settings of the benchmark and aggregator:
-/// MAAN on ActivityNet-shaped data trains with batch 32, T = 10, erasing 0.5 and the
-/// background class (`--background none` still overrides it) and localizes with the
+/// MAAN on ActivityNet-shaped data trains with batch 32, T = 12, attention erasing 0.25 (no
+/// random block) and the background class (`--background none` still overrides it, keeping
+/// the rest) and localizes with the
 /// `long` preset (saved in config.json, used and recorded by `maan test`); STPN there keeps
 /// the paper's training but with batch 32 and localizes with `long` too; `--paper` gives the
-/// paper's procedure (batch 16, T = 20, no erasing, no background class, no saved
+/// paper's procedure (batch 16, T = 20, no erasing of either kind, no background class, no saved
 /// localization, `maan test` records the `paper` preset); on THUMOS14-shaped data MAAN and
 /// STPN keep the paper's training and localize with `oic`, Norm keeps the paper's procedure;
 /// `--paper` with `--resume` is refused.
@@ -521,8 +522,9 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
         out.contains("recommended recipe") && out.contains("--paper"),
         "{out}"
     );
-    assert_eq!(maan_cfg["num_segments"], 10);
-    assert_eq!(maan_cfg["erase"], 0.5);
+    assert_eq!(maan_cfg["num_segments"], 12);
+    assert_eq!(maan_cfg["erase"], 0.0);
+    assert_eq!(maan_cfg["attention_erase"], 0.25);
     assert_eq!(maan_cfg["model"]["background"], "bas");
     assert_eq!(maan_cfg["localize"]["relative_smoothing"], 0.1);
     assert_eq!(preset_of_test("maan"), "long");
@@ -530,6 +532,7 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     let (_, paper_cfg) = train("anet", "paper", &["--dataset", "activitynet", "--paper"]);
     assert_eq!(paper_cfg["num_segments"], 20);
     assert_eq!(paper_cfg["erase"], 0.0);
+    assert_eq!(paper_cfg["attention_erase"], 0.0);
     assert_eq!(paper_cfg["model"]["background"], "none");
     assert_eq!(
         paper_cfg["localize"]["relative_smoothing"], 0.0,
@@ -544,6 +547,7 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     );
     assert_eq!(stpn_cfg["num_segments"], 20);
     assert_eq!(stpn_cfg["erase"], 0.0);
+    assert_eq!(stpn_cfg["attention_erase"], 0.0);
     assert_eq!(stpn_cfg["localize"], maan_cfg["localize"]);
     assert_eq!(stpn_cfg["model"]["background"], "none");
     assert_eq!(preset_of_test("stpn"), "long");
@@ -555,12 +559,13 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
         &["--dataset", "activitynet", "--background", "none"],
     );
     assert_eq!(nobg_cfg["model"]["background"], "none");
-    assert_eq!(nobg_cfg["erase"], 0.5);
+    assert_eq!(nobg_cfg["attention_erase"], 0.25);
 
     let (out, thumos_cfg) = train("data", "thumos", &[]);
     assert!(out.contains("recommended recipe"), "{out}");
     assert_eq!(thumos_cfg["num_segments"], 20);
     assert_eq!(thumos_cfg["erase"], 0.0);
+    assert_eq!(thumos_cfg["attention_erase"], 0.0);
     assert_eq!(preset_of_test("thumos"), "oic");
 
     let (out, _) = train("data", "thumos-stpn", &["--aggregator", "stpn"]);

@@ -262,3 +262,86 @@ fn model_errors_keep_their_sources() {
     });
     assert!(data.source().unwrap().to_string().contains("rgb/v.npy"));
 }
+
+/// `erase_highest` against an exhaustive oracle on random rows: in each row exactly
+/// `min(round(f·n), n − 1)` of the `n` valid positions are hidden, only valid ones, and no kept
+/// valid position scores above a hidden one (with ties going to the earlier position).
+#[test]
+fn erase_highest_hides_the_top_fraction_of_each_rows_valid_positions() {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(11);
+    for case in 0..500 {
+        let (rows, time) = (rng.random_range(1..4), rng.random_range(1..12));
+        // Few distinct values, so that ties occur.
+        let scores: Vec<f32> = (0..rows * time)
+            .map(|_| rng.random_range(0..6) as f32 / 5.0)
+            .collect();
+        let valid: Vec<bool> = (0..rows * time).map(|_| rng.random_bool(0.8)).collect();
+        let f = [0.0, 0.2, 0.3, 0.5, 0.9][case % 5];
+        let kept = crate::erase_highest(&scores, &valid, time, f);
+        for r in 0..rows {
+            let idx: Vec<usize> = (r * time..(r + 1) * time).filter(|&i| valid[i]).collect();
+            let n = idx.len();
+            let want = ((f * n as f64).round() as usize).min(n.saturating_sub(1));
+            let hidden: Vec<usize> = idx.iter().copied().filter(|&i| !kept[i]).collect();
+            assert_eq!(hidden.len(), want, "case {case} row {r}");
+            for i in r * time..(r + 1) * time {
+                if !valid[i] {
+                    assert!(!kept[i], "a padded position stays padded");
+                }
+            }
+            for &h in &hidden {
+                for &k in idx.iter().filter(|&&i| kept[i]) {
+                    assert!(
+                        scores[h] > scores[k] || (scores[h] == scores[k] && h < k),
+                        "case {case}: hidden {h} ({}) vs kept {k} ({})",
+                        scores[h],
+                        scores[k]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `attention_erasing_mask` hides, in each video of a padded batch, the real snippets with
+/// the highest attention `p_t` (as `StreamModel::attention` computes it) and keeps padding
+/// hidden: equal to `erase_highest` on the attention read back.
+#[test]
+fn attention_erasing_mask_hides_the_snippets_the_attention_rates_highest() {
+    let _rng = super::rng_lock();
+    let device = Default::default();
+    let model = config(Aggregator::Maa).init::<B>(&device);
+    let x = features(3, 7, 12);
+    let mask = mask_from_lengths::<B>(&[7, 5, 2], 7, &device);
+    let got = model
+        .attention_erasing_mask(x.clone(), Some(mask.clone()), 0.4)
+        .into_data()
+        .to_vec::<bool>()
+        .unwrap();
+    let p = model
+        .attention(x, Some(mask.clone()))
+        .into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .unwrap();
+    let valid = mask.into_data().to_vec::<bool>().unwrap();
+    // 0.4 of 7, 5 and 2 real snippets: 3, 2 and 1 hidden.
+    let hidden: Vec<usize> = (0..3)
+        .map(|r| {
+            (0..7)
+                .filter(|&t| valid[r * 7 + t] && !got[r * 7 + t])
+                .count()
+        })
+        .collect();
+    assert_eq!(hidden, [3, 2, 1]);
+    let mut want = valid.clone();
+    for r in 0..3 {
+        let mut real: Vec<usize> = (0..7).filter(|&t| valid[r * 7 + t]).collect();
+        real.sort_by(|&a, &b| p[r * 7 + b].total_cmp(&p[r * 7 + a]));
+        for &t in &real[..hidden[r]] {
+            want[r * 7 + t] = false;
+        }
+    }
+    assert_eq!(got, want);
+}

@@ -31,7 +31,7 @@ mod run_dir;
 
 pub use config::{
     fit_config, EraseFraction, EraseProbability, RunData, Streams, TrainConfig,
-    ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_ERASE,
+    ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
 pub use run_dir::{load_config, load_models, RunDir, StreamModels, LOCK_FILE};
@@ -297,6 +297,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         } = batch;
         let (mut rgb, mut flow) = (rgb, flow);
         let lr = self.config.learning_rate;
+        let attention_erase = self.config.attention_erase.0;
         let mut losses = Vec::with_capacity(self.streams.len());
         for s in &mut self.streams {
             let x = match s.kind {
@@ -305,7 +306,12 @@ impl<B: AutodiffBackend> Trainer<B> {
             }
             .expect("the batch holds the features of every trained stream");
             let model = s.model.take().expect("model present");
-            let loss = model.forward_loss(x, labels.clone(), mask.clone());
+            let mask = if attention_erase > 0.0 {
+                Some(model.attention_erasing_mask(x.clone(), mask.clone(), attention_erase))
+            } else {
+                mask.clone()
+            };
+            let loss = model.forward_loss(x, labels.clone(), mask);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             s.model = Some(s.optim.step(lr, model, grads));
             losses.push(loss.detach());
