@@ -353,11 +353,8 @@ impl<B: Backend> StreamModel<B> {
         let [batch, time, _] = features.dims();
         let device = features.device();
         let valid = match &mask {
-            Some(m) => m
-                .clone()
-                .into_data()
-                .to_vec::<bool>()
-                .expect("a Bool tensor reads back as bool"),
+            // `iter`, not `to_vec`: GPU backends store booleans as u8 or u32.
+            Some(m) => m.clone().into_data().iter::<bool>().collect(),
             None => vec![true; batch * time],
         };
         let attention = self

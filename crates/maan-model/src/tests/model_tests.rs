@@ -317,15 +317,15 @@ fn attention_erasing_mask_hides_the_snippets_the_attention_rates_highest() {
     let got = model
         .attention_erasing_mask(x.clone(), Some(mask.clone()), 0.4)
         .into_data()
-        .to_vec::<bool>()
-        .unwrap();
+        .iter::<bool>()
+        .collect::<Vec<bool>>();
     let p = model
         .attention(x, Some(mask.clone()))
         .into_data()
         .convert::<f32>()
         .to_vec::<f32>()
         .unwrap();
-    let valid = mask.into_data().to_vec::<bool>().unwrap();
+    let valid: Vec<bool> = mask.into_data().iter::<bool>().collect();
     // 0.4 of 7, 5 and 2 real snippets: 3, 2 and 1 hidden.
     let hidden: Vec<usize> = (0..3)
         .map(|r| {
