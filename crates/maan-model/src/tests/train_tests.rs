@@ -193,8 +193,22 @@ fn resume_drops_metrics_logged_after_the_checkpoint() {
 /// A run stopped (as by Ctrl-C) and resumed ends bit-for-bit where the uninterrupted run does;
 /// checkpoints load back to identical outputs.
 #[test]
-#[allow(clippy::clone_on_copy)] // the device is not Copy on wgpu
 fn interrupted_and_resumed_equals_uninterrupted() {
+    // The Dropout aggregator exercises the backend RNG too.
+    check_resume(|c| c.model.aggregator = Aggregator::Dropout);
+}
+
+/// The same with attention-guided erasing, whose masks depend on the weights: the resumed
+/// run hides the same snippets and ends where the uninterrupted run does.
+#[test]
+fn interrupted_and_resumed_equals_uninterrupted_with_attention_erasing() {
+    check_resume(|c| c.attention_erase = crate::EraseFraction(0.3));
+}
+
+/// Trains the toy run of [`interrupted_and_resumed_equals_uninterrupted`], edited by `edit`,
+/// once without a stop and once stopped at iteration 13 and resumed, and compares them.
+#[allow(clippy::clone_on_copy)] // the device is not Copy on wgpu
+fn check_resume(edit: impl Fn(&mut TrainConfig)) {
     let _rng = super::rng_lock();
     let data = toy_dataset(&ToyConfig {
         train_videos: 12,
@@ -203,7 +217,7 @@ fn interrupted_and_resumed_equals_uninterrupted() {
     });
     let device: burn::tensor::Device<AD> = Default::default();
     let mut config = fit_config(&small_config(24), &data).unwrap();
-    config.model.aggregator = Aggregator::Dropout; // exercises the backend RNG too
+    edit(&mut config);
     config.eval_every = 10;
     let tmp = tempfile::tempdir().unwrap();
     let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
