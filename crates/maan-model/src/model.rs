@@ -563,21 +563,19 @@ impl<B: Backend> StreamModel<B> {
 /// valid positions with the highest `scores` (at most `n − 1`; ties go to the earlier
 /// position) set to `false`: the host half of [`StreamModel::attention_erasing_mask`].
 pub fn erase_highest(scores: &[f32], valid: &[bool], time: usize, fraction: f64) -> Vec<bool> {
-    let mut kept = valid.to_vec();
-    if time == 0 {
-        return kept;
-    }
-    for (row, (scores, kept)) in scores.chunks(time).zip(kept.chunks_mut(time)).enumerate() {
-        let mut real: Vec<usize> = (0..time).filter(|&t| valid[row * time + t]).collect();
+    let mut out = valid.to_vec();
+    // `chunks(0)` would panic; with no columns there is nothing to hide.
+    for (scores, row) in scores.chunks(time.max(1)).zip(out.chunks_mut(time.max(1))) {
+        let mut real: Vec<usize> = (0..row.len()).filter(|&t| row[t]).collect();
         let hide =
             ((fraction * real.len() as f64).round() as usize).min(real.len().saturating_sub(1));
         // Stable sort: equal scores keep their order, the earlier position first.
         real.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         for &t in &real[..hide] {
-            kept[t] = false;
+            row[t] = false;
         }
     }
-    kept
+    out
 }
 
 /// Mean binary cross-entropy between `σ(logits)` and `labels`, computed stably from the

@@ -1,5 +1,5 @@
 //! Model and training options that a run records in its config.json and that `--resume` keeps:
-//! `--background`, `--erase` and `--erase-probability`.
+//! `--background`, `--erase`, `--erase-probability` and `--attention-erase`.
 
 use crate::common::{fails, maan, ok, synth};
 
