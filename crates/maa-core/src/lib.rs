@@ -64,6 +64,7 @@
 pub mod aggregator;
 pub mod closed_form;
 pub mod exhaustive;
+pub mod host;
 pub mod pool;
 pub mod quadrature;
 pub mod recurrence;
@@ -80,6 +81,10 @@ pub use pool::{MaaPool, MaaPoolConfig};
 /// The unit tests on flex, always (the fastest CPU backend).
 #[cfg(test)]
 mod suite_flex;
+
+/// The host weights and gradients ([`host`]) against autodiff on flex and the `f64` oracle.
+#[cfg(test)]
+mod host_tests;
 
 /// The unit tests on ndarray, with the `test-ndarray` feature.
 #[cfg(all(test, feature = "test-ndarray"))]
