@@ -227,6 +227,14 @@ impl Sampler {
     /// from an RNG seeded by `(seed, epoch, index)`. `None` when `index` is out of range.
     pub fn item(&self, index: usize, epoch: u64) -> Option<TrainItem> {
         let video = self.videos.get(index)?;
+        Some(TrainItem::from_indices(
+            video,
+            self.snippets(video, index, epoch),
+        ))
+    }
+
+    /// The snippet indices [`Sampler::item`] takes from `video` (number `index`) in `epoch`.
+    fn snippets(&self, video: &Video, index: usize, epoch: u64) -> Vec<usize> {
         let mut rng = StdRng::seed_from_u64(mix_seed(self.seed, epoch, index as u64));
         let mut indices = random_perturb(video.len, self.num_segments, &mut rng);
         let hide = ((self.erase * indices.len() as f64).round() as usize)
@@ -239,7 +247,7 @@ impl Sampler {
                 indices.drain(start..start + hide);
             }
         }
-        Some(TrainItem::from_indices(video, indices))
+        indices
     }
 
     /// The items of iteration `iteration`, in batch order.
@@ -250,8 +258,48 @@ impl Sampler {
             .collect()
     }
 
-    /// The host batch of iteration `iteration`.
+    /// The host batch of iteration `iteration`: `HostBatch::stack(&self.items(iteration))`,
+    /// gathered straight from the videos into the batch's arrays (one copy of each row, no
+    /// intermediate items).
     pub fn batch(&self, iteration: usize) -> HostBatch {
-        HostBatch::stack(&self.items(iteration))
+        let picks: Vec<(&Video, Vec<usize>)> = self
+            .indices(iteration)
+            .into_iter()
+            .filter_map(|(i, e)| {
+                let video = self.videos.get(i)?;
+                Some((video.as_ref(), self.snippets(video, i, e)))
+            })
+            .collect();
+        let b = picks.len();
+        let t = picks.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
+        let first = picks.first().map(|(v, _)| *v);
+        let rd = first.map_or(0, |v| v.rgb_dim);
+        let fd = first.map_or(0, |v| v.flow_dim);
+        let c = first.map_or(0, |v| v.num_classes);
+        let mut out = HostBatch {
+            batch: b,
+            time: t,
+            rgb: Vec::with_capacity(b * t * rd),
+            rgb_dim: rd,
+            flow: Vec::with_capacity(b * t * fd),
+            flow_dim: fd,
+            mask: Vec::with_capacity(b * t),
+            labels: Vec::with_capacity(b * c),
+            num_classes: c,
+            ids: Vec::with_capacity(b),
+        };
+        for (video, snippets) in &picks {
+            for &s in snippets {
+                out.rgb.extend_from_slice(video.rgb_row(s));
+                out.flow.extend_from_slice(video.flow_row(s));
+            }
+            let pad = t - snippets.len();
+            out.rgb.resize(out.rgb.len() + pad * rd, 0.0);
+            out.flow.resize(out.flow.len() + pad * fd, 0.0);
+            out.mask.extend((0..t).map(|k| k < snippets.len()));
+            out.labels.extend_from_slice(&video.label_vector()[..c]);
+            out.ids.push(video.id.clone());
+        }
+        out
     }
 }

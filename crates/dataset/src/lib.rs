@@ -391,6 +391,40 @@ mod tests {
     }
 
     /// Erasing never hides a whole video: at least one snippet is kept.
+    /// `Sampler::batch` gathers straight into the batch; it equals stacking the iteration's
+    /// items, padding included (erasing only some visits makes items of two lengths), with and
+    /// without a flow stream.
+    #[test]
+    fn batch_equals_the_stacked_items() {
+        let mut rgb_only = (*video("c", 9, vec![4])).clone();
+        rgb_only.flow = None;
+        rgb_only.flow_dim = 0;
+        let sets = [
+            vec![
+                video("a", 100, vec![1]),
+                video("b", 7, vec![2, 3]),
+                video("d", 20, vec![0]),
+            ],
+            vec![Arc::new(rgb_only)],
+        ];
+        for videos in sets {
+            let sampler = Sampler::new(videos, 3, 20, 5)
+                .with_erasing(0.3)
+                .with_erase_probability(0.5);
+            let mut padded = 0;
+            for it in 0..12 {
+                let batch = sampler.batch(it);
+                assert_eq!(
+                    batch,
+                    HostBatch::stack(&sampler.items(it)),
+                    "iteration {it}"
+                );
+                padded += batch.mask.contains(&false) as usize;
+            }
+            assert!(padded > 0, "some batches mix erased and whole visits");
+        }
+    }
+
     #[test]
     fn erasing_keeps_at_least_one_snippet() {
         let s = Sampler::new(vec![video("a", 50, vec![0])], 1, 2, 1).with_erasing(0.9);

@@ -35,6 +35,7 @@
 pub mod checkpoint;
 pub mod error;
 pub mod evaluate;
+pub mod fused;
 pub mod infer;
 pub mod model;
 pub mod optim;
@@ -50,8 +51,9 @@ pub use model::{
 };
 pub use train::{
     fit_config, load_config, load_models, EraseFraction, EraseProbability, NoObserver, RunData,
-    RunDir, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer, ACTIVITYNET_BATCH_SIZE,
-    ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND, ACTIVITYNET_MAAN_SEGMENTS,
+    RunDir, StepEngine, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer,
+    ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
+    ACTIVITYNET_MAAN_SEGMENTS,
 };
 
 // The unit tests (`tests/`) run once per test backend: flex in every `cargo test`, the others

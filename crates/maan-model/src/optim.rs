@@ -26,7 +26,8 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::record::AdaptorRecord;
 use burn::optim::{Adam, AdamState, AdaptiveMomentumState, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
+use rayon::prelude::*;
 
 /// Burn's own Adam over the module `M` (`AdamConfig::new().init()`).
 pub type BurnAdam<M, B> = OptimizerAdaptor<Adam, M, B>;
@@ -49,10 +50,70 @@ struct Slot {
 #[derive(Debug, Clone)]
 struct FlatState<B: Backend> {
     time: usize,
-    /// First moment. Shape `[n]` (`n`: number of parameters' elements).
-    moment_1: Tensor<B, 1>,
-    /// Second moment. Shape `[n]`.
-    moment_2: Tensor<B, 1>,
+    moments: Moments<B>,
+}
+
+/// Where the moments live: on the device ([`FlatAdam::step`]) or in host memory
+/// ([`FlatAdam::step_host`]); each step converts them if the other kind of step ran last.
+#[derive(Debug, Clone)]
+enum Moments<B: Backend> {
+    Device {
+        /// First moment. Shape `[n]` (`n`: number of parameters' elements).
+        moment_1: Tensor<B, 1>,
+        /// Second moment. Shape `[n]`.
+        moment_2: Tensor<B, 1>,
+    },
+    Host {
+        /// First moment. Shape `[n]`.
+        moment_1: Vec<f32>,
+        /// Second moment. Shape `[n]`.
+        moment_2: Vec<f32>,
+        /// The device the parameters live on (where [`FlatAdam::to_record`] puts them).
+        device: B::Device,
+    },
+}
+
+impl<B: Backend> Moments<B> {
+    /// The moments as device tensors.
+    fn into_device(self) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        match self {
+            Moments::Device { moment_1, moment_2 } => (moment_1, moment_2),
+            Moments::Host {
+                moment_1,
+                moment_2,
+                device,
+            } => {
+                let n = moment_1.len();
+                (
+                    Tensor::from_data(TensorData::new(moment_1, [n]), &device),
+                    Tensor::from_data(TensorData::new(moment_2, [n]), &device),
+                )
+            }
+        }
+    }
+
+    /// The moments in host memory, as `f32`.
+    fn into_host(self) -> (Vec<f32>, Vec<f32>, B::Device) {
+        match self {
+            Moments::Host {
+                moment_1,
+                moment_2,
+                device,
+            } => (moment_1, moment_2, device),
+            Moments::Device { moment_1, moment_2 } => {
+                let device = moment_1.device();
+                (host_vec(moment_1), host_vec(moment_2), device)
+            }
+        }
+    }
+}
+
+/// A tensor's values as `f32` in host memory.
+fn host_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .expect("a float tensor converts to f32")
 }
 
 /// Adam (Burn's defaults) applied to all float parameters of a module as one flat vector.
@@ -193,42 +254,136 @@ impl<B: AutodiffBackend> FlatAdam<B> {
 
         // Burn's `AdaptiveMomentum::transform`, operation for operation.
         let (b1, b2) = (self.beta_1, self.beta_2);
-        let state = match self.state.take() {
-            Some(mut s) => {
-                s.moment_1 = s
-                    .moment_1
-                    .mul_scalar(b1)
-                    .add(grad.clone().mul_scalar(1.0 - b1));
-                s.moment_2 = s
-                    .moment_2
-                    .mul_scalar(b2)
-                    .add(grad.square().mul_scalar(1.0 - b2));
-                s.time += 1;
-                s
+        let (time, moment_1, moment_2) = match self.state.take() {
+            Some(s) => {
+                let (m1, m2) = s.moments.into_device();
+                (
+                    s.time + 1,
+                    m1.mul_scalar(b1).add(grad.clone().mul_scalar(1.0 - b1)),
+                    m2.mul_scalar(b2).add(grad.square().mul_scalar(1.0 - b2)),
+                )
             }
-            None => FlatState {
-                time: 1,
-                moment_1: grad.clone().mul_scalar(1.0 - b1),
-                moment_2: grad.square().mul_scalar(1.0 - b2),
-            },
+            None => (
+                1,
+                grad.clone().mul_scalar(1.0 - b1),
+                grad.square().mul_scalar(1.0 - b2),
+            ),
         };
-        let time = state.time as i32;
-        let bias_correction2_sqrt = (1.0 - b2.powi(time)).sqrt();
-        let combined_factor = bias_correction2_sqrt / (1.0 - b1.powi(time));
-        let update = state.moment_1.clone().mul_scalar(combined_factor).div(
-            state
-                .moment_2
-                .clone()
-                .sqrt()
-                .add_scalar(self.epsilon * bias_correction2_sqrt),
-        );
+        let (combined_factor, epsilon) = self.factors(time);
+        let update = moment_1
+            .clone()
+            .mul_scalar(combined_factor)
+            .div(moment_2.clone().sqrt().add_scalar(epsilon));
         // Burn's `Adam::step`: `tensor - grad.mul_scalar(lr)`.
         let param = param - update.mul_scalar(lr);
-        self.state = Some(state);
+        self.state = Some(FlatState {
+            time,
+            moments: Moments::Device { moment_1, moment_2 },
+        });
         module.map(&mut Assign::<B> {
             flat: param,
             slots: self.slots.iter(),
         })
+    }
+
+    /// Adam's bias-corrected step factor and denominator offset at step `time` (1-based):
+    /// `√(1 − β₂ᵗ) / (1 − β₁ᵗ)` and `ε √(1 − β₂ᵗ)`, as Burn computes them (in `f32`).
+    fn factors(&self, time: usize) -> (f32, f32) {
+        let time = time as i32;
+        let bias_correction2_sqrt = (1.0 - self.beta_2.powi(time)).sqrt();
+        (
+            bias_correction2_sqrt / (1.0 - self.beta_1.powi(time)),
+            self.epsilon * bias_correction2_sqrt,
+        )
+    }
+
+    /// [`FlatAdam::step`] on parameters and gradients in host memory, in one pass: the same
+    /// element operations in the same order, so the result is the same, bit for bit, as a
+    /// device step on a CPU backend. `params` and `grad` are the flat vectors of `module`'s
+    /// float parameters in its visiting order ([`read_params`]); `module` only fixes the
+    /// layout (checked against the previous steps) and the device of the saved state.
+    ///
+    /// # Shapes
+    /// - `params` (updated in place), `grad`: `[n]`, `n` the number of parameter elements
+    ///
+    /// # Panics
+    /// If the lengths differ from the module's parameter count, or the module's parameters
+    /// differ from those of the previous steps.
+    pub fn step_host<M: AutodiffModule<B>>(
+        &mut self,
+        lr: f64,
+        module: &M,
+        params: &mut [f32],
+        grad: &[f32],
+    ) {
+        let slots = Self::layout(module);
+        if self.slots.is_empty() {
+            self.slots = slots;
+        } else {
+            assert_eq!(
+                self.slots, slots,
+                "FlatAdam: the module's parameters changed"
+            );
+        }
+        let n: usize = self.slots.iter().map(|s| s.len).sum();
+        assert!(
+            params.len() == n && grad.len() == n,
+            "FlatAdam::step_host: {} parameters and {} gradients for a module of {n}",
+            params.len(),
+            grad.len()
+        );
+        let (b1, b2) = (self.beta_1, self.beta_2);
+        let (c1, c2) = (1.0 - b1, 1.0 - b2);
+        let (time, mut m1, mut m2, device) = match self.state.take() {
+            Some(s) => {
+                let (m1, m2, device) = s.moments.into_host();
+                (s.time + 1, m1, m2, device)
+            }
+            None => {
+                let device = module
+                    .devices()
+                    .into_iter()
+                    .next()
+                    .expect("a module with parameters has a device");
+                (1, Vec::new(), Vec::new(), device)
+            }
+        };
+        let first = m1.is_empty();
+        if first {
+            m1 = vec![0.0; n];
+            m2 = vec![0.0; n];
+        }
+        let (combined_factor, epsilon) = self.factors(time);
+        let lr = lr as f32;
+        // One pass over every element, in chunks spread over the cores: the same operations
+        // as `step`'s tensors, element by element.
+        const CHUNK: usize = 1 << 14;
+        params
+            .par_chunks_mut(CHUNK)
+            .zip(m1.par_chunks_mut(CHUNK))
+            .zip(m2.par_chunks_mut(CHUNK))
+            .zip(grad.par_chunks(CHUNK))
+            .for_each(|(((p, m1), m2), g)| {
+                for (((p, m1), m2), &g) in p.iter_mut().zip(m1).zip(m2).zip(g) {
+                    if first {
+                        *m1 = g * c1;
+                        *m2 = (g * g) * c2;
+                    } else {
+                        *m1 = *m1 * b1 + g * c1;
+                        *m2 = *m2 * b2 + (g * g) * c2;
+                    }
+                    let update = (*m1 * combined_factor) / (m2.sqrt() + epsilon);
+                    *p -= update * lr;
+                }
+            });
+        self.state = Some(FlatState {
+            time,
+            moments: Moments::Host {
+                moment_1: m1,
+                moment_2: m2,
+                device,
+            },
+        });
     }
 
     /// The optimizer state in Burn's record format (one `AdaptorRecord` per parameter), as
@@ -238,10 +393,11 @@ impl<B: AutodiffBackend> FlatAdam<B> {
         let Some(state) = &self.state else {
             return record;
         };
+        let (moment_1, moment_2) = state.moments.clone().into_device();
         for slot in &self.slots {
             let range = slot.offset..slot.offset + slot.len;
-            let m = state.moment_1.clone().slice(range.clone());
-            let v = state.moment_2.clone().slice(range);
+            let m = moment_1.clone().slice(range.clone());
+            let v = moment_2.clone().slice(range);
             let entry = match slot.shape.len() {
                 1 => adaptor_record::<B, 1>(state.time, m, v, &slot.shape),
                 2 => adaptor_record::<B, 2>(state.time, m, v, &slot.shape),
@@ -289,10 +445,69 @@ impl<B: AutodiffBackend> FlatAdam<B> {
         }
         self.state = Some(FlatState {
             time: time.unwrap_or(0),
-            moment_1: Tensor::cat(m, 0),
-            moment_2: Tensor::cat(v, 0),
+            moments: Moments::Device {
+                moment_1: Tensor::cat(m, 0),
+                moment_2: Tensor::cat(v, 0),
+            },
         });
         Ok(())
+    }
+}
+
+/// Every float parameter of `module`, flattened and concatenated in its visiting order (the
+/// layout of [`FlatAdam`]), as `f32` in host memory: the `params` of [`FlatAdam::step_host`].
+///
+/// # Shapes
+/// - output: `[n]`, `n` the number of parameter elements
+pub fn read_params<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M) -> Vec<f32> {
+    let mut values = Values::<B>(Vec::new());
+    module.visit(&mut values);
+    let mut out = Vec::with_capacity(values.0.iter().map(|v| v.shape().num_elements()).sum());
+    for v in values.0 {
+        out.extend(host_vec(v));
+    }
+    out
+}
+
+/// `module` with its float parameters replaced, in visiting order, by consecutive slices of
+/// `params` (the inverse of [`read_params`]); each keeps its id and whether it requires a
+/// gradient.
+///
+/// # Shapes
+/// - `params`: `[n]`, `n` the number of parameter elements
+///
+/// # Panics
+/// If `params` holds fewer elements than the module's parameters.
+pub fn write_params<B: AutodiffBackend, M: AutodiffModule<B>>(module: M, params: &[f32]) -> M {
+    module.map(&mut HostAssign::<B> {
+        params,
+        offset: 0,
+        _backend: std::marker::PhantomData,
+    })
+}
+
+/// Replaces every float parameter by its slice of a host vector.
+struct HostAssign<'a, B> {
+    params: &'a [f32],
+    offset: usize,
+    _backend: std::marker::PhantomData<B>,
+}
+
+impl<B: AutodiffBackend> ModuleMapper<B> for HostAssign<'_, B> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let (id, tensor, mapper) = param.consume();
+        let shape = tensor.shape();
+        let len = shape.num_elements();
+        let values = self.params[self.offset..self.offset + len].to_vec();
+        self.offset += len;
+        let device = tensor.device();
+        let inner =
+            Tensor::<B::InnerBackend, D>::from_data(TensorData::new(values, shape), &device);
+        let mut value = Tensor::<B, D>::from_inner(inner);
+        if tensor.is_require_grad() {
+            value = value.require_grad();
+        }
+        Param::from_mapped_value(id, value, mapper)
     }
 }
 

@@ -10,5 +10,8 @@ pub(crate) const TF32: bool = false;
 /// Whether this is a GPU backend (its reductions may round differently from run to run).
 #[allow(dead_code)]
 pub(crate) const GPU: bool = false;
+/// The fused CPU step against autodiff (CPU backends only).
+#[path = "tests/fused_tests.rs"]
+mod fused_tests;
 #[path = "tests/mod.rs"]
 mod tests;

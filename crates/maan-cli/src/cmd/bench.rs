@@ -21,13 +21,14 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use maa_core::Aggregator;
+use maan_model::fused::{FusedBatch, FusedStep};
 use maan_model::infer::{detections, run_videos_with, Batching};
-use maan_model::optim::{BurnAdam, FlatAdam};
+use maan_model::optim::{read_params, BurnAdam, FlatAdam};
 use maan_model::toy::{toy_dataset, ToyConfig};
 use maan_model::train::fit_config;
 use maan_model::NoObserver;
 use maan_model::StreamModel;
-use maan_model::{StreamModelConfig, Streams, TrainConfig, Trainer};
+use maan_model::{StepEngine, StreamModelConfig, Streams, TrainConfig, Trainer};
 
 use crate::backend::{run_on, BackendArg, BackendJob};
 
@@ -81,6 +82,11 @@ pub struct TrainBench {
     /// Classes C.
     #[arg(long, default_value_t = 20)]
     pub classes: usize,
+    /// Training-step engines to measure, comma-separated: `autodiff` (Burn's autodiff, every
+    /// backend) and `fused` (the fused CPU step, flex and ndarray). Default: both where the
+    /// backend has both, else `autodiff`.
+    #[arg(long, value_delimiter = ',')]
+    pub engine: Vec<StepEngine>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -258,10 +264,14 @@ fn run_and_report<J: BackendJob<Output = serde_json::Value>>(
     mut setup: serde_json::Value,
     job: impl Fn() -> J,
 ) -> Result<()> {
-    let rows = backends
-        .iter()
-        .map(|&b| run_on(b, device, job()))
-        .collect::<Result<Vec<_>>>()?;
+    // A job returns one row, or an array of rows (one per training-step engine).
+    let mut rows = Vec::new();
+    for &b in backends {
+        match run_on(b, device, job())? {
+            serde_json::Value::Array(many) => rows.extend(many),
+            one => rows.push(one),
+        }
+    }
     if let Some(path) = json {
         setup["results"] = serde_json::Value::Array(rows);
         let text = serde_json::to_string_pretty(&setup)?;
@@ -300,89 +310,188 @@ impl BackendJob for TrainBenchJob<'_> {
             .with_eval_every(0);
         let config = fit_config(&config, &data)?;
         let sampler = config.sampler(data.train.clone());
-        let mut trainer = Trainer::<B>::new(config.clone(), &data, None, device.clone())?;
-
-        // End to end through Trainer::step, as the training loop runs it (batch gathered on
-        // this thread here; the loop gathers it on a second thread).
-        // The first iterations compile kernels (and autotune them on GPUs): report that apart.
-        // One training step, synchronised by reading the loss back.
-        let mut step = |it: usize| {
-            let losses = trainer.step(&sampler.batch(it));
-            let _ = losses[0].clone().into_scalar();
+        let default = StepEngine::default_for::<B>(&device, &config.model);
+        let engines = if !a.engine.is_empty() {
+            a.engine.clone()
+        } else if default == StepEngine::Fused {
+            vec![StepEngine::Autodiff, StepEngine::Fused]
+        } else {
+            vec![default]
         };
-        let warm_start = Instant::now();
-        step(0);
-        let first = warm_start.elapsed().as_secs_f64();
-        (1..a.warmup).for_each(&mut step);
-        let warmup_s = warm_start.elapsed().as_secs_f64();
-        println!(
-            "{backend:>8}: warm-up {} iterations in {warmup_s:.2} s (first {first:.2} s)",
-            a.warmup.max(1)
-        );
-        let start = Instant::now();
-        (a.warmup.max(1)..a.warmup.max(1) + a.iterations).for_each(&mut step);
-        let secs = start.elapsed().as_secs_f64();
-        let its = a.iterations as f64 / secs;
-        println!(
-            "{backend:>8}: {its:8.1} it/s  ({:.3} ms/iteration, end to end)",
-            1e3 * secs / a.iterations as f64
-        );
+        let mut rows = Vec::new();
+        for engine in engines {
+            let label = format!("{backend} {engine}");
+            let mut trainer = Trainer::<B>::new(config.clone(), &data, None, device.clone())?;
+            trainer.set_engine(engine)?;
 
-        // The training loop itself, as `maan train` runs it (no evaluation, no checkpoints).
-        let mut looped = Trainer::<B>::new(
-            config.clone().with_iterations(a.iterations),
-            &data,
-            None,
-            device.clone(),
-        )?;
-        let loop_start = Instant::now();
-        looped.run(&data, &mut NoObserver)?;
-        let loop_secs = loop_start.elapsed().as_secs_f64();
-        let loop_its = a.iterations as f64 / loop_secs;
-        println!(
-            "{backend:>8}: {loop_its:8.1} it/s  ({:.3} ms/iteration, training loop: batches gathered on a second thread, loss read every 10)",
-            1e3 * loop_secs / a.iterations as f64
-        );
+            // End to end through Trainer::step, as the training loop runs it (batch gathered
+            // on this thread here; the loop gathers it on a second thread).
+            // The first iterations compile kernels (and autotune them on GPUs): report that
+            // apart. One training step, synchronised by reading the loss back.
+            let mut step = |it: usize| {
+                let losses = trainer.step(&sampler.batch(it));
+                let _ = losses[0].clone().into_scalar();
+            };
+            let warm_start = Instant::now();
+            step(0);
+            let first = warm_start.elapsed().as_secs_f64();
+            (1..a.warmup).for_each(&mut step);
+            let warmup_s = warm_start.elapsed().as_secs_f64();
+            println!(
+                "{label:>14}: warm-up {} iterations in {warmup_s:.2} s (first {first:.2} s)",
+                a.warmup.max(1)
+            );
+            let start = Instant::now();
+            (a.warmup.max(1)..a.warmup.max(1) + a.iterations).for_each(&mut step);
+            let secs = start.elapsed().as_secs_f64();
+            let its = a.iterations as f64 / secs;
+            println!(
+                "{label:>14}: {its:8.1} it/s  ({:.3} ms/iteration, end to end)",
+                1e3 * secs / a.iterations as f64
+            );
 
-        // Per-phase profile on a fresh model: gather, upload, forward, backward, Adam step.
-        let n = a.iterations.clamp(1, 100);
-        let mut flat = FlatAdam::<B>::new();
-        let t = profile::<B>(&config, &sampler, &device, n, |lr, m, g| {
-            flat.step(lr, m, g)
-        });
-        let mut burn: BurnAdam<StreamModel<B>, B> = AdamConfig::new().init();
-        let t_burn = profile::<B>(&config, &sampler, &device, n, |lr, m, g| {
-            burn.step(lr, m, g)
-        });
-        let ms = |s: f64| 1e3 * s / n as f64;
-        println!(
-            "{:>8}  profile (ms/iteration, synced per phase): gather {:.3}, upload {:.3}, forward {:.3}, backward {:.3}, adam {:.3} (Burn's Adam: {:.3})",
-            "",
-            ms(t[0]),
-            ms(t[1]),
-            ms(t[2]),
-            ms(t[3]),
-            ms(t[4]),
-            ms(t_burn[4]),
-        );
-        Ok(serde_json::json!({
-            "backend": backend.to_string(),
-            "iterations_per_second": its,
-            "ms_per_iteration": 1e3 * secs / a.iterations as f64,
-            "warmup_iterations": a.warmup.max(1),
-            "warmup_seconds": warmup_s,
-            "first_iteration_seconds": first,
-            "loop_iterations_per_second": loop_its,
-            "profile_ms": {
-                "gather": ms(t[0]),
-                "upload": ms(t[1]),
-                "forward": ms(t[2]),
-                "backward": ms(t[3]),
-                "adam": ms(t[4]),
-                "adam_burn": ms(t_burn[4]),
-            },
-        }))
+            // The training loop itself, as `maan train` runs it (no evaluation, no
+            // checkpoints).
+            let mut looped = Trainer::<B>::new(
+                config.clone().with_iterations(a.iterations),
+                &data,
+                None,
+                device.clone(),
+            )?;
+            looped.set_engine(engine)?;
+            let loop_start = Instant::now();
+            looped.run(&data, &mut NoObserver)?;
+            let loop_secs = loop_start.elapsed().as_secs_f64();
+            let loop_its = a.iterations as f64 / loop_secs;
+            println!(
+                "{label:>14}: {loop_its:8.1} it/s  ({:.3} ms/iteration, training loop: batches gathered on a second thread, loss read every 10)",
+                1e3 * loop_secs / a.iterations as f64
+            );
+
+            let n = a.iterations.clamp(1, 100);
+            let profile = match engine {
+                StepEngine::Autodiff => {
+                    autodiff_profile::<B>(&config, &sampler, &device, n, &label)
+                }
+                StepEngine::Fused => fused_profile::<B>(&config, &sampler, &device, n, &label),
+            };
+            rows.push(serde_json::json!({
+                "backend": backend.to_string(),
+                "engine": engine.name(),
+                "iterations_per_second": its,
+                "ms_per_iteration": 1e3 * secs / a.iterations as f64,
+                "warmup_iterations": a.warmup.max(1),
+                "warmup_seconds": warmup_s,
+                "first_iteration_seconds": first,
+                "loop_iterations_per_second": loop_its,
+                "profile_ms": profile,
+            }));
+        }
+        Ok(serde_json::Value::Array(rows))
     }
+}
+
+/// The per-phase profile of the autodiff step on a fresh model (gather, upload, forward,
+/// backward, Adam step: [`profile`]), with `FlatAdam` (what training uses) and Burn's own Adam;
+/// printed, and returned in milliseconds per iteration.
+fn autodiff_profile<B: AutodiffBackend>(
+    config: &TrainConfig,
+    sampler: &dataset::Sampler,
+    device: &B::Device,
+    n: usize,
+    label: &str,
+) -> serde_json::Value {
+    let mut flat = FlatAdam::<B>::new();
+    let t = profile::<B>(config, sampler, device, n, |lr, m, g| flat.step(lr, m, g));
+    let mut burn: BurnAdam<StreamModel<B>, B> = AdamConfig::new().init();
+    let t_burn = profile::<B>(config, sampler, device, n, |lr, m, g| burn.step(lr, m, g));
+    let ms = |s: f64| 1e3 * s / n as f64;
+    println!(
+        "{label:>14}  profile (ms/iteration, synced per phase): gather {:.3}, upload {:.3}, forward {:.3}, backward {:.3}, adam {:.3} (Burn's Adam: {:.3})",
+        ms(t[0]),
+        ms(t[1]),
+        ms(t[2]),
+        ms(t[3]),
+        ms(t[4]),
+        ms(t_burn[4]),
+    );
+    serde_json::json!({
+        "gather": ms(t[0]),
+        "upload": ms(t[1]),
+        "forward": ms(t[2]),
+        "backward": ms(t[3]),
+        "adam": ms(t[4]),
+        "adam_burn": ms(t_burn[4]),
+    })
+}
+
+/// The per-phase profile of the fused step on a fresh model: gather, the forward product and
+/// the rest of the forward pass, the backward product and the rest, and Adam
+/// (`FlatAdam::step_host`), over `n` iterations after 5 untimed ones; printed with the two
+/// products' GFLOP/s, and returned in milliseconds per iteration.
+fn fused_profile<B: AutodiffBackend>(
+    config: &TrainConfig,
+    sampler: &dataset::Sampler,
+    device: &B::Device,
+    n: usize,
+    label: &str,
+) -> serde_json::Value {
+    let model = config.model.clone().init::<B>(device);
+    let mut step = FusedStep::new(&config.model).expect("the fused engine supports this model");
+    let mut params = read_params::<B, _>(&model);
+    let mut grad = vec![0.0; step.num_params()];
+    let mut adam = FlatAdam::<B>::new();
+    let (mut gather, mut optimizer) = (0.0f64, 0.0f64);
+    for it in 0..n + 5 {
+        if it == 5 {
+            step.take_profile();
+            (gather, optimizer) = (0.0, 0.0);
+        }
+        let t0 = Instant::now();
+        let batch = sampler.batch(it);
+        let t1 = Instant::now();
+        step.loss_and_gradient(
+            &params,
+            FusedBatch {
+                features: &batch.rgb,
+                labels: &batch.labels,
+                mask: &batch.mask,
+                batch: batch.batch,
+                time: batch.time,
+            },
+            0.0,
+            &mut grad,
+        );
+        let t2 = Instant::now();
+        adam.step_host(config.learning_rate, &model, &mut params, &grad);
+        let t3 = Instant::now();
+        gather += (t1 - t0).as_secs_f64();
+        optimizer += (t3 - t2).as_secs_f64();
+    }
+    let p = step.take_profile();
+    let ms = |s: f64| 1e3 * s / n as f64;
+    let d = |d: std::time::Duration| ms(d.as_secs_f64());
+    println!(
+        "{label:>14}  profile (ms/iteration): gather {:.3}, forward {:.3} (product {:.3} + rest {:.3}), backward {:.3} (product {:.3} + rest {:.3}), adam {:.3}; the two products at {:.0} GFLOP/s",
+        ms(gather),
+        d(p.forward_product + p.forward_rest),
+        d(p.forward_product),
+        d(p.forward_rest),
+        d(p.backward_product + p.backward_rest),
+        d(p.backward_product),
+        d(p.backward_rest),
+        ms(optimizer),
+        p.product_gflops(),
+    );
+    serde_json::json!({
+        "gather": ms(gather),
+        "forward": d(p.forward_product + p.forward_rest),
+        "forward_product": d(p.forward_product),
+        "backward": d(p.backward_product + p.backward_rest),
+        "backward_product": d(p.backward_product),
+        "adam": ms(optimizer),
+        "product_gflops": p.product_gflops(),
+    })
 }
 
 /// Seconds spent in each phase (gather, upload, forward, backward, optimizer step) over `n`

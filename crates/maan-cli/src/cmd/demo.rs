@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 use dataset::Benchmark;
 use maan_eval::annotations::GroundTruth;
+use maan_model::StepEngine;
 
 use crate::backend::BackendOpts;
 use crate::figure::plot_video;
@@ -42,6 +43,9 @@ pub struct DemoArgs {
     /// Run directory (default: runs/demo-<unix time>).
     #[arg(long, alias = "output", value_name = "RUN_DIR")]
     pub run: Option<PathBuf>,
+    /// How the training step computes (see `maan train --help`).
+    #[arg(long, value_name = "fused|autodiff")]
+    pub engine: Option<StepEngine>,
 }
 
 /// Runs `maan demo`.
@@ -85,6 +89,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         run: Some(run_dir.clone()),
         // Saved in the run, and so used by `test` below.
         localize: args.localize.clone(),
+        engine: args.engine,
         ..TrainArgs::default()
     })?;
 

@@ -15,7 +15,7 @@ use maa_core::Aggregator;
 use maan_model::checkpoint::{checkpoint_dir, LAST};
 use maan_model::{
     fit_config, Background, EraseFraction, EraseProbability, EvalMetrics, ModelError, RunDir,
-    StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
+    StepEngine, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
@@ -89,6 +89,12 @@ pub struct TrainArgs {
     /// run's config.json) [default: 0, the paper's training].
     #[arg(long, value_name = "FRACTION")]
     pub attention_erase: Option<f64>,
+    /// How the training step computes: fused (the loss, its gradients and Adam in one pass
+    /// over host memory; flex and ndarray) or autodiff (Burn's autodiff; every backend and
+    /// option). Both train alike to float rounding; not saved in the run. [default: fused on
+    /// flex and ndarray (autodiff with the dropout aggregator), autodiff on GPU backends]
+    #[arg(long, value_name = "fused|autodiff")]
+    pub engine: Option<StepEngine>,
     /// Evaluate on the test split every N iterations (0: at the end only) [default: 500].
     #[arg(long)]
     pub eval_every: Option<usize>,
@@ -414,6 +420,9 @@ impl BackendJob for TrainJob {
             Trainer::<B>::new(config, &data, Some(run), device)?
         };
         trainer.set_batching(backend.batching());
+        if let Some(engine) = args.engine {
+            trainer.set_engine(engine)?;
+        }
         let c = trainer.config();
         let localize = c.localization(data.kind);
         eprintln!("evaluation localization: {}", localize.describe());

@@ -14,6 +14,11 @@
 //!    Adam over all of a stream's parameters at once, a handful of kernel launches instead of a
 //!    dozen per parameter tensor).
 //!
+//! How step 4 computes is the [`StepEngine`]: Burn's autodiff on the backend's tensors (every
+//! backend and option), or, on the CPU backends (flex, ndarray), the fused step of
+//! [`crate::fused`] (the same loss and gradients computed in host memory, then Adam in one
+//! pass), which is the default there. Both give the same training to float rounding.
+//!
 //! Everything random is therefore a pure function of `(seed, iteration)`: a run resumed from a
 //! checkpoint (model, Adam state, iteration) continues exactly as the uninterrupted run does
 //! (bit for bit on ndarray without its SIMD/threads features; to about 1e-7 relative with them,
@@ -55,9 +60,10 @@ use crate::checkpoint::{
 };
 use crate::error::{ModelError, Result as ModelResult};
 use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
+use crate::fused::{FusedBatch, FusedStep};
 use crate::infer::{Batching, StreamKind};
 use crate::model::StreamModel;
-use crate::optim::{AdamRecord, FlatAdam};
+use crate::optim::{read_params, write_params, AdamRecord, FlatAdam};
 use config::stream_dim;
 
 /// Receives the progress of a training run (the CLI draws progress bars with it).
@@ -103,11 +109,120 @@ fn best_pair(best: Option<BestMetrics>) -> Option<(f64, usize)> {
     best.map(|b| (b.average_map, b.iteration))
 }
 
+/// How a training step computes the loss, its gradients and the Adam update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepEngine {
+    /// Burn's autodiff on the backend's tensors, then [`FlatAdam::step`]: every backend and
+    /// every option.
+    Autodiff,
+    /// [`crate::fused::FusedStep`] in host memory, then [`FlatAdam::step_host`]: CPU backends
+    /// (flex, ndarray) with `f32` parameters, every aggregator but `Dropout`. The default on
+    /// flex and ndarray; on a GPU backend it would read the parameters back at every step.
+    Fused,
+}
+
+impl StepEngine {
+    /// Both engines.
+    pub const ALL: [StepEngine; 2] = [StepEngine::Autodiff, StepEngine::Fused];
+
+    /// The engine's name: `autodiff` or `fused`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepEngine::Autodiff => "autodiff",
+            StepEngine::Fused => "fused",
+        }
+    }
+
+    /// The default for backend `B` on `device` and the model `config`: [`StepEngine::Fused`]
+    /// on flex and ndarray with `f32` floats when the aggregator allows it, else
+    /// [`StepEngine::Autodiff`].
+    pub fn default_for<B: AutodiffBackend>(
+        device: &B::Device,
+        config: &crate::StreamModelConfig,
+    ) -> Self {
+        let name = <B::InnerBackend as Backend>::name(device);
+        let cpu = name == "flex" || name == "ndarray";
+        let f32_floats =
+            Tensor::<B::InnerBackend, 1>::zeros([1], device).dtype() == burn::tensor::DType::F32;
+        if cpu && f32_floats && crate::fused::FusedStep::new(config).is_some() {
+            StepEngine::Fused
+        } else {
+            StepEngine::Autodiff
+        }
+    }
+}
+
+impl std::fmt::Display for StepEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for StepEngine {
+    type Err = String;
+    /// `autodiff` or `fused`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        StepEngine::ALL
+            .into_iter()
+            .find(|e| e.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown step engine {s:?} (expected autodiff or fused)"))
+    }
+}
+
 /// One stream being trained.
 struct StreamState<B: AutodiffBackend> {
     kind: StreamKind,
+    /// The stream's feature dimension.
+    dim: usize,
+    /// The model; with [`StepEngine::Fused`], its parameters may be older than
+    /// [`FusedState::params`] (see [`StreamState::current`]).
     model: Option<StreamModel<B>>,
     optim: FlatAdam<B>,
+    /// With [`StepEngine::Fused`]: the fused step, its buffers and the host parameters.
+    fused: Option<FusedState>,
+    /// `model` with the fused step's newer parameters written in, made on first access after
+    /// a fused step (the training loop reads the model only to evaluate and save).
+    current: std::cell::OnceCell<StreamModel<B>>,
+}
+
+/// The fused step of one stream and the parameters it trains, in host memory.
+struct FusedState {
+    step: FusedStep,
+    /// The gradient. `[n]`.
+    grad: Vec<f32>,
+    /// The parameters, flat ([`read_params`]). `[n]`.
+    params: Vec<f32>,
+    /// Whether `params` holds the training's parameters (newer than the model's); if not,
+    /// the next step reads them from the model.
+    ahead: bool,
+}
+
+impl<B: AutodiffBackend> StreamState<B> {
+    /// The model with the latest parameters.
+    fn current(&self) -> &StreamModel<B> {
+        let model = self.model.as_ref().expect("model present");
+        match &self.fused {
+            Some(f) if f.ahead => self
+                .current
+                .get_or_init(|| write_params(model.clone(), &f.params)),
+            _ => model,
+        }
+    }
+
+    /// Writes the fused step's parameters into `model`, so that code that replaces or steps
+    /// the model starts from the latest parameters.
+    fn sync(&mut self) {
+        if let Some(f) = &mut self.fused {
+            if f.ahead {
+                let model = self.model.take().expect("model present");
+                self.model = Some(match self.current.take() {
+                    Some(current) => current,
+                    None => write_params(model, &f.params),
+                });
+                f.ahead = false;
+            }
+        }
+    }
 }
 
 /// A training run: models, optimizers, iteration counter, and where it saves.
@@ -119,6 +234,7 @@ pub struct Trainer<B: AutodiffBackend> {
     best: Option<BestMetrics>,
     run_dir: Option<RunDir>,
     batching: Batching,
+    engine: StepEngine,
 }
 
 impl<B: AutodiffBackend> std::fmt::Debug for Trainer<B> {
@@ -128,6 +244,7 @@ impl<B: AutodiffBackend> std::fmt::Debug for Trainer<B> {
             .field("iteration", &self.iteration)
             .field("best", &self.best)
             .field("run_dir", &self.run_dir)
+            .field("engine", &self.engine)
             .finish()
     }
 }
@@ -154,6 +271,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 let dim = stream_dim(kind, data.rgb_dim(), data.flow_dim());
                 StreamState {
                     kind,
+                    dim,
                     model: Some(
                         config
                             .model
@@ -162,13 +280,16 @@ impl<B: AutodiffBackend> Trainer<B> {
                             .init::<B>(&device),
                     ),
                     optim: FlatAdam::new(),
+                    fused: None,
+                    current: Default::default(),
                 }
             })
             .collect();
         if let Some(dir) = &run_dir {
             dir.write_config(&config)?;
         }
-        Ok(Trainer {
+        let mut trainer = Trainer {
+            engine: StepEngine::Autodiff,
             config,
             device,
             streams,
@@ -176,7 +297,51 @@ impl<B: AutodiffBackend> Trainer<B> {
             best: None,
             run_dir,
             batching: Batching::default(),
-        })
+        };
+        trainer.set_engine(StepEngine::default_for::<B>(
+            &trainer.device,
+            &trainer.config.model,
+        ))?;
+        Ok(trainer)
+    }
+
+    /// Chooses how the next steps compute (default: [`StepEngine::default_for`]). The
+    /// optimizer state carries over: switching engines mid-run continues the same training.
+    ///
+    /// # Errors
+    /// [`StepEngine::Fused`] with the `Dropout` aggregator.
+    pub fn set_engine(&mut self, engine: StepEngine) -> ModelResult<()> {
+        for s in &mut self.streams {
+            s.sync();
+            s.fused = match engine {
+                StepEngine::Autodiff => None,
+                StepEngine::Fused => {
+                    // Not from the model: touching a parameter would initialise it now, and
+                    // Burn draws parameters lazily, at first use, in the first step.
+                    let config = self.config.model.clone().with_feature_dim(s.dim);
+                    let step = FusedStep::new(&config).ok_or_else(|| {
+                        ModelError::Config(format!(
+                            "the fused training step does not support the {} aggregator \
+                             (its training mask comes from the backend's random generator)",
+                            config.aggregator
+                        ))
+                    })?;
+                    Some(FusedState {
+                        grad: vec![0.0; step.num_params()],
+                        step,
+                        params: Vec::new(),
+                        ahead: false,
+                    })
+                }
+            };
+        }
+        self.engine = engine;
+        Ok(())
+    }
+
+    /// How the steps compute (see [`StepEngine`]).
+    pub fn engine(&self) -> StepEngine {
+        self.engine
     }
 
     /// Continues the run in `run_dir` from its `last` checkpoint (models, Adam states,
@@ -207,6 +372,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                     dir.display()
                 )));
             }
+            s.sync();
             let model = s.model.take().expect("model present");
             let path = dir.join(format!("{name}.mpk"));
             let model = load_module(model, &path, &trainer.device)?;
@@ -260,22 +426,73 @@ impl<B: AutodiffBackend> Trainer<B> {
         self.streams
             .iter()
             .find(|s| s.kind == kind)
-            .and_then(|s| s.model.as_ref())
+            .map(|s| s.current())
     }
 
     /// Every trained stream with its model.
     pub fn models(&self) -> Vec<(StreamKind, &StreamModel<B>)> {
-        self.streams
-            .iter()
-            .filter_map(|s| s.model.as_ref().map(|m| (s.kind, m)))
-            .collect()
+        self.streams.iter().map(|s| (s.kind, s.current())).collect()
     }
 
     /// One training iteration on a batch gathered on the host: uploads it, then
     /// [`Trainer::step_device`]. Returns the losses as tensors (`[1]` each, not read back).
     pub fn step(&mut self, batch: &HostBatch) -> Vec<Tensor<B, 1>> {
+        if self.engine == StepEngine::Fused {
+            return self.step_fused(batch);
+        }
         let batch = DeviceBatch::upload(batch, &self.config.streams.kinds(), &self.device);
         self.step_device(batch)
+    }
+
+    /// [`Trainer::step`] with [`StepEngine::Fused`]: per stream, [`FusedStep::loss_and_gradient`]
+    /// and [`FlatAdam::step_host`] on the parameters in host memory (read from the model at
+    /// the first step, written back when the model is next read).
+    fn step_fused(&mut self, batch: &HostBatch) -> Vec<Tensor<B, 1>> {
+        // As `step_device`: a fresh model's parameters are drawn lazily, here by
+        // `read_params` in the order the forward pass would use them, after this reseeding,
+        // so both engines start a run from the same weights.
+        B::seed(
+            &self.device,
+            dataset::sampling::mix_seed(self.config.seed, self.iteration as u64, 0xD0),
+        );
+        let lr = self.config.learning_rate;
+        let attention_erase = self.config.attention_erase.0;
+        let mut losses = Vec::with_capacity(self.streams.len());
+        for s in &mut self.streams {
+            let features = match s.kind {
+                StreamKind::Rgb => &batch.rgb,
+                StreamKind::Flow => &batch.flow,
+            };
+            let model = s.model.as_ref().expect("model present");
+            let f = s
+                .fused
+                .as_mut()
+                .expect("set_engine prepared the fused step");
+            if !f.ahead {
+                f.params = read_params::<B, _>(model);
+                f.ahead = true;
+            }
+            s.current.take();
+            let loss = f.step.loss_and_gradient(
+                &f.params,
+                FusedBatch {
+                    features,
+                    labels: &batch.labels,
+                    mask: &batch.mask,
+                    batch: batch.batch,
+                    time: batch.time,
+                },
+                attention_erase,
+                &mut f.grad,
+            );
+            s.optim.step_host(lr, model, &mut f.params, &f.grad);
+            losses.push(Tensor::from_data(
+                TensorData::new(vec![loss], [1]),
+                &self.device,
+            ));
+        }
+        self.iteration += 1;
+        losses
     }
 
     /// One training iteration on a batch already on the device: forward, backward and Adam
@@ -305,6 +522,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 StreamKind::Flow => flow.take(),
             }
             .expect("the batch holds the features of every trained stream");
+            s.sync();
             let model = s.model.take().expect("model present");
             let mask = if attention_erase > 0.0 {
                 Some(model.attention_erasing_mask(x.clone(), mask.clone(), attention_erase))
@@ -453,7 +671,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     fn valid_models(&self) -> Vec<(StreamKind, StreamModel<B::InnerBackend>)> {
         self.streams
             .iter()
-            .filter_map(|s| s.model.as_ref().map(|m| (s.kind, m.valid())))
+            .map(|s| (s.kind, s.current().valid()))
             .collect()
     }
 
@@ -480,7 +698,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         };
         let w = CheckpointWriter::new(run_dir.path(), name)?;
         for s in &self.streams {
-            let model = s.model.as_ref().expect("model present");
+            let model = s.current();
             w.module::<B, _>(&format!("{}.mpk", s.kind.name()), model)?;
             let bytes = record_to_bytes::<B, _>(s.optim.to_record())?;
             w.bytes(&format!("{}-optim.mpk", s.kind.name()), &bytes)?;
