@@ -363,17 +363,20 @@ impl<B: AutodiffBackend> FlatAdam<B> {
             .zip(m1.par_chunks_mut(CHUNK))
             .zip(m2.par_chunks_mut(CHUNK))
             .zip(grad.par_chunks(CHUNK))
-            .for_each(|(((p, m1), m2), g)| {
-                for (((p, m1), m2), &g) in p.iter_mut().zip(m1).zip(m2).zip(g) {
-                    if first {
-                        *m1 = g * c1;
-                        *m2 = (g * g) * c2;
-                    } else {
-                        *m1 = *m1 * b1 + g * c1;
-                        *m2 = *m2 * b2 + (g * g) * c2;
-                    }
-                    let update = (*m1 * combined_factor) / (m2.sqrt() + epsilon);
-                    *p -= update * lr;
+            .for_each(move |(((p, m1), m2), g)| {
+                let constants = AdamConstants {
+                    b1,
+                    b2,
+                    c1,
+                    c2,
+                    combined_factor,
+                    epsilon,
+                    lr,
+                };
+                if first {
+                    adam_chunk::<true>(p, m1, m2, g, constants);
+                } else {
+                    adam_chunk::<false>(p, m1, m2, g, constants);
                 }
             });
         self.state = Some(FlatState {
@@ -451,6 +454,46 @@ impl<B: AutodiffBackend> FlatAdam<B> {
             },
         });
         Ok(())
+    }
+}
+
+/// The scalars of one Adam step (`c1 = 1 − β₁`, `c2 = 1 − β₂`).
+#[derive(Clone, Copy)]
+struct AdamConstants {
+    b1: f32,
+    b2: f32,
+    c1: f32,
+    c2: f32,
+    combined_factor: f32,
+    epsilon: f32,
+    lr: f32,
+}
+
+/// Adam on one chunk of the flat vectors (`FIRST`: the first step, moments from zero). The
+/// constants are values, not references, so the loop vectorizes.
+fn adam_chunk<const FIRST: bool>(
+    params: &mut [f32],
+    moment_1: &mut [f32],
+    moment_2: &mut [f32],
+    grad: &[f32],
+    k: AdamConstants,
+) {
+    let n = params.len();
+    let (moment_1, moment_2, grad) = (&mut moment_1[..n], &mut moment_2[..n], &grad[..n]);
+    for i in 0..n {
+        let g = grad[i];
+        let (m1, m2) = if FIRST {
+            (g * k.c1, (g * g) * k.c2)
+        } else {
+            (
+                moment_1[i] * k.b1 + g * k.c1,
+                moment_2[i] * k.b2 + (g * g) * k.c2,
+            )
+        };
+        moment_1[i] = m1;
+        moment_2[i] = m2;
+        let update = (m1 * k.combined_factor) / (m2.sqrt() + k.epsilon);
+        params[i] -= update * k.lr;
     }
 }
 

@@ -457,12 +457,8 @@ impl<B: AutodiffBackend> Trainer<B> {
         );
         let lr = self.config.learning_rate;
         let attention_erase = self.config.attention_erase.0;
-        let mut losses = Vec::with_capacity(self.streams.len());
+        // Parameters are read (a fresh model's drawn) in stream order, on this thread.
         for s in &mut self.streams {
-            let features = match s.kind {
-                StreamKind::Rgb => &batch.rgb,
-                StreamKind::Flow => &batch.flow,
-            };
             let model = s.model.as_ref().expect("model present");
             let f = s
                 .fused
@@ -473,6 +469,14 @@ impl<B: AutodiffBackend> Trainer<B> {
                 f.ahead = true;
             }
             s.current.take();
+        }
+        let step = |s: &mut StreamState<B>| -> f32 {
+            let features = match s.kind {
+                StreamKind::Rgb => &batch.rgb,
+                StreamKind::Flow => &batch.flow,
+            };
+            let model = s.model.as_ref().expect("model present");
+            let f = s.fused.as_mut().expect("prepared above");
             let loss = f.step.loss_and_gradient(
                 &f.params,
                 FusedBatch {
@@ -486,13 +490,23 @@ impl<B: AutodiffBackend> Trainer<B> {
                 &mut f.grad,
             );
             s.optim.step_host(lr, model, &mut f.params, &f.grad);
-            losses.push(Tensor::from_data(
-                TensorData::new(vec![loss], [1]),
-                &self.device,
-            ));
-        }
+            loss
+        };
+        // Two streams train side by side, one per core (their products then run on one core
+        // each, without the synchronisation of splitting one small product over two cores);
+        // each stream's arithmetic is the same whatever runs beside it.
+        let losses: Vec<f32> = match self.streams.as_mut_slice() {
+            [a, b] => {
+                let (la, lb) = rayon::join(|| step(a), || step(b));
+                vec![la, lb]
+            }
+            streams => streams.iter_mut().map(step).collect(),
+        };
         self.iteration += 1;
         losses
+            .into_iter()
+            .map(|l| Tensor::from_data(TensorData::new(vec![l], [1]), &self.device))
+            .collect()
     }
 
     /// One training iteration on a batch already on the device: forward, backward and Adam
