@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor, TensorData};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Distribution, ElementConversion, Tensor, TensorData};
 use maa_core::Aggregator;
 use maan_model::fused::{FusedBatch, FusedStep};
 use maan_model::infer::{detections, run_videos_with, Batching};
@@ -318,6 +318,18 @@ impl BackendJob for TrainBenchJob<'_> {
         } else {
             vec![default]
         };
+        // The machine's practical limit: one large product on this backend, and what the
+        // step's two products (nearly all its arithmetic) need at that rate.
+        let limit = large_product_gflops::<B::InnerBackend>(&device, 2048);
+        let step_flop = 2.0
+            * 2.0
+            * (a.batch_size * a.segments * a.dim * config.model.attention_hidden) as f64;
+        println!(
+            "{backend:>14}: practical limit: a 2048^3 product at {limit:.0} GFLOP/s; the step's two products ({:.3} GFLOP) need {:.3} ms at that rate ({:.0} it/s)",
+            step_flop / 1e9,
+            1e3 * step_flop / (limit * 1e9),
+            limit * 1e9 / step_flop,
+        );
         let mut rows = Vec::new();
         for engine in engines {
             let label = format!("{backend} {engine}");
@@ -346,8 +358,10 @@ impl BackendJob for TrainBenchJob<'_> {
             let secs = start.elapsed().as_secs_f64();
             let its = a.iterations as f64 / secs;
             println!(
-                "{label:>14}: {its:8.1} it/s  ({:.3} ms/iteration, end to end)",
-                1e3 * secs / a.iterations as f64
+                "{label:>14}: {its:8.1} it/s  ({:.3} ms/iteration, end to end; the step's products at an effective {:.0} GFLOP/s, {:.0} % of the limit)",
+                1e3 * secs / a.iterations as f64,
+                step_flop * its / 1e9,
+                100.0 * step_flop * its / 1e9 / limit,
             );
 
             // The training loop itself, as `maan train` runs it (no evaluation, no
@@ -384,11 +398,31 @@ impl BackendJob for TrainBenchJob<'_> {
                 "warmup_seconds": warmup_s,
                 "first_iteration_seconds": first,
                 "loop_iterations_per_second": loop_its,
+                "step_gflop": step_flop / 1e9,
+                "effective_gflops": step_flop * its / 1e9,
+                "large_product_gflops": limit,
                 "profile_ms": profile,
             }));
         }
         Ok(serde_json::Value::Array(rows))
     }
+}
+
+/// The rate of an `n × n × n` matrix product on backend `B`, in GFLOP/s: the best of three
+/// after one untimed (the practical limit the training step's products are compared with).
+fn large_product_gflops<B: Backend>(device: &B::Device, n: usize) -> f64 {
+    let a = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
+    let b = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
+    let mut best = f64::INFINITY;
+    for k in 0..4 {
+        let start = Instant::now();
+        let c = a.clone().matmul(b.clone());
+        let _ = c.slice([0..1, 0..1]).into_scalar();
+        if k > 0 {
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+    }
+    2.0 * (n * n * n) as f64 / best / 1e9
 }
 
 /// The per-phase profile of the autodiff step on a fresh model (gather, upload, forward,
