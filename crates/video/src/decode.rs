@@ -116,7 +116,22 @@ pub fn for_each_frame_with(
     path: &Path,
     settings: &FrameSettings,
     options: &DecodeOptions,
+    on_frame: impl FnMut(Frame),
+) -> Result<VideoInfo, VideoError> {
+    run_worker(path, settings, options, on_frame, decode)
+}
+
+/// The work of a decoder thread: decodes the job's file, handing its frames to the function
+/// (which returns false once the caller has gone).
+pub(crate) type Work = fn(&Job, &mut dyn FnMut(Frame) -> bool) -> Result<VideoInfo, VideoError>;
+
+/// Runs `work` in a decoder thread and `on_frame` on its frames here ([`for_each_frame_with`]).
+pub(crate) fn run_worker(
+    path: &Path,
+    settings: &FrameSettings,
+    options: &DecodeOptions,
     mut on_frame: impl FnMut(Frame),
+    work: Work,
 ) -> Result<VideoInfo, VideoError> {
     let cancel = Arc::new(Cancel::default());
     let job = Job {
@@ -132,7 +147,7 @@ pub fn for_each_frame_with(
         .spawn(move || {
             let frames = tx.clone();
             let mut emit = |f: Frame| frames.send(Message::Frame(f)).is_ok();
-            let result = catch_unwind(AssertUnwindSafe(|| decode(&job, &mut emit))).unwrap_or_else(
+            let result = catch_unwind(AssertUnwindSafe(|| work(&job, &mut emit))).unwrap_or_else(
                 |payload| {
                     Err(VideoError::Panicked {
                         path: job.path.clone(),
@@ -499,21 +514,24 @@ fn decode(job: &Job, emit: &mut dyn FnMut(Frame) -> bool) -> Result<VideoInfo, V
         &mut *emit,
         Some(Resampler::new(job.settings.fps, track.timescale)),
     );
-    match decode_h264(job, &mut file, &track, timing, max_sample, &mut sink) {
-        Ok(()) => Ok(sink.info(Decoder::OpenH264)),
-        Err(e) => {
-            // Nothing handed on yet: ffmpeg may still read the file.
-            let untouched = sink.emitted == 0 && sink.alive;
-            drop(sink);
-            if untouched
-                && job.ffmpeg_program().is_some()
-                && !matches!(e, VideoError::Malformed { .. })
-            {
-                via_ffmpeg(job, Fallback::OpenH264(e), Some(cap), emit)
-            } else {
-                Err(e)
-            }
-        }
+    let result = decode_h264(job, &mut file, &track, timing, max_sample, &mut sink);
+    // OpenH264 failed, or gave no frame, before anything was handed on: ffmpeg may still
+    // read the file.
+    let untouched = sink.emitted == 0 && sink.alive && !job.cancel.is_set();
+    let info = sink.info(Decoder::OpenH264);
+    drop(sink);
+    let failure = match result {
+        Ok(()) if info.frames > 0 => return Ok(info),
+        Ok(()) => VideoError::ZeroFrames {
+            path: job.path.clone(),
+        },
+        Err(e) => e,
+    };
+    let damaged = matches!(failure, VideoError::Malformed { .. });
+    if untouched && !damaged && job.ffmpeg_program().is_some() {
+        via_ffmpeg(job, Fallback::OpenH264(failure), Some(cap), emit)
+    } else {
+        Err(failure)
     }
 }
 

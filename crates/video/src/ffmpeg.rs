@@ -32,7 +32,16 @@ pub(crate) fn decode(
         .arg(format!("fps={}", job.settings.fps))
         .arg("-frames:v")
         .arg(cap.saturating_add(1).to_string())
-        .args(["-f", "image2pipe", "-vcodec", "ppm", "-"])
+        // 8-bit RGB whatever the source (ffmpeg writes 16-bit PPMs for 10-bit video).
+        .args([
+            "-pix_fmt",
+            "rgb24",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "ppm",
+            "-",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
