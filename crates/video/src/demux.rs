@@ -331,8 +331,8 @@ impl Samples<'_> {
         while self.stts_left == 0 {
             if self.stts_i >= t.stts.len() / 8 {
                 return Err(format!(
-                    "the time-to-sample table (stts) covers {i} samples, the sample size \
-                     table (stsz) declares {}",
+                    "the time-to-sample table (stts) covers {i} of the {} samples the sample \
+                     size table (stsz) declares",
                     t.count
                 ));
             }
@@ -345,8 +345,8 @@ impl Samples<'_> {
             while self.ctts_left == 0 {
                 if self.ctts_i >= ctts.len() / 8 {
                     return Err(format!(
-                        "the composition offset table (ctts) covers {i} samples, the sample \
-                         size table (stsz) declares {}",
+                        "the composition offset table (ctts) covers {i} of the {} samples the \
+                         sample size table (stsz) declares",
                         t.count
                     ));
                 }
@@ -359,8 +359,8 @@ impl Samples<'_> {
         while self.chunk_left == 0 {
             if self.chunk >= t.chunk_offsets.len() / t.offset_size {
                 return Err(format!(
-                    "the chunk tables (stsc, stco) place {i} samples, the sample size table \
-                     (stsz) declares {}",
+                    "the chunk tables (stsc, stco) place {i} of the {} samples the sample size \
+                     table (stsz) declares",
                     t.count
                 ));
             }

@@ -209,7 +209,7 @@ fn issue_cases_end_in_an_error_naming_the_file() {
     set32(&mut x, find(&d, &format!("{stbl}/stts")).start + 16, 1);
     assert_malformed(
         check(dir, "stts_short.mp4", &x),
-        "(stts) covers 1 samples",
+        "(stts) covers 1 of the 50 samples",
         "stts",
     );
 
