@@ -614,7 +614,7 @@ fn decode_h264(
     // on such files. The frames left at the end are flushed below.
     let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
     let mut decoder = H264Decoder::with_api_config(OpenH264API::from_source(), config)
-        .map_err(|e| err(0, e.to_string()))?;
+        .map_err(|e| err(0, openh264_message(&e)))?;
     // Presentation times (from the first, in timescale units) of the samples given to the
     // decoder whose frames have not come out: frames come out in presentation order, so
     // each takes the earliest. Encoders that write B-frames delay every presentation time by
@@ -673,12 +673,12 @@ fn decode_h264(
                 take(&yuv, time, s.number, sink)?;
             }
             Ok(None) => {}
-            Err(e) => return Err(err(s.number, e.to_string())),
+            Err(e) => return Err(err(s.number, openh264_message(&e))),
         }
     }
     for yuv in decoder
         .flush_remaining()
-        .map_err(|e| err(last_sample, e.to_string()))?
+        .map_err(|e| err(last_sample, openh264_message(&e)))?
     {
         if job.cancel.is_set() || !sink.alive {
             return Err(job.stopped());
@@ -691,6 +691,44 @@ fn decode_h264(
         return Err(job.stopped());
     }
     Ok(())
+}
+
+/// OpenH264's error in words: the decoding state's flags it reports (its `DECODING_STATE`).
+fn openh264_message(e: &openh264::Error) -> String {
+    let code = e.native_code();
+    if code == 0 {
+        return format!(
+            "OpenH264: {}",
+            e.to_string().trim_end_matches(" Backtraces enabled.")
+        );
+    }
+    const FLAGS: [(i64, &str); 11] = [
+        (0x1, "frame pending"),
+        (0x2, "reference frame lost"),
+        (0x4, "bitstream error"),
+        (0x8, "dependent layer lost"),
+        (0x10, "no usable parameter sets"),
+        (0x20, "data error concealed"),
+        (0x40, "reference list missing"),
+        (0x1000, "invalid argument"),
+        (0x2000, "decoder not initialised"),
+        (0x4000, "out of memory"),
+        (0x8000, "output buffer too small"),
+    ];
+    let what: Vec<&str> = FLAGS
+        .iter()
+        .filter(|(bit, _)| code & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    format!(
+        "OpenH264 reports {} (state {code}): the stream is damaged or uses a feature it does \
+         not decode",
+        if what.is_empty() {
+            "an error".to_string()
+        } else {
+            what.join(", ")
+        }
+    )
 }
 
 fn looks_like_iso_bmff(head: &[u8; 8]) -> bool {
