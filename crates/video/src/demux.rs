@@ -497,7 +497,7 @@ impl VideoTrack {
             first = first.min(s.pts);
             end = end.max(s.pts + i128::from(s.duration));
             k = k.wrapping_add(1);
-            if k % 4096 == 0 && cancelled() {
+            if k.is_multiple_of(4096) && cancelled() {
                 return Err(DemuxError::Cancelled);
             }
         }
@@ -563,7 +563,7 @@ pub(crate) fn open(file: &mut File, file_size: u64, cancelled: &dyn Fn() -> bool
     let mut boxes = 0u64;
     while pos < file_size {
         boxes += 1;
-        if boxes % 4096 == 0 && cancelled() {
+        if boxes.is_multiple_of(4096) && cancelled() {
             return Err(DemuxError::Cancelled);
         }
         let left = file_size - pos;

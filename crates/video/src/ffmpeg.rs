@@ -1,7 +1,7 @@
 //! Decoding through an `ffmpeg` binary: it decodes and resamples (`fps` filter: the frame
 //! nearest each output time) and writes PPM images to a pipe; the frames are resized here.
 //! Bounded: at most `cap` frames (then ffmpeg is stopped), frames of at most
-//! [`MAX_SIDE`](crate::demux::MAX_SIDE) pixels a side, the last 4 KiB of its messages.
+//! [`MAX_SIDE`] pixels a side, the last 4 KiB of its messages.
 
 use std::ffi::OsStr;
 use std::io::{BufReader, Read};
