@@ -77,7 +77,14 @@ fn another_codec_is_named_without_ffmpeg() {
 #[test]
 fn ffmpeg_decodes_what_openh264_does_not() {
     if !video::ffmpeg_available() {
-        eprintln!("skipped: no ffmpeg on PATH (the tests above cover the error without it)");
+        // Written to the process's stderr, past the test harness's capture, so that the skip
+        // shows in the log.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "ffmpeg_decodes_what_openh264_does_not: skipped, no ffmpeg on PATH (the tests \
+             above check the error without it)"
+        );
         return;
     }
     let mut cases: Vec<(&str, &str)> = CASES.to_vec();
