@@ -1,7 +1,7 @@
 //! From a video file to its two-stream I3D features, as the public WTAL feature files.
 //!
-//! [`extract_video`] decodes the video ([`video::for_each_frame`]: 25 fps, shorter side 256,
-//! bilinear), cuts it into non-overlapping chunks of 16 frames (one feature per 0.64 s at
+//! [`extract_video`] decodes the video ([`video::for_each_frame_with`]: 25 fps, shorter side
+//! 256, bilinear; within [`ExtractConfig::decode_time_limit`]), cuts it into non-overlapping chunks of 16 frames (one feature per 0.64 s at
 //! 25 fps; a trailing partial chunk is dropped) and runs, per chunk:
 //!
 //! - the **RGB** stream on the 16 frames' centre 224×224 crops, `x / 255 · 2 − 1`;
@@ -35,6 +35,10 @@ pub struct ExtractConfig {
     pub tvl1: TvL1,
     /// Compute the flow on the cropped frames rather than the resized ones (false).
     pub flow_on_crop: bool,
+    /// The longest the extraction of one video waits for decoded frames, in all (the time
+    /// the networks and the flow take does not count), after which the video is an error
+    /// ([`video::DecodeOptions::time_limit`]); `None` (the default): no limit.
+    pub decode_time_limit: Option<std::time::Duration>,
 }
 
 impl Default for ExtractConfig {
@@ -45,6 +49,7 @@ impl Default for ExtractConfig {
             chunk: 16,
             tvl1: TvL1::default(),
             flow_on_crop: false,
+            decode_time_limit: None,
         }
     }
 }
@@ -149,7 +154,11 @@ pub fn extract_video<B: Backend>(
             chunks,
         });
     };
-    let info = video::for_each_frame(path, &config.frames, |frame| {
+    let options = video::DecodeOptions {
+        time_limit: config.decode_time_limit,
+        ..video::DecodeOptions::default()
+    };
+    let info = video::for_each_frame_with(path, &config.frames, &options, |frame| {
         if too_small.is_some() {
             return;
         }

@@ -1,14 +1,25 @@
-//! Decoding: H.264 in MP4 in process, anything else through `ffmpeg` when it is on `PATH`.
+//! Decoding: H.264 in MP4 in process, anything else through `ffmpeg` when it is on `PATH`; in
+//! a worker thread, which the caller waits on within a time limit.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use openh264::decoder::{Decoder as H264Decoder, DecoderConfig};
+use openh264::decoder::{DecodedYUV, Decoder as H264Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 use openh264::OpenH264API;
 
+use crate::demux::{self, fourcc, DemuxError, Movie, VideoTrack, MAX_SECONDS, MAX_SIDE};
+use crate::h264::{self, AnnexB};
 use crate::resample::Resampler;
 use crate::{Frame, FrameSettings, VideoError};
 
@@ -17,7 +28,7 @@ use crate::{Frame, FrameSettings, VideoError};
 pub enum Decoder {
     /// The built-in MP4 demuxer and OpenH264.
     OpenH264,
-    /// An `ffmpeg` binary found on `PATH` (for formats the built-in decoder does not read).
+    /// An `ffmpeg` binary (for what the built-in decoder does not read).
     Ffmpeg,
 }
 
@@ -36,6 +47,34 @@ pub struct VideoInfo {
     pub note: Option<String>,
 }
 
+/// Which `ffmpeg` decodes what the built-in decoder does not read (other formats and codecs,
+/// fragmented MP4, the H.264 profiles OpenH264 does not decode).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Ffmpeg {
+    /// The `ffmpeg` on `PATH`, if one runs ([`ffmpeg_available`]).
+    #[default]
+    OnPath,
+    /// This program.
+    Program(PathBuf),
+    /// None: what the built-in decoder does not read is an error.
+    Never,
+}
+
+/// How [`for_each_frame_with`] decodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// The longest the caller waits for decoded frames, over the whole video (the time its
+    /// own frame callback takes does not count), after which decoding is abandoned with
+    /// [`VideoError::TimedOut`]. `None` (the default): no limit.
+    pub time_limit: Option<Duration>,
+    /// The `ffmpeg` for what the built-in decoder does not read.
+    pub ffmpeg: Ffmpeg,
+}
+
+/// The name of the thread that decodes (a panic hook may recognise it: its panics are caught
+/// and become [`VideoError::Panicked`]).
+pub const DECODER_THREAD: &str = "video decoder";
+
 /// Whether an `ffmpeg` binary runs from `PATH`.
 pub fn ffmpeg_available() -> bool {
     Command::new("ffmpeg")
@@ -48,37 +87,118 @@ pub fn ffmpeg_available() -> bool {
 
 /// Decodes `path`, resamples it to `settings.fps` and resizes every frame's shorter side to
 /// `settings.short_side`, handing the frames to `on_frame` in order, one at a time (memory
-/// does not grow with the video's length).
+/// does not grow with the video's length). With the default [`DecodeOptions`]: no time
+/// limit, `ffmpeg` from `PATH`.
 ///
 /// # Errors
-/// [`VideoError`] naming the file: unreadable, not H.264 (without ffmpeg), no video track,
-/// decoding failure, no frames.
+/// As [`for_each_frame_with`].
 pub fn for_each_frame(
     path: &Path,
     settings: &FrameSettings,
-    mut on_frame: impl FnMut(Frame),
+    on_frame: impl FnMut(Frame),
 ) -> Result<VideoInfo, VideoError> {
-    let info = match open_mp4(path)? {
-        Mp4Probe::H264(reader) => decode_mp4(path, *reader, settings, &mut on_frame)?,
-        Mp4Probe::Other(reason) => {
-            if ffmpeg_available() {
-                let mut info = decode_ffmpeg(path, settings, &mut on_frame)?;
-                info.note = Some(format!(
-                    "{}: decoded with ffmpeg ({reason})",
-                    path.display()
-                ));
-                info
-            } else {
-                return Err(reason.into_error(path.to_path_buf()));
+    for_each_frame_with(path, settings, &DecodeOptions::default(), on_frame)
+}
+
+/// [`for_each_frame`] with options: a time limit and the choice of `ffmpeg`.
+///
+/// The file is decoded in a worker thread ([`DECODER_THREAD`]) and the frames come back to
+/// the calling thread, which runs `on_frame`. A panic in the decoder is caught and becomes
+/// [`VideoError::Panicked`]; when the time limit passes, the worker is told to stop (an
+/// `ffmpeg` it runs is killed) and the call returns [`VideoError::TimedOut`] without waiting
+/// for it, so a decoder that never returns holds up neither the caller nor the process's exit.
+///
+/// # Errors
+/// [`VideoError`] naming the file: unreadable, damaged (a declared value fails a check), not
+/// H.264 or an H.264 profile the built-in decoder does not read (without ffmpeg), no video
+/// track, decoding failure, no frames, past the time limit.
+pub fn for_each_frame_with(
+    path: &Path,
+    settings: &FrameSettings,
+    options: &DecodeOptions,
+    on_frame: impl FnMut(Frame),
+) -> Result<VideoInfo, VideoError> {
+    run_worker(path, settings, options, on_frame, decode)
+}
+
+/// The work of a decoder thread: decodes the job's file, handing its frames to the function
+/// (which returns false once the caller has gone).
+pub(crate) type Work = fn(&Job, &mut dyn FnMut(Frame) -> bool) -> Result<VideoInfo, VideoError>;
+
+/// Runs `work` in a decoder thread and `on_frame` on its frames here ([`for_each_frame_with`]).
+pub(crate) fn run_worker(
+    path: &Path,
+    settings: &FrameSettings,
+    options: &DecodeOptions,
+    mut on_frame: impl FnMut(Frame),
+    work: Work,
+) -> Result<VideoInfo, VideoError> {
+    let cancel = Arc::new(Cancel::default());
+    let job = Job {
+        path: path.to_path_buf(),
+        settings: *settings,
+        ffmpeg: options.ffmpeg.clone(),
+        cancel: Arc::clone(&cancel),
+    };
+    // A few frames in flight: the decoder runs ahead of `on_frame`, memory stays bounded.
+    let (tx, rx) = mpsc::sync_channel::<Message>(2);
+    let worker = std::thread::Builder::new()
+        .name(DECODER_THREAD.into())
+        .spawn(move || {
+            let frames = tx.clone();
+            let mut emit = |f: Frame| frames.send(Message::Frame(f)).is_ok();
+            let result = catch_unwind(AssertUnwindSafe(|| work(&job, &mut emit))).unwrap_or_else(
+                |payload| {
+                    Err(VideoError::Panicked {
+                        path: job.path.clone(),
+                        message: panic_message(payload.as_ref()),
+                    })
+                },
+            );
+            let _ = tx.send(Message::Done(result));
+        })
+        .map_err(|source| VideoError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut waited = Duration::ZERO;
+    loop {
+        let message = match options.time_limit {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(limit) => {
+                let start = Instant::now();
+                let m = rx.recv_timeout(limit.saturating_sub(waited));
+                waited += start.elapsed();
+                m
+            }
+        };
+        match message {
+            Ok(Message::Frame(frame)) => on_frame(frame),
+            Ok(Message::Done(result)) => {
+                let _ = worker.join();
+                let info = result?;
+                if info.frames == 0 {
+                    return Err(VideoError::ZeroFrames {
+                        path: path.to_path_buf(),
+                    });
+                }
+                return Ok(info);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                cancel.cancel();
+                return Err(VideoError::TimedOut {
+                    path: path.to_path_buf(),
+                    limit: options.time_limit.unwrap_or_default(),
+                });
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(VideoError::Panicked {
+                    path: path.to_path_buf(),
+                    message: "the decoder thread ended without a result".into(),
+                })
             }
         }
-    };
-    if info.frames == 0 {
-        return Err(VideoError::ZeroFrames {
-            path: path.to_path_buf(),
-        });
     }
-    Ok(info)
 }
 
 /// All frames of `path` ([`for_each_frame`]) in a vector: `3 · W · H` bytes each
@@ -95,79 +215,520 @@ pub fn read_frames(
     Ok((frames, info))
 }
 
-type Mp4File = mp4::Mp4Reader<BufReader<File>>;
+enum Message {
+    Frame(Frame),
+    Done(Result<VideoInfo, VideoError>),
+}
 
-/// Why the built-in decoder does not take a file.
-enum NotBuiltIn {
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
+    }
+}
+
+/// Tells the worker to stop: a flag it checks between samples and frames, and the `ffmpeg`
+/// it runs, killed.
+#[derive(Default)]
+pub(crate) struct Cancel {
+    flag: AtomicBool,
+    child: Mutex<Option<Child>>,
+}
+
+impl Cancel {
+    pub(crate) fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = child.as_mut() {
+            let _ = c.kill();
+        }
+    }
+
+    /// Holds `child` so that [`Self::cancel`] can kill it (at once if already cancelled).
+    pub(crate) fn hold(&self, mut child: Child) {
+        let mut slot = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if self.is_set() {
+            let _ = child.kill();
+        }
+        *slot = Some(child);
+    }
+
+    /// The child given to [`Self::hold`].
+    pub(crate) fn release(&self) -> Option<Child> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// What the worker decodes.
+pub(crate) struct Job {
+    pub path: PathBuf,
+    pub settings: FrameSettings,
+    pub ffmpeg: Ffmpeg,
+    pub cancel: Arc<Cancel>,
+}
+
+impl Job {
+    fn ffmpeg_program(&self) -> Option<OsString> {
+        match &self.ffmpeg {
+            Ffmpeg::OnPath => ffmpeg_available().then(|| "ffmpeg".into()),
+            Ffmpeg::Program(p) => Some(p.clone().into_os_string()),
+            Ffmpeg::Never => None,
+        }
+    }
+
+    /// The error of a worker told to stop (the caller has gone and never sees it).
+    pub(crate) fn stopped(&self) -> VideoError {
+        VideoError::TimedOut {
+            path: self.path.clone(),
+            limit: Duration::ZERO,
+        }
+    }
+
+    /// A demuxer's error: damaged files, read errors; what it does not read (normally sent
+    /// to ffmpeg first) as unreadable.
+    fn demux_error(&self, e: DemuxError) -> VideoError {
+        let path = self.path.clone();
+        match e {
+            DemuxError::Malformed(message) => VideoError::Malformed { path, message },
+            DemuxError::Unsupported(message) => VideoError::Unreadable { path, message },
+            DemuxError::Io(source) => VideoError::Io { path, source },
+            DemuxError::Cancelled => self.stopped(),
+        }
+    }
+
+    fn malformed(&self, message: impl Into<String>) -> VideoError {
+        VideoError::Malformed {
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Frames on their way to the caller: checked to keep one size, resampled (for the built-in
+/// decoder), resized, counted.
+pub(crate) struct FrameSink<'a> {
+    settings: FrameSettings,
+    emit: &'a mut dyn FnMut(Frame) -> bool,
+    resampler: Option<Resampler>,
+    pub source_size: Option<(usize, usize)>,
+    pub decoded: u64,
+    pub emitted: u64,
+    /// Whether the caller still takes frames.
+    pub alive: bool,
+}
+
+impl<'a> FrameSink<'a> {
+    pub(crate) fn new(
+        settings: FrameSettings,
+        emit: &'a mut dyn FnMut(Frame) -> bool,
+        resampler: Option<Resampler>,
+    ) -> Self {
+        Self {
+            settings,
+            emit,
+            resampler,
+            source_size: None,
+            decoded: 0,
+            emitted: 0,
+            alive: true,
+        }
+    }
+
+    /// Checks a decoded frame's size: non-zero, at most [`MAX_SIDE`], the same as the first.
+    pub(crate) fn check_size(&mut self, w: usize, h: usize) -> Result<(), String> {
+        if w == 0 || h == 0 || w as u64 > MAX_SIDE || h as u64 > MAX_SIDE {
+            return Err(format!("a decoded frame of {w}×{h} pixels"));
+        }
+        match self.source_size {
+            None => self.source_size = Some((w, h)),
+            Some((w0, h0)) if (w0, h0) != (w, h) => {
+                return Err(format!(
+                    "the frame size changes from {w0}×{h0} to {w}×{h} (one size per video is read)"
+                ))
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// A decoded frame (its size checked) shown at `time`: resized, and resampled when the
+    /// sink resamples.
+    pub(crate) fn push(&mut self, time: u64, frame: Frame) {
+        let frame = frame.resize_short_side(self.settings.short_side);
+        self.decoded += 1;
+        let (emit, emitted, alive) = (&mut self.emit, &mut self.emitted, &mut self.alive);
+        let mut out = |f: Frame| {
+            if *alive {
+                if emit(f) {
+                    *emitted += 1;
+                } else {
+                    *alive = false;
+                }
+            }
+        };
+        match &mut self.resampler {
+            Some(r) => r.push(time, frame, &mut out),
+            None => out(frame),
+        }
+    }
+
+    /// Ends the stream at `end` (timescale units; for a resampling sink).
+    pub(crate) fn finish(&mut self, end: u64) {
+        let (emit, emitted, alive) = (&mut self.emit, &mut self.emitted, &mut self.alive);
+        let mut out = |f: Frame| {
+            if *alive {
+                if emit(f) {
+                    *emitted += 1;
+                } else {
+                    *alive = false;
+                }
+            }
+        };
+        if let Some(r) = self.resampler.take() {
+            r.finish(end, &mut out);
+        }
+    }
+
+    fn info(&self, decoder: Decoder) -> VideoInfo {
+        VideoInfo {
+            decoder,
+            source_size: self.source_size.unwrap_or((0, 0)),
+            decoded_frames: self.decoded,
+            frames: self.emitted,
+            note: None,
+        }
+    }
+}
+
+/// Why a file goes to ffmpeg; without ffmpeg, the error.
+enum Fallback {
+    /// Not an ISO-BMFF file, or one the demuxer does not read.
     Unreadable(String),
     NoVideoTrack,
     NotH264(String),
+    /// An H.264 format OpenH264 does not decode.
+    Profile(String),
+    /// OpenH264 failed before handing on a frame.
+    OpenH264(VideoError),
 }
 
-impl NotBuiltIn {
+impl Fallback {
     fn into_error(self, path: PathBuf) -> VideoError {
         match self {
-            NotBuiltIn::Unreadable(message) => VideoError::Unreadable { path, message },
-            NotBuiltIn::NoVideoTrack => VideoError::NoVideoTrack { path },
-            NotBuiltIn::NotH264(codec) => VideoError::NotH264 { path, codec },
+            Fallback::Unreadable(message) => VideoError::Unreadable { path, message },
+            Fallback::NoVideoTrack => VideoError::NoVideoTrack { path },
+            Fallback::NotH264(codec) => VideoError::NotH264 { path, codec },
+            Fallback::Profile(profile) => VideoError::UnsupportedH264 { path, profile },
+            Fallback::OpenH264(e) => e,
         }
     }
 }
 
-impl std::fmt::Display for NotBuiltIn {
+impl std::fmt::Display for Fallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NotBuiltIn::Unreadable(m) => write!(f, "not an MP4 the built-in decoder reads: {m}"),
-            NotBuiltIn::NoVideoTrack => write!(f, "no MP4 video track"),
-            NotBuiltIn::NotH264(c) => write!(f, "MP4 video is {c}, not H.264"),
+            Fallback::Unreadable(m) => write!(f, "not an MP4 the built-in decoder reads: {m}"),
+            Fallback::NoVideoTrack => write!(f, "no MP4 video track"),
+            Fallback::NotH264(c) => write!(f, "MP4 video is {c}, not H.264"),
+            Fallback::Profile(p) => {
+                write!(f, "H.264 {p}, which the built-in decoder does not read")
+            }
+            Fallback::OpenH264(e) => write!(f, "the built-in decoder failed: {e}"),
         }
     }
 }
 
-enum Mp4Probe {
-    H264(Box<(Mp4File, u32)>),
-    Other(NotBuiltIn),
-}
-
-fn open_mp4(path: &Path) -> Result<Mp4Probe, VideoError> {
+/// The worker: reads the file and hands its frames to `emit` (false: the caller has gone).
+fn decode(job: &Job, emit: &mut dyn FnMut(Frame) -> bool) -> Result<VideoInfo, VideoError> {
+    let path = job.path.as_path();
     let io = |source| VideoError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    let mut file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
+    if size == 0 {
+        return Err(job.malformed("the file is empty (0 bytes)"));
+    }
     // A quick look at the first box: an MP4 starts with a box whose type is `ftyp` (or, in
-    // old QuickTime files, another top-level box); anything else goes straight to ffmpeg.
+    // old QuickTime files, another top-level box); anything else goes to ffmpeg.
     let mut head = [0u8; 8];
-    let mut probe = File::open(path).map_err(io)?;
-    if probe.read_exact(&mut head).is_err() || !looks_like_iso_bmff(&head) {
-        return Ok(Mp4Probe::Other(NotBuiltIn::Unreadable(
-            "no ISO-BMFF box header".into(),
+    if file.read_exact(&mut head).is_err() || !looks_like_iso_bmff(&head) {
+        let reason = Fallback::Unreadable("no ISO-BMFF box header".into());
+        return via_ffmpeg(job, reason, None, emit);
+    }
+    let cancelled = || job.cancel.is_set();
+    let track = match demux::open(&mut file, size, &cancelled) {
+        Ok(Movie::Video(track)) => track,
+        Ok(Movie::NoVideoTrack) => return via_ffmpeg(job, Fallback::NoVideoTrack, None, emit),
+        Ok(Movie::Fragmented) => {
+            let reason = Fallback::Unreadable("a fragmented MP4 (moof boxes)".into());
+            return via_ffmpeg(job, reason, None, emit);
+        }
+        Err(DemuxError::Unsupported(m)) => {
+            return via_ffmpeg(job, Fallback::Unreadable(m), None, emit)
+        }
+        Err(e) => return Err(job.demux_error(e)),
+    };
+    let format = track
+        .avcc
+        .as_ref()
+        .and_then(|a| a.sps.first())
+        .and_then(|sps| h264::parse_sps(sps));
+    let (w, h) = format.map_or((u64::from(track.width), u64::from(track.height)), |f| {
+        (f.width, f.height)
+    });
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return Err(job.malformed(format!(
+            "frames of {w}×{h} pixels, more than {MAX_SIDE} on a side"
         )));
     }
-    let reader = match mp4::Mp4Reader::read_header(BufReader::new(file), size) {
-        Ok(r) => r,
-        Err(e) => return Ok(Mp4Probe::Other(NotBuiltIn::Unreadable(e.to_string()))),
+    let max_sample = if track.is_h264() {
+        max_sample_bytes(w, h)
+    } else {
+        u32::MAX
     };
-    let mut video: Vec<(u32, Result<mp4::MediaType, String>)> = reader
-        .tracks()
-        .values()
-        .filter(|t| matches!(t.track_type(), Ok(mp4::TrackType::Video)))
-        .map(|t| (t.track_id(), t.media_type().map_err(|e| e.to_string())))
-        .collect();
-    video.sort_by_key(|(id, _)| *id);
-    if let Some((id, _)) = video
-        .iter()
-        .find(|(_, m)| matches!(m, Ok(mp4::MediaType::H264)))
-    {
-        let id = *id;
-        return Ok(Mp4Probe::H264(Box::new((reader, id))));
+    let timing = match track.check(max_sample, &cancelled) {
+        Ok(t) => t,
+        Err(DemuxError::Unsupported(m)) => {
+            return via_ffmpeg(job, Fallback::Unreadable(m), None, emit)
+        }
+        Err(e) => return Err(job.demux_error(e)),
+    };
+    let cap = frame_cap(timing.span, track.timescale, job.settings.fps);
+    if !track.is_h264() {
+        return via_ffmpeg(job, Fallback::NotH264(fourcc(track.codec)), Some(cap), emit);
     }
-    Ok(Mp4Probe::Other(match video.first() {
-        None => NotBuiltIn::NoVideoTrack,
-        Some((_, Ok(m))) => NotBuiltIn::NotH264(m.to_string()),
-        Some((_, Err(e))) => NotBuiltIn::NotH264(e.clone()),
-    }))
+    if let Some(why) = format.and_then(|f| f.unsupported()) {
+        return via_ffmpeg(job, Fallback::Profile(why), Some(cap), emit);
+    }
+    let mut sink = FrameSink::new(
+        job.settings,
+        &mut *emit,
+        Some(Resampler::new(job.settings.fps, track.timescale)),
+    );
+    let result = decode_h264(job, &mut file, &track, timing, max_sample, &mut sink);
+    // OpenH264 failed, or gave no frame, before anything was handed on: ffmpeg may still
+    // read the file.
+    let untouched = sink.emitted == 0 && sink.alive && !job.cancel.is_set();
+    let info = sink.info(Decoder::OpenH264);
+    drop(sink);
+    let failure = match result {
+        Ok(()) if info.frames > 0 => return Ok(info),
+        Ok(()) => VideoError::ZeroFrames {
+            path: job.path.clone(),
+        },
+        Err(e) => e,
+    };
+    let damaged = matches!(failure, VideoError::Malformed { .. });
+    if untouched && !damaged && job.ffmpeg_program().is_some() {
+        via_ffmpeg(job, Fallback::OpenH264(failure), Some(cap), emit)
+    } else {
+        Err(failure)
+    }
+}
+
+/// Decodes the file with `ffmpeg` when there is one, else returns `reason`'s error. `cap`:
+/// the most frames the file's checked duration allows (none known: [`MAX_SECONDS`]).
+fn via_ffmpeg(
+    job: &Job,
+    reason: Fallback,
+    cap: Option<u64>,
+    emit: &mut dyn FnMut(Frame) -> bool,
+) -> Result<VideoInfo, VideoError> {
+    let Some(program) = job.ffmpeg_program() else {
+        return Err(reason.into_error(job.path.clone()));
+    };
+    let cap = cap.unwrap_or(MAX_SECONDS * u64::from(job.settings.fps.max(1)));
+    let mut sink = FrameSink::new(job.settings, emit, None);
+    let result = crate::ffmpeg::decode(&program, job, cap, &mut sink);
+    match result {
+        Ok(()) => {
+            let mut info = sink.info(Decoder::Ffmpeg);
+            info.note = Some(format!(
+                "{}: decoded with ffmpeg ({reason})",
+                job.path.display()
+            ));
+            Ok(info)
+        }
+        Err(VideoError::Ffmpeg { path, message }) if matches!(reason, Fallback::OpenH264(_)) => {
+            Err(VideoError::Ffmpeg {
+                path,
+                message: format!("{message} (tried after {reason})"),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The most bytes a sample of a `w × h` H.264 stream may take: 8 bytes a pixel and 1 MiB
+/// (an uncompressed 4:2:0 frame is 1.5 bytes a pixel); 64 MiB when the size is unknown.
+fn max_sample_bytes(w: u64, h: u64) -> u32 {
+    if w == 0 || h == 0 {
+        return 64 << 20;
+    }
+    (8 * w * h + (1 << 20)).min(u64::from(u32::MAX)) as u32
+}
+
+/// The most frames ffmpeg may give for a video of `span` timescale units: twice the count at
+/// `fps`, and two seconds more.
+fn frame_cap(span: u64, timescale: u32, fps: u32) -> u64 {
+    let fps = u128::from(fps.max(1));
+    let expected = (u128::from(span) * fps).div_ceil(u128::from(timescale.max(1)));
+    (2 * expected + 2 * fps).min(u128::from(u64::MAX)) as u64
+}
+
+/// Frames a sample's time may wait in the decoder's reorder buffer before it is taken as a
+/// frame that never came (H.264 holds at most 16).
+const MAX_PENDING: usize = 32;
+
+/// Decodes the H.264 track into `sink`: each sample read on its own (memory holds one), the
+/// k-th frame out of the decoder shown at the k-th earliest presentation time.
+fn decode_h264(
+    job: &Job,
+    file: &mut File,
+    track: &VideoTrack,
+    timing: demux::Timing,
+    max_sample: u32,
+    sink: &mut FrameSink<'_>,
+) -> Result<(), VideoError> {
+    let err = |sample: u32, message: String| VideoError::Decode {
+        path: job.path.clone(),
+        sample,
+        message,
+    };
+    let avcc = track
+        .avcc
+        .as_ref()
+        .ok_or_else(|| err(0, "the track has no avcC configuration".into()))?;
+    let mut converter = AnnexB::new(avcc);
+    // No flush after each packet: a stream with B-frames keeps frames in the decoder's reorder
+    // buffer until the frames they are shown after have arrived; flushing them early failed
+    // on such files. The frames left at the end are flushed below.
+    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    let mut decoder = H264Decoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| err(0, openh264_message(&e)))?;
+    // Presentation times (from the first, in timescale units) of the samples given to the
+    // decoder whose frames have not come out: frames come out in presentation order, so
+    // each takes the earliest. Encoders that write B-frames delay every presentation time by
+    // the reorder depth and cancel it with an edit list; counting from the first frame shown
+    // does the same.
+    let mut pending: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+    let mut last_time = 0u64;
+    let mut next_time = |pending: &mut BinaryHeap<Reverse<u64>>| {
+        if let Some(Reverse(t)) = pending.pop() {
+            last_time = t;
+        }
+        last_time
+    };
+    let mut bytes = Vec::new();
+    let mut annexb = Vec::new();
+    let mut rgb = Vec::new();
+    let mut last_sample = 0;
+    let mut take = |yuv: &DecodedYUV<'_>, time: u64, sample: u32, sink: &mut FrameSink<'_>| {
+        let (w, h) = yuv.dimensions();
+        sink.check_size(w, h).map_err(|m| err(sample, m))?;
+        rgb.resize(3 * w * h, 0);
+        yuv.write_rgb8(&mut rgb);
+        sink.push(time, Frame::new(w, h, rgb.clone()));
+        Ok::<(), VideoError>(())
+    };
+    for sample in track.samples(max_sample) {
+        let s = sample.map_err(|m| job.malformed(m))?;
+        if job.cancel.is_set() || !sink.alive {
+            return Err(job.stopped());
+        }
+        last_sample = s.number;
+        if s.size == 0 {
+            continue;
+        }
+        bytes.resize(s.size as usize, 0);
+        file.seek(SeekFrom::Start(s.offset))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .map_err(|e| {
+                err(
+                    s.number,
+                    format!("cannot read its {} bytes at byte {}: {e}", s.size, s.offset),
+                )
+            })?;
+        pending.push(Reverse(
+            u64::try_from(s.pts - timing.first_pts).unwrap_or(0),
+        ));
+        if pending.len() > MAX_PENDING {
+            pending.pop();
+        }
+        converter
+            .convert(&bytes, &mut annexb)
+            .map_err(|m| err(s.number, m))?;
+        match decoder.decode(&annexb) {
+            Ok(Some(yuv)) => {
+                let time = next_time(&mut pending);
+                take(&yuv, time, s.number, sink)?;
+            }
+            Ok(None) => {}
+            Err(e) => return Err(err(s.number, openh264_message(&e))),
+        }
+    }
+    for yuv in decoder
+        .flush_remaining()
+        .map_err(|e| err(last_sample, openh264_message(&e)))?
+    {
+        if job.cancel.is_set() || !sink.alive {
+            return Err(job.stopped());
+        }
+        let time = next_time(&mut pending);
+        take(&yuv, time, last_sample, sink)?;
+    }
+    sink.finish(timing.span);
+    if !sink.alive {
+        return Err(job.stopped());
+    }
+    Ok(())
+}
+
+/// OpenH264's error in words: the decoding state's flags it reports (its `DECODING_STATE`).
+fn openh264_message(e: &openh264::Error) -> String {
+    let code = e.native_code();
+    if code == 0 {
+        return format!(
+            "OpenH264: {}",
+            e.to_string().trim_end_matches(" Backtraces enabled.")
+        );
+    }
+    const FLAGS: [(i64, &str); 11] = [
+        (0x1, "frame pending"),
+        (0x2, "reference frame lost"),
+        (0x4, "bitstream error"),
+        (0x8, "dependent layer lost"),
+        (0x10, "no usable parameter sets"),
+        (0x20, "data error concealed"),
+        (0x40, "reference list missing"),
+        (0x1000, "invalid argument"),
+        (0x2000, "decoder not initialised"),
+        (0x4000, "out of memory"),
+        (0x8000, "output buffer too small"),
+    ];
+    let what: Vec<&str> = FLAGS
+        .iter()
+        .filter(|(bit, _)| code & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    format!(
+        "OpenH264 reports {} (state {code}): the stream is damaged or uses a feature it does \
+         not decode",
+        if what.is_empty() {
+            "an error".to_string()
+        } else {
+            what.join(", ")
+        }
+    )
 }
 
 fn looks_like_iso_bmff(head: &[u8; 8]) -> bool {
@@ -175,258 +736,4 @@ fn looks_like_iso_bmff(head: &[u8; 8]) -> bool {
     [b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"]
         .iter()
         .any(|k| kind == *k)
-}
-
-fn decode_mp4(
-    path: &Path,
-    (mut reader, track_id): (Mp4File, u32),
-    settings: &FrameSettings,
-    on_frame: &mut impl FnMut(Frame),
-) -> Result<VideoInfo, VideoError> {
-    let err = |sample: u32, message: String| VideoError::Decode {
-        path: path.to_path_buf(),
-        sample,
-        message,
-    };
-    let track = &reader.tracks()[&track_id];
-    let timescale = track.timescale();
-    let count = track.sample_count();
-    let mut converter = AnnexB::for_track(track).map_err(|m| err(0, m))?;
-
-    // No flush after each packet: a stream with B-frames (Main and High profiles, what most
-    // cameras and encoders write) keeps frames in the decoder's reorder buffer until the frames
-    // they are shown after have arrived; flushing them early failed on such files (OpenH264
-    // reported an error at the first B-frame). The frames left at the end are flushed below.
-    let config = DecoderConfig::new().flush_after_decode(openh264::decoder::Flush::NoFlush);
-    let mut decoder = H264Decoder::with_api_config(OpenH264API::from_source(), config)
-        .map_err(|e| err(0, e.to_string()))?;
-    // Presentation times of all samples: the decoder hands frames out in presentation order,
-    // so the k-th decoded frame gets the k-th smallest time.
-    let mut times = Vec::with_capacity(count as usize);
-    let mut end = 0u64;
-    let mut packets = Vec::with_capacity(count as usize);
-    for i in 1..=count {
-        let Some(sample) = reader
-            .read_sample(track_id, i)
-            .map_err(|e| err(i, e.to_string()))?
-        else {
-            continue;
-        };
-        let pts = (sample.start_time as i64 + sample.rendering_offset as i64).max(0) as u64;
-        times.push(pts);
-        end = end.max(pts + sample.duration as u64);
-        packets.push((i, sample.bytes));
-    }
-    times.sort_unstable();
-    // The first frame shown starts the video. Encoders that write B-frames delay every
-    // presentation time by the reorder depth (libx264: two frame durations) and cancel it with
-    // an edit list, which the `mp4` crate does not apply; without this shift the resampler
-    // would repeat the first frame to fill the delay and every later frame would be late.
-    let first = times.first().copied().unwrap_or(0);
-    for t in &mut times {
-        *t -= first;
-    }
-    end = end.saturating_sub(first);
-
-    let mut resampler = Resampler::new(settings.fps, timescale);
-    let mut emitted = 0u64;
-    let mut emit = |f: Frame| {
-        emitted += 1;
-        on_frame(f)
-    };
-    let mut decoded = 0usize;
-    let mut source_size = (0, 0);
-    let mut buffer = Vec::new();
-    let mut rgb = Vec::new();
-    let mut take = |yuv: &openh264::decoder::DecodedYUV<'_>,
-                    decoded: &mut usize,
-                    resampler: &mut Resampler,
-                    emit: &mut dyn FnMut(Frame)| {
-        let (w, h) = yuv.dimensions();
-        source_size = (w, h);
-        rgb.resize(3 * w * h, 0);
-        yuv.write_rgb8(&mut rgb);
-        let frame = Frame::new(w, h, rgb.clone()).resize_short_side(settings.short_side);
-        let pts = times
-            .get(*decoded)
-            .copied()
-            .unwrap_or_else(|| times.last().copied().unwrap_or(0));
-        *decoded += 1;
-        resampler.push(pts, frame, &mut |f| emit(f));
-    };
-    for (i, bytes) in &packets {
-        converter
-            .convert(bytes, &mut buffer)
-            .map_err(|m| err(*i, m))?;
-        match decoder.decode(&buffer) {
-            Ok(Some(yuv)) => take(&yuv, &mut decoded, &mut resampler, &mut emit),
-            Ok(None) => {}
-            Err(e) => return Err(err(*i, e.to_string())),
-        }
-    }
-    for yuv in decoder
-        .flush_remaining()
-        .map_err(|e| err(count, e.to_string()))?
-    {
-        take(&yuv, &mut decoded, &mut resampler, &mut emit);
-    }
-    resampler.finish(end, &mut emit);
-    Ok(VideoInfo {
-        decoder: Decoder::OpenH264,
-        source_size,
-        decoded_frames: decoded as u64,
-        frames: emitted,
-        note: None,
-    })
-}
-
-/// MP4 (length-prefixed NAL units, parameter sets in the `avcC` box) to the Annex B byte
-/// stream OpenH264 reads (start codes, parameter sets in band).
-struct AnnexB {
-    length_size: usize,
-    parameter_sets: Vec<u8>,
-    sent_parameter_sets: bool,
-}
-
-impl AnnexB {
-    fn for_track(track: &mp4::Mp4Track) -> Result<Self, String> {
-        let avcc = &track
-            .trak
-            .mdia
-            .minf
-            .stbl
-            .stsd
-            .avc1
-            .as_ref()
-            .ok_or("the track has no avc1 configuration")?
-            .avcc;
-        let mut parameter_sets = Vec::new();
-        for nal in avcc
-            .sequence_parameter_sets
-            .iter()
-            .chain(&avcc.picture_parameter_sets)
-        {
-            parameter_sets.extend_from_slice(&[0, 0, 0, 1]);
-            parameter_sets.extend_from_slice(&nal.bytes);
-        }
-        Ok(Self {
-            length_size: avcc.length_size_minus_one as usize + 1,
-            parameter_sets,
-            sent_parameter_sets: false,
-        })
-    }
-
-    fn convert(&mut self, mut packet: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        out.clear();
-        if !self.sent_parameter_sets {
-            out.extend_from_slice(&self.parameter_sets);
-            self.sent_parameter_sets = true;
-        }
-        while !packet.is_empty() {
-            if packet.len() < self.length_size {
-                return Err("truncated NAL unit length".into());
-            }
-            let len = packet[..self.length_size]
-                .iter()
-                .fold(0usize, |n, &b| (n << 8) | b as usize);
-            packet = &packet[self.length_size..];
-            if len > packet.len() {
-                return Err(format!(
-                    "NAL unit of {len} bytes in {} remaining",
-                    packet.len()
-                ));
-            }
-            out.extend_from_slice(&[0, 0, 0, 1]);
-            out.extend_from_slice(&packet[..len]);
-            packet = &packet[len..];
-        }
-        Ok(())
-    }
-}
-
-/// ffmpeg decodes and resamples (`fps` filter: nearest frame by timestamp) and writes PPM
-/// images to a pipe; we resize.
-fn decode_ffmpeg(
-    path: &Path,
-    settings: &FrameSettings,
-    on_frame: &mut impl FnMut(Frame),
-) -> Result<VideoInfo, VideoError> {
-    let fail = |message: String| VideoError::Ffmpeg {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut child = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
-        .args(["-an", "-sn", "-vf"])
-        .arg(format!("fps={}", settings.fps))
-        .args(["-f", "image2pipe", "-vcodec", "ppm", "-"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(e.to_string()))?;
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let err_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let mut frames = 0u64;
-    let mut source_size = (0, 0);
-    let result = (|| -> Result<(), String> {
-        while let Some((w, h, data)) = read_ppm(&mut stdout)? {
-            source_size = (w, h);
-            on_frame(Frame::new(w, h, data).resize_short_side(settings.short_side));
-            frames += 1;
-        }
-        Ok(())
-    })();
-    let status = child.wait().map_err(|e| fail(e.to_string()))?;
-    let stderr = err_thread.join().unwrap_or_default();
-    if !status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(fail(format!("{status}: {}", tail.join(" | "))));
-    }
-    result.map_err(fail)?;
-    Ok(VideoInfo {
-        decoder: Decoder::Ffmpeg,
-        source_size,
-        decoded_frames: frames,
-        frames,
-        note: None,
-    })
-}
-
-/// One binary PPM (`P6`, maxval 255) from the stream; `None` at a clean end.
-fn read_ppm(r: &mut impl Read) -> Result<Option<(usize, usize, Vec<u8>)>, String> {
-    let mut fields = Vec::new();
-    let mut token = Vec::new();
-    let mut byte = [0u8; 1];
-    while fields.len() < 4 {
-        let n = r.read(&mut byte).map_err(|e| e.to_string())?;
-        if n == 0 {
-            if fields.is_empty() && token.is_empty() {
-                return Ok(None);
-            }
-            return Err("truncated PPM header".into());
-        }
-        if byte[0].is_ascii_whitespace() {
-            if !token.is_empty() {
-                fields.push(String::from_utf8_lossy(&token).into_owned());
-                token.clear();
-            }
-        } else {
-            token.push(byte[0]);
-        }
-    }
-    let parse = |s: &str| s.parse::<usize>().map_err(|_| format!("bad PPM field {s}"));
-    if fields[0] != "P6" || parse(&fields[3])? != 255 {
-        return Err(format!("unexpected PPM header {fields:?}"));
-    }
-    let (w, h) = (parse(&fields[1])?, parse(&fields[2])?);
-    let mut data = vec![0u8; 3 * w * h];
-    r.read_exact(&mut data).map_err(|e| e.to_string())?;
-    Ok(Some((w, h, data)))
 }

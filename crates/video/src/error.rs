@@ -37,6 +37,44 @@ pub enum VideoError {
         /// The track's codec, as the demuxer names it.
         codec: String,
     },
+    /// The file is damaged: a value it declares fails a check (a box that runs past the end
+    /// of the file, sample tables that disagree, a duration out of bounds, ...).
+    #[error("{path}: damaged video file: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The check that failed, with the values.
+        message: String,
+    },
+    /// The H.264 video uses a profile or picture format that the built-in decoder (OpenH264:
+    /// progressive 8-bit 4:2:0) does not decode, and no `ffmpeg` is available to decode it.
+    #[error(
+        "{path}: the video is H.264 {profile}, which the built-in decoder (OpenH264) does not \
+         decode; install ffmpeg to read it"
+    )]
+    UnsupportedH264 {
+        /// The file.
+        path: PathBuf,
+        /// The profile and what in it is not decoded, e.g. `High 10 profile (10-bit samples)`.
+        profile: String,
+    },
+    /// Decoding took longer than the time limit ([`crate::DecodeOptions::time_limit`]).
+    #[error("{path}: decoding took longer than the time limit of {} s", limit.as_secs_f64())]
+    TimedOut {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        limit: std::time::Duration,
+    },
+    /// A decoder panicked on the file (a bug, in this crate or a dependency, that the file
+    /// triggers); the panic was caught.
+    #[error("{path}: the decoder failed on this file (internal error: {message})")]
+    Panicked {
+        /// The file.
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
     /// The H.264 stream could not be decoded.
     #[error("{path}: cannot decode H.264 (sample {sample}): {message}")]
     Decode {

@@ -154,3 +154,212 @@ fn errors_name_the_file() {
     .unwrap_err();
     assert!(e.to_string().contains("odd.mp4"), "{e}");
 }
+
+/// The settings of the tests below: 25 fps, frames at their decoded size.
+fn native() -> FrameSettings {
+    FrameSettings {
+        fps: 25,
+        short_side: 0,
+    }
+}
+
+/// A panic in the decoder thread is caught at the thread's boundary and becomes an error
+/// naming the file and carrying the panic's message.
+#[test]
+fn a_panic_in_the_decoder_is_an_error_naming_the_file() {
+    fn work(
+        _: &crate::decode::Job,
+        _: &mut dyn FnMut(Frame) -> bool,
+    ) -> Result<VideoInfo, VideoError> {
+        panic!("a bug in a dependency");
+    }
+    let path = std::path::Path::new("some/clip.mp4");
+    let e = crate::decode::run_worker(path, &native(), &DecodeOptions::default(), |_| {}, work)
+        .unwrap_err();
+    assert!(
+        matches!(&e, VideoError::Panicked { message, .. } if message == "a bug in a dependency"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("some/clip.mp4"), "{e}");
+}
+
+/// A decoder that never returns (and never looks at the cancel flag) turns into
+/// `TimedOut` once the time limit has passed, after the frames it gave: the caller is not held
+/// up by the thread, which is left behind.
+#[test]
+fn a_decoder_that_never_returns_times_out() {
+    fn work(
+        _: &crate::decode::Job,
+        emit: &mut dyn FnMut(Frame) -> bool,
+    ) -> Result<VideoInfo, VideoError> {
+        emit(Frame::new(1, 1, vec![0; 3]));
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    let options = DecodeOptions {
+        time_limit: Some(std::time::Duration::from_millis(200)),
+        ..DecodeOptions::default()
+    };
+    let mut frames = 0;
+    let e = crate::decode::run_worker(
+        std::path::Path::new("stuck.mp4"),
+        &native(),
+        &options,
+        |_| frames += 1,
+        work,
+    )
+    .unwrap_err();
+    assert!(matches!(e, VideoError::TimedOut { .. }), "{e:?}");
+    assert!(e.to_string().contains("stuck.mp4"), "{e}");
+    assert_eq!(frames, 1);
+}
+
+/// A stand-in for ffmpeg: a shell script that answers `-version` and otherwise runs `body`.
+/// Returns its path once it runs (a freshly written executable can be briefly "busy" while
+/// another thread of the test process forks).
+#[cfg(unix)]
+fn fake_ffmpeg(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("ffmpeg");
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\nif [ \"$1\" = -version ]; then exit 0; fi\n{body}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for _ in 0..100 {
+        match std::process::Command::new(&path).arg("-version").status() {
+            Ok(s) if s.success() => return path,
+            _ => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
+    panic!("{} does not run", path.display());
+}
+
+/// The B-frame fixture with its codec renamed `hvc1`: a valid-looking 2 s MP4 that goes to
+/// ffmpeg, whose frames are then capped by that duration.
+#[cfg(unix)]
+fn renamed_codec(dir: &std::path::Path) -> std::path::PathBuf {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bframes_high.mp4");
+    let mut data = std::fs::read(fixture).unwrap();
+    // The sample entry's type (the first `avc1` after `stsd`; the file type box names the
+    // brand `avc1` too).
+    let stsd = data.windows(4).position(|w| w == b"stsd").unwrap();
+    let at = stsd + data[stsd..].windows(4).position(|w| w == b"avc1").unwrap();
+    data[at..at + 4].copy_from_slice(b"hvc1");
+    let path = dir.join("renamed.mp4");
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+/// An ffmpeg that hangs is killed when the time limit passes: the call returns `TimedOut`
+/// and the process goes away.
+#[cfg(unix)]
+#[test]
+fn a_hanging_ffmpeg_is_killed_at_the_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let program = fake_ffmpeg(
+        dir.path(),
+        &format!("echo $$ > '{}'\nexec sleep 600", pid_file.display()),
+    );
+    let options = DecodeOptions {
+        time_limit: Some(std::time::Duration::from_secs(2)),
+        ffmpeg: Ffmpeg::Program(program),
+    };
+    let e =
+        for_each_frame_with(&renamed_codec(dir.path()), &native(), &options, |_| {}).unwrap_err();
+    assert!(matches!(e, VideoError::TimedOut { .. }), "{e:?}");
+    assert!(e.to_string().contains("renamed.mp4"), "{e}");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let proc = std::path::Path::new("/proc").join(pid.trim());
+    // Killed at once, reaped by the decoder thread soon after.
+    for _ in 0..300 {
+        if !proc.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the stand-in ffmpeg (pid {}) still runs", pid.trim());
+}
+
+/// An ffmpeg that gives more frames than the file's checked duration allows (2 s at 25 fps:
+/// at most 2 × 50 + 50) is stopped with an error, not followed for ever.
+#[cfg(unix)]
+#[test]
+fn ffmpeg_output_is_capped_by_the_checked_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = fake_ffmpeg(
+        dir.path(),
+        "while :; do printf 'P6\\n2 2\\n255\\n'; head -c 12 /dev/zero; done",
+    );
+    let options = DecodeOptions {
+        time_limit: Some(std::time::Duration::from_secs(120)),
+        ffmpeg: Ffmpeg::Program(program),
+    };
+    let mut frames = 0;
+    let e = for_each_frame_with(&renamed_codec(dir.path()), &native(), &options, |_| {
+        frames += 1
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&e, VideoError::Ffmpeg { message, .. } if message.contains("more than 150 frames")),
+        "{e:?}"
+    );
+    assert_eq!(frames, 150);
+}
+
+/// An H.264 file that OpenH264 fails on before its first frame (here: every sample's bytes
+/// garbled) goes to ffmpeg when there is one, with a note saying so; without one it is the
+/// decoding error naming the file.
+#[cfg(unix)]
+#[test]
+fn openh264_failing_before_a_frame_hands_over_to_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bframes_high.mp4");
+    let mut data = std::fs::read(fixture).unwrap();
+    // In the mdat box (one NAL unit a sample in this fixture: a 4-byte length, then the
+    // unit), every NAL unit's bytes after its header byte are set to 0xff.
+    let mdat = data.windows(4).position(|w| w == b"mdat").unwrap() - 4;
+    let end = mdat + u32::from_be_bytes(data[mdat..mdat + 4].try_into().unwrap()) as usize;
+    let mut at = mdat + 8;
+    while at + 4 <= end {
+        let len = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        let stop = (at + 4 + len).min(end);
+        data[at + 5..stop].fill(0xff);
+        at = stop;
+    }
+    let path = dir.path().join("garbled.mp4");
+    std::fs::write(&path, data).unwrap();
+    let never = DecodeOptions {
+        ffmpeg: Ffmpeg::Never,
+        ..DecodeOptions::default()
+    };
+    let e = for_each_frame_with(&path, &native(), &never, |_| {}).unwrap_err();
+    assert!(
+        matches!(&e, VideoError::Decode { sample: 1, message, .. }
+            if message.starts_with("OpenH264 reports bitstream error")),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("garbled.mp4"), "{e}");
+
+    let program = fake_ffmpeg(
+        dir.path(),
+        "for i in 1 2 3; do printf 'P6\\n2 2\\n255\\n'; head -c 12 /dev/zero; done",
+    );
+    let options = DecodeOptions {
+        ffmpeg: Ffmpeg::Program(program),
+        ..DecodeOptions::default()
+    };
+    let mut frames = 0;
+    let info = for_each_frame_with(&path, &native(), &options, |_| frames += 1).unwrap();
+    assert_eq!((info.decoder, info.frames, frames), (Decoder::Ffmpeg, 3, 3));
+    let note = info.note.unwrap();
+    assert!(
+        note.contains("garbled.mp4") && note.contains("the built-in decoder failed"),
+        "{note}"
+    );
+}

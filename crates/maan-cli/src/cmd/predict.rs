@@ -135,6 +135,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 layout: LayoutArg::A,
                 shard: None,
                 flow_on_crop: args.flow_on_crop,
+                decode_timeout: extract::DEFAULT_DECODE_TIMEOUT,
                 width_div: args.width_div,
                 crop: args.crop,
                 light_flow: args.light_flow,

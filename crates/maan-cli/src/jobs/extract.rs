@@ -16,12 +16,15 @@
 //! Each file is written to a temporary name and renamed, and a video whose outputs all exist
 //! is skipped, so an interrupted run resumes where it stopped. `--shard K/N` processes the
 //! videos whose index in the sorted list is `K` modulo `N`, so that `N` jobs (a Slurm array)
-//! split the work without overlap. A video that fails (unreadable, too short) is reported and
-//! the others go on; the command then exits non-zero.
+//! split the work without overlap. A video that fails (unreadable, damaged, too short, its
+//! decoding past `--decode-timeout`, a panic caught while extracting it) is reported and the
+//! others go on; the command then lists the failed videos with their errors and exits
+//! non-zero.
 
 use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -35,6 +38,11 @@ use crate::backend::{BackendArg, BackendJob, BackendOpts};
 pub const VIDEO_EXTENSIONS: &[&str] = &[
     "mp4", "m4v", "mov", "mkv", "avi", "webm", "mpg", "mpeg", "flv", "wmv", "3gp", "ts",
 ];
+
+/// The default of `--decode-timeout`, in seconds: an hour, over two hours of 30 fps 1080p
+/// video at the decoding speed measured in docs/extract.md, after which a stuck decoder is
+/// given up on.
+pub const DEFAULT_DECODE_TIMEOUT: u64 = 3600;
 
 /// Output layout of `maan extract`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,6 +80,11 @@ pub struct ExtractArgs {
     /// from the public features near the crop's border).
     #[arg(long)]
     pub flow_on_crop: bool,
+    /// The longest one video's decoding may take, in seconds: the time spent waiting for its
+    /// frames (not computing features); past it the video fails and the next one starts.
+    /// 0: no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DECODE_TIMEOUT)]
+    pub decode_timeout: u64,
     /// Test option: divide every network width by this (the checkpoints are width 1); without
     /// weights, the networks are randomly initialised.
     #[arg(long, hide = true)]
@@ -304,7 +317,10 @@ impl BackendJob for ExtractJob {
             args.weights_flow.as_deref(),
             &device,
         )?;
-        let config = extract_config(args.flow_on_crop, args.crop, args.light_flow);
+        let mut config = extract_config(args.flow_on_crop, args.crop, args.light_flow);
+        config.decode_time_limit =
+            (args.decode_timeout > 0).then(|| Duration::from_secs(args.decode_timeout));
+        quiet_decoder_panics();
 
         let bar = ProgressBar::new(videos.len() as u64);
         bar.set_style(
@@ -320,19 +336,30 @@ impl BackendJob for ExtractJob {
         let mut failed = Vec::new();
         for (id, path) in &videos {
             let video_start = Instant::now();
-            let result = extract_video(path, &rgb, &flow, &config, &device, |p| {
-                let secs = video_start.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!(
-                    "{id}: {} frames, {:.1} frames/s",
-                    p.frames,
-                    p.frames as f64 / secs
-                ));
+            // A panic while extracting one video (a bug) fails that video, not the folder.
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                extract_video(path, &rgb, &flow, &config, &device, |p| {
+                    let secs = video_start.elapsed().as_secs_f64().max(1e-9);
+                    bar.set_message(format!(
+                        "{id}: {} frames, {:.1} frames/s",
+                        p.frames,
+                        p.frames as f64 / secs
+                    ));
+                })
+                .map_err(|e| e.to_string())
+            }))
+            .unwrap_or_else(|payload| {
+                Err(format!(
+                    "{}: internal error while extracting (a bug): {}",
+                    path.display(),
+                    panic_text(payload.as_ref())
+                ))
             });
             let features = match result {
                 Ok(f) => f,
                 Err(e) => {
                     bar.suspend(|| eprintln!("error: {e}"));
-                    failed.push(id.clone());
+                    failed.push(e);
                     bar.inc(1);
                     continue;
                 }
@@ -369,14 +396,37 @@ impl BackendJob for ExtractJob {
         );
         if !failed.is_empty() {
             bail!(
-                "{} of {} videos failed: {}",
+                "{} of {} videos failed:\n  {}",
                 failed.len(),
                 videos.len(),
-                failed.join(", ")
+                failed.join("\n  ")
             );
         }
         Ok(())
     }
+}
+
+/// The message of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
+    }
+}
+
+/// Installs a panic hook that prints nothing for panics of the video decoder's thread: the
+/// `video` crate catches them and the video's error (naming the file, with the panic's
+/// message) is printed instead. Other panics print as before.
+fn quiet_decoder_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() != Some(video::DECODER_THREAD) {
+            previous(info);
+        }
+    }));
 }
 
 #[cfg(test)]

@@ -236,6 +236,114 @@ fn extract_errors_name_the_problem() {
     );
 }
 
+/// The box `kind` (e.g. `b"mdhd"`) of an MP4 written by `clip`: where its header starts
+/// (searched after the moov box, which `write_h264_mp4` writes after the media data).
+fn box_at(data: &[u8], kind: &[u8; 4]) -> usize {
+    let moov = data.windows(4).rposition(|w| w == b"moov").unwrap();
+    moov + data[moov..].windows(4).position(|w| w == kind).unwrap() - 4
+}
+
+fn set32(d: &mut [u8], at: usize, v: u32) {
+    d[at..at + 4].copy_from_slice(&v.to_be_bytes());
+}
+
+/// `maan extract` on a folder whose damaged files sort before its one good clip (the
+/// damaged files of issue 37 that crashed, aborted or hung, an empty and a truncated file,
+/// and a file for an ffmpeg that hangs): the good clip is extracted, every bad file is listed
+/// at the end with its error (`6 of 7 videos failed:`), the exit status is non-zero, nothing
+/// panics, and the hanging decoder is given up on at `--decode-timeout` (a stand-in `ffmpeg`
+/// on the command's `PATH` that sleeps; the command returns without waiting for it).
+#[cfg(unix)]
+#[test]
+fn extract_goes_on_past_damaged_files_and_lists_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let videos = tmp.path().join("videos");
+    std::fs::create_dir(&videos).unwrap();
+    let good = videos.join("zz_good.mp4");
+    clip(&good, 32);
+    let data = std::fs::read(&good).unwrap();
+    let damaged = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut d = data.clone();
+        edit(&mut d);
+        std::fs::write(videos.join(name), d).unwrap();
+    };
+    damaged("a_empty.mp4", &|d| d.clear());
+    damaged("b_stsz.mp4", &|d| {
+        // A uniform sample size with a count of 4.29e9.
+        let at = box_at(d, b"stsz");
+        set32(d, at + 12, 1000);
+        set32(d, at + 16, u32::MAX);
+    });
+    damaged("c_stts.mp4", &|d| {
+        // The first time-to-sample entry's delta: 0x7FFFFFFF.
+        let at = box_at(d, b"stts");
+        set32(d, at + 20, 0x7fff_ffff);
+    });
+    damaged("d_timescale.mp4", &|d| {
+        let at = box_at(d, b"mdhd");
+        let fields = if d[at + 8] == 1 { 16 } else { 8 };
+        set32(d, at + 12 + fields, 0);
+    });
+    damaged("e_truncated.mp4", &|d| d.truncate(d.len() / 2));
+    std::fs::write(videos.join("f_hangs.mkv"), "not a video: goes to ffmpeg").unwrap();
+
+    // The stand-in ffmpeg: answers -version, otherwise sleeps.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let ffmpeg = bin.join("ffmpeg");
+    std::fs::write(
+        &ffmpeg,
+        "#!/bin/sh\nif [ \"$1\" = -version ]; then exit 0; fi\nexec sleep 600\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&ffmpeg, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let out = tmp.path().join("out");
+    let o = crate::common::maan_cmd()
+        .arg("extract")
+        .args(SMALL)
+        .args([
+            "--videos",
+            s(&videos),
+            "--out",
+            s(&out),
+            "--decode-timeout",
+            "2",
+        ])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert_eq!(shape(&out.join("rgb/zz_good.npy")), (2, 128), "{err}");
+    assert_eq!(shape(&out.join("flow/zz_good.npy")), (2, 128), "{err}");
+    let summary = err
+        .split("6 of 7 videos failed:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no summary:\n{err}"));
+    for line in [
+        "a_empty.mp4: damaged video file: the file is empty",
+        "b_stsz.mp4: damaged video file: the sample size table (stsz) declares 4294967295 samples",
+        "c_stts.mp4: damaged video file: its 32 samples span",
+        "d_timescale.mp4: damaged video file: the media header (mdhd) declares a timescale of 0",
+        "e_truncated.mp4: damaged video file: ",
+        "f_hangs.mkv: decoding took longer than the time limit of 2 s",
+    ] {
+        assert!(summary.contains(line), "{line:?} not in:\n{summary}");
+    }
+    assert!(!summary.contains("zz_good"), "{summary}");
+}
+
 /// `maan predict --video` chains the extraction and the prediction: on a clip it writes the
 /// same detections as `maan extract` followed by `maan predict --features`, keeps the
 /// extracted features (a second run extracts nothing), and with `--plot` writes each video's
