@@ -189,7 +189,9 @@ fn fused_loss_and_gradient_equal_autodiff_for_every_supported_configuration() {
                         (got_loss - want_loss).abs() <= 1e-5 * (1.0 + want_loss.abs()),
                         "{what}: loss fused {got_loss} vs autodiff {want_loss}"
                     );
-                    assert_close(&grad, &want, 1e-6, 1e-3, &what);
+                    // Absolute 1e-5: with the background class the two branches' classifier
+                    // gradients nearly cancel on its column (ndarray: 2e-6 apart at 7e-4).
+                    assert_close(&grad, &want, 1e-5, 1e-3, &what);
                     checked += 1;
                 }
             }
@@ -296,14 +298,15 @@ fn toy_config(edit: impl Fn(&mut TrainConfig)) -> (dataset::WtalDataset, TrainCo
 #[test]
 fn both_engines_train_alike_for_100_steps() {
     let _rng = rng_lock();
-    // The parameters' relative L2 difference allowed after 100 steps: rounding (seen: 7e-8),
+    // The parameters' relative L2 difference allowed after 100 steps: rounding (seen: 7e-8 on
+    // flex, whose products are the fused step's own kernels; 3e-6 on ndarray),
     // except with attention-guided erasing, where two snippets whose attention differs by a
     // rounding error can swap places in the ranking and hide different snippets from then on
     // (seen: one swap at step 77, the losses still within 2e-6, the parameters 2.5e-4 apart).
     type Recipe = (&'static str, f64, fn(&mut TrainConfig));
     let recipes: [Recipe; 3] = [
-        ("maan", 1e-6, |_| {}),
-        ("stpn", 1e-6, |c| {
+        ("maan", 2e-5, |_| {}),
+        ("stpn", 2e-5, |c| {
             c.model.aggregator = Aggregator::WeightedSum
         }),
         ("maan + bas + erase", 1e-3, |c| {
