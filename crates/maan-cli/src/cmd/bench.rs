@@ -321,9 +321,8 @@ impl BackendJob for TrainBenchJob<'_> {
         // The machine's practical limit: one large product on this backend, and what the
         // step's two products (nearly all its arithmetic) need at that rate.
         let limit = large_product_gflops::<B::InnerBackend>(&device, 2048);
-        let step_flop = 2.0
-            * 2.0
-            * (a.batch_size * a.segments * a.dim * config.model.attention_hidden) as f64;
+        let step_flop =
+            2.0 * 2.0 * (a.batch_size * a.segments * a.dim * config.model.attention_hidden) as f64;
         println!(
             "{backend:>14}: practical limit: a 2048^3 product at {limit:.0} GFLOP/s; the step's two products ({:.3} GFLOP) need {:.3} ms at that rate ({:.0} it/s)",
             step_flop / 1e9,

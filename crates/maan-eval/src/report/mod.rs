@@ -11,8 +11,9 @@
 //! Sizes: the CAS of a video is kept for the classes that matter to it (its ground-truth
 //! classes, then the classes of its detections by best score, then the classes whose CAS
 //! peaks highest, [`ReportOptions::max_cas_classes`] in all but never fewer than its
-//! ground-truth classes), as integers in per mille of `[0, 1]`; times are rounded to the
-//! millisecond and scores to 1e-4; at most [`ReportOptions::max_detections_per_video`]
+//! ground-truth classes), as integers in per mille of `[0, 1]`; ground-truth instances and
+//! detections are arrays (`[class, start, end]`, `[class, start, end, score]`), detection times
+//! rounded to 10 ms (a snippet is 640 ms) and scores to 1e-4; at most [`ReportOptions::max_detections_per_video`]
 //! detections per video (the highest scores) and [`ReportOptions::max_curve_points`] points
 //! per training curve are kept. The mAP table and the diagnosis are computed from every
 //! detection.
@@ -186,8 +187,8 @@ pub struct VideoView {
     pub attention: Option<Vec<u16>>,
 }
 
-/// A ground-truth instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A ground-truth instance, serialized as the array `[class, start, end]`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
     /// Class index.
     pub class: u32,
@@ -197,17 +198,49 @@ pub struct Mark {
     pub end: f64,
 }
 
-/// A detection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A detection, serialized as the array `[class, start, end, score]`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DetectionMark {
     /// Class index.
     pub class: u32,
-    /// Start, seconds (rounded to the millisecond).
+    /// Start, seconds (rounded to 10 ms).
     pub start: f64,
-    /// End, seconds (rounded to the millisecond).
+    /// End, seconds (rounded to 10 ms).
     pub end: f64,
     /// Score (rounded to 1e-4).
     pub score: f64,
+}
+
+// Marks are arrays in the JSON: the viewer's data is most of a page's size.
+impl Serialize for Mark {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        (self.class, self.start, self.end).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Mark {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let (class, start, end) = <(u32, f64, f64)>::deserialize(d)?;
+        Ok(Mark { class, start, end })
+    }
+}
+
+impl Serialize for DetectionMark {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        (self.class, self.start, self.end, self.score).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DetectionMark {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let (class, start, end, score) = <(u32, f64, f64, f64)>::deserialize(d)?;
+        Ok(DetectionMark {
+            class,
+            start,
+            end,
+            score,
+        })
+    }
 }
 
 /// The CAS of one class in one video.
@@ -219,21 +252,25 @@ pub struct Track {
     pub permille: Vec<u16>,
 }
 
-/// The model outputs of one video, borrowed.
-#[derive(Debug, Clone, Copy)]
-pub struct VideoSignals<'a> {
+/// The model outputs of one video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signals {
     /// The CAS, row-major `[T, C]`.
-    pub cas: &'a [f32],
+    pub cas: Vec<f32>,
     /// `T`.
     pub num_snippets: usize,
     /// `C`.
     pub num_classes: usize,
     /// The attention `p_t`, `[T]`.
-    pub attention: Option<&'a [f32]>,
+    pub attention: Option<Vec<f32>>,
 }
 
+/// Where [`build_run`] gets a video's [`Signals`]: called once per video of the viewer, so a
+/// caller can read them from disk one at a time. `Ok(None)`: the video has none; `Err`: a
+/// message, reported with the video's id.
+pub type SignalSource<'a> = &'a dyn Fn(&str) -> std::result::Result<Option<Signals>, String>;
+
 /// Everything [`build_run`] reads.
-#[derive(Debug, Clone)]
 pub struct RunInputs<'a> {
     /// The run's name.
     pub name: String,
@@ -255,8 +292,11 @@ pub struct RunInputs<'a> {
     pub metrics_log: &'a [serde_json::Value],
     /// The names of the losses of a `metrics.jsonl` record (one per stream).
     pub loss_names: Vec<String>,
-    /// Model outputs by video id (the CAS and attention the viewer draws).
-    pub signals: HashMap<String, VideoSignals<'a>>,
+    /// Videos of the viewer besides those of the ground truth (test videos without
+    /// annotations).
+    pub extra_videos: Vec<String>,
+    /// The CAS and attention of each video of the viewer.
+    pub signals: SignalSource<'a>,
     /// Seconds per snippet.
     pub seconds_per_snippet: f64,
     /// DETAD's settings (`None`: no diagnosis).
@@ -266,7 +306,7 @@ pub struct RunInputs<'a> {
 /// Limits on what a report keeps (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReportOptions {
-    /// Classes whose CAS is kept per video, at least its ground-truth classes (default 8).
+    /// Classes whose CAS is kept per video, at least its ground-truth classes (default 6).
     pub max_cas_classes: usize,
     /// Detections kept per video, the highest scores (default 500).
     pub max_detections_per_video: usize,
@@ -277,7 +317,7 @@ pub struct ReportOptions {
 impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
-            max_cas_classes: 8,
+            max_cas_classes: 6,
             max_detections_per_video: 500,
             max_curve_points: 2000,
         }
@@ -299,9 +339,10 @@ fn permille(x: f32) -> u16 {
 /// Builds the report of one run.
 ///
 /// # Errors
-/// The errors of [`detection_map`] and [`diagnose`] when the ground truth has instances, and
+/// The errors of [`detection_map`] and [`diagnose`] when the ground truth has instances,
 /// [`EvalError::Shape`](crate::EvalError::Shape) for signals whose CAS is not `[T, C]` with
-/// `C` the number of classes.
+/// `C` the number of classes, and [`EvalError::InvalidInput`](crate::EvalError::InvalidInput)
+/// naming the video when the signal source fails.
 pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunReport> {
     let classes = inputs.classes;
     let class_of: HashMap<&str, u32> = classes
@@ -310,33 +351,36 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
         .map(|(i, c)| (c.as_str(), i as u32))
         .collect();
     let mut warnings = Vec::new();
-    for (id, s) in &inputs.signals {
-        if s.num_classes != classes.len() || s.cas.len() != s.num_snippets * s.num_classes {
-            return Err(crate::EvalError::Shape(format!(
-                "video {id}: a CAS of {} values for [{}, {}] with {} classes",
-                s.cas.len(),
-                s.num_snippets,
-                s.num_classes,
-                classes.len()
-            )));
-        }
-        if let Some(a) = s.attention {
-            if a.len() != s.num_snippets {
-                return Err(crate::EvalError::Shape(format!(
-                    "video {id}: an attention of {} values for {} snippets",
-                    a.len(),
-                    s.num_snippets
-                )));
-            }
-        }
-    }
     let has_gt = inputs.ground_truth.num_segments() > 0;
-    let metrics = if has_gt && !inputs.detections.results.is_empty() {
-        let report = detection_map(
-            inputs.ground_truth,
-            inputs.detections,
-            &inputs.tiou_thresholds,
-        )?;
+    let metrics = if has_gt {
+        // As `maan test` scores (maan_model::evaluate::score): detections of classes absent
+        // from the ground truth are not scored, and no detection at all is an mAP of 0.
+        let labels = inputs.ground_truth.labels();
+        let mut scored = inputs.detections.clone();
+        let mut dropped = 0usize;
+        for list in scored.results.values_mut() {
+            let before = list.len();
+            list.retain(|d| labels.contains(&d.label));
+            dropped += before - list.len();
+        }
+        if dropped > 0 {
+            warnings.push(format!(
+                "{dropped} detections of classes absent from the test ground truth were not scored"
+            ));
+        }
+        let report = if scored.num_detections() == 0 {
+            warnings.push("no detections: mAP is 0".into());
+            let k = inputs.tiou_thresholds.len();
+            crate::eval::DetectionReport {
+                tiou_thresholds: inputs.tiou_thresholds.clone(),
+                map: vec![0.0; k],
+                average_map: 0.0,
+                per_class_ap: labels.iter().map(|l| (l.clone(), vec![0.0; k])).collect(),
+                warnings: Vec::new(),
+            }
+        } else {
+            detection_map(inputs.ground_truth, &scored, &inputs.tiou_thresholds)?
+        };
         warnings.extend(report.warnings.iter().cloned());
         if let Some(rec) = &inputs.recorded_map {
             let differs = rec.len() != report.map.len()
@@ -409,7 +453,7 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
         .keys()
         .map(String::as_str)
         .collect();
-    ids.extend(inputs.signals.keys().map(String::as_str));
+    ids.extend(inputs.extra_videos.iter().map(String::as_str));
     let unknown_dets: usize = inputs
         .detections
         .results
@@ -426,7 +470,12 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
     let mut videos = Vec::with_capacity(ids.len());
     for id in ids {
         let gtv = inputs.ground_truth.videos.get(id);
-        let sig = inputs.signals.get(id);
+        let sig = (inputs.signals)(id)
+            .map_err(|e| crate::EvalError::InvalidInput(format!("video {id}: {e}")))?;
+        if let Some(s) = &sig {
+            check_shape(id, s, classes.len())?;
+        }
+        let sig = sig.as_ref();
         let ground_truth: Vec<Mark> = gtv
             .map(|v| {
                 v.segments
@@ -448,8 +497,8 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
                     .filter_map(|d| {
                         class_of.get(d.label.as_str()).map(|&c| DetectionMark {
                             class: c,
-                            start: round_to(d.segment[0], 1e3),
-                            end: round_to(d.segment[1], 1e3),
+                            start: round_to(d.segment[0], 1e2),
+                            end: round_to(d.segment[1], 1e2),
                             score: round_to(d.score, 1e4),
                         })
                     })
@@ -463,7 +512,7 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
         });
         let detections_total = dets.len();
         dets.truncate(options.max_detections_per_video);
-        let span = |s: &VideoSignals| s.num_snippets as f64 * inputs.seconds_per_snippet;
+        let span = |s: &Signals| s.num_snippets as f64 * inputs.seconds_per_snippet;
         let duration = gtv
             .and_then(|v| v.duration)
             .filter(|d| *d > 0.0)
@@ -479,6 +528,7 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
             Some(s) => (
                 tracks(s, &ground_truth, &dets, options.max_cas_classes),
                 s.attention
+                    .as_ref()
                     .map(|a| a.iter().map(|&x| permille(x)).collect()),
             ),
             None => (Vec::new(), None),
@@ -506,14 +556,31 @@ pub fn build_run(inputs: &RunInputs<'_>, options: &ReportOptions) -> Result<RunR
     })
 }
 
+/// A CAS of `[T, C]` with `C` the classes, and an attention of `T`.
+fn check_shape(id: &str, s: &Signals, num_classes: usize) -> Result<()> {
+    if s.num_classes != num_classes || s.cas.len() != s.num_snippets * s.num_classes {
+        return Err(crate::EvalError::Shape(format!(
+            "video {id}: a CAS of {} values for [{}, {}] with {num_classes} classes",
+            s.cas.len(),
+            s.num_snippets,
+            s.num_classes,
+        )));
+    }
+    if let Some(a) = &s.attention {
+        if a.len() != s.num_snippets {
+            return Err(crate::EvalError::Shape(format!(
+                "video {id}: an attention of {} values for {} snippets",
+                a.len(),
+                s.num_snippets
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The CAS tracks a video keeps: ground-truth classes, then detected classes by best score,
 /// then the classes whose CAS peaks highest.
-fn tracks(
-    s: &VideoSignals<'_>,
-    gt: &[Mark],
-    dets: &[DetectionMark],
-    max_classes: usize,
-) -> Vec<Track> {
+fn tracks(s: &Signals, gt: &[Mark], dets: &[DetectionMark], max_classes: usize) -> Vec<Track> {
     let c = s.num_classes;
     let mut chosen: Vec<u32> = Vec::new();
     let push = |k: u32, chosen: &mut Vec<u32>| {

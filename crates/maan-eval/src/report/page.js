@@ -79,7 +79,7 @@
   // ---------------------------------------------------------------- charts
   // Bars: groups of labels, one or more series (stacked or side by side).
   function barChart(o) {
-    var W = o.width || 520, H = o.height || 220, L = 46, R = 10, T = 14, B = o.bottom || 36;
+    var W = o.width || 520, H = o.height || 220, L = 50, R = 10, T = 14, B = o.bottom || 36;
     var n = o.labels.length, pw = W - L - R, ph = H - T - B;
     var ymax = o.yMax || 1;
     var s = sv('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', class: o.cls || null });
@@ -108,11 +108,16 @@
       s.appendChild(sv('text', { x: L + i * gw + gw / 2, y: H - B + 14, 'text-anchor': 'middle', 'font-size': 10, text: lab }));
       if (o.sublabels) s.appendChild(sv('text', { x: L + i * gw + gw / 2, y: H - B + 26, 'text-anchor': 'middle', 'font-size': 9, fill: '#667085', text: o.sublabels[i] }));
     });
+    (o.groups || []).forEach(function (gr, gi) {
+      var xa = L + gr.from * gw, xb = L + (gr.to + 1) * gw;
+      s.appendChild(sv('text', { x: (xa + xb) / 2, y: H - 3, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 'bold', text: gr.name }));
+      if (gi > 0) s.appendChild(sv('line', { x1: xa, x2: xa, y1: T, y2: H - 14, stroke: '#98a2b3', 'stroke-dasharray': '2 3' }));
+    });
     if (o.baseline !== undefined && o.baseline !== null) {
       s.appendChild(sv('line', { x1: L, x2: W - R, y1: y(o.baseline), y2: y(o.baseline), stroke: '#111', 'stroke-dasharray': '5 4' }, title(o.baselineTitle || '')));
     }
     s.appendChild(sv('line', { x1: L, x2: W - R, y1: T + ph, y2: T + ph, stroke: '#98a2b3' }));
-    if (o.yLabel) s.appendChild(sv('text', { x: 12, y: T + ph / 2, 'font-size': 10, transform: 'rotate(-90 12 ' + (T + ph / 2) + ')', 'text-anchor': 'middle', text: o.yLabel }));
+    if (o.yLabel) s.appendChild(sv('text', { x: 9, y: T + ph / 2, 'font-size': 10, transform: 'rotate(-90 9 ' + (T + ph / 2) + ')', 'text-anchor': 'middle', text: o.yLabel }));
     return s;
   }
 
@@ -269,8 +274,11 @@
   }
 
   function curvesSection() {
-    var g = runsGrid(function (p, run) {
+    var g = runsGrid(function (panel, run) {
       var c = run.curves;
+      var grid = el('div', { class: 'charts' }), p = el('div');
+      panel.appendChild(grid);
+      grid.appendChild(p);
       p.appendChild(el('h3', { text: 'Loss' }));
       if (!c.loss.length) p.appendChild(el('p', { class: 'note', text: 'no loss logged (metrics.jsonl)' }));
       else {
@@ -280,6 +288,8 @@
         p.appendChild(legend(series.map(function (s) { return [s.name, s.color]; })));
         p.appendChild(lineChart({ series: series, xLabel: 'iteration', yMin: 0 }));
       }
+      p = el('div');
+      grid.appendChild(p);
       p.appendChild(el('h3', { text: 'mAP during training (%)' }));
       if (!c.evaluations.length) p.appendChild(el('p', { class: 'note', text: 'no evaluation logged' }));
       else {
@@ -299,7 +309,11 @@
       var d = run.diagnosis;
       if (!d) { p.appendChild(el('p', { class: 'note', text: 'No ground truth or no detection: no diagnosis.' })); return; }
       var fp = d.false_positive;
-      p.appendChild(el('p', { class: 'note', text: 'tIoU ' + d.settings.tiou_thresholds.map(tiouLabel).join(', ') + '; ' + d.instances + ' instances of ' + d.classes + ' classes (N = ' + num(d.average_instances_per_class, 2) + ' per class); ' + d.detections + ' detections; normalized average mAP ' + pct(d.average_map_n) + ' %' }));
+      var panel = p, grid = el('div', { class: 'charts' });
+      var cell = function () { var c = el('div'); grid.appendChild(c); return c; };
+      panel.appendChild(el('p', { class: 'note', text: 'tIoU ' + d.settings.tiou_thresholds.map(tiouLabel).join(', ') + '; ' + d.instances + ' instances of ' + d.classes + ' classes (N = ' + num(d.average_instances_per_class, 2) + ' per class); ' + d.detections + ' detections; normalized average mAP ' + pct(d.average_map_n) + ' %' }));
+      panel.appendChild(grid);
+      p = cell();
       p.appendChild(el('h3', { text: 'False-positive profile (top ' + d.settings.limit_factor + 'G per class: ' + fp.detections + ' detections)' }));
       p.appendChild(legend(ERR_NAMES.map(function (n, i) { return [n, ERR_COLORS[i]]; })));
       p.appendChild(barChart({
@@ -309,6 +323,7 @@
         yFormat: function (v) { return (v * 100).toFixed(0) + '%'; }, valueFormat: function (v) { return (v * 100).toFixed(1) + ' %'; }, yLabel: 'share of detections'
       }));
       var gains = ERR_KEYS.slice(1).map(function (k) { return fp.map_gain[k]; });
+      p = cell();
       p.appendChild(el('h3', { text: 'Average-mAP_N gain from removing each error type (points)' }));
       p.appendChild(barChart({
         cls: 'fp-gain', labels: ERR_NAMES.slice(1), height: 190, showValues: true,
@@ -316,22 +331,26 @@
         series: [{ name: 'gain', color: '#1f78b4', values: gains }],
         yFormat: function (v) { return (v * 100).toFixed(1); }, valueFormat: function (v) { return (v * 100).toFixed(2); }
       }));
-      var sensLabels = [], sensVals = [], fnVals = [], subs = [];
+      var sensLabels = [], sensVals = [], fnVals = [], subs = [], groups = [];
       d.characteristics.forEach(function (c) {
+        var from = sensLabels.length;
         c.buckets.forEach(function (b) {
-          sensLabels.push(b.label); subs.push((CHAR_NAMES[c.characteristic] || c.characteristic).split(' ')[0] + ' ' + b.instances);
+          sensLabels.push(b.label); subs.push(b.instances);
           sensVals.push(b.average_map_n); fnVals.push(b.false_negative_rate);
         });
+        groups.push({ name: c.characteristic === 'num-instances' ? 'instances' : c.characteristic, from: from, to: sensLabels.length - 1 });
       });
-      p.appendChild(el('h3', { text: 'Sensitivity: average-mAP_N (%) by ' + d.characteristics.map(function (c) { return CHAR_NAMES[c.characteristic] || c.characteristic; }).join(', ') }));
+      p = cell();
+      p.appendChild(el('h3', { text: 'Sensitivity: average-mAP_N (%) by ' + d.characteristics.map(function (c) { return (CHAR_NAMES[c.characteristic] || c.characteristic).toLowerCase(); }).join(', ') + ' (dashed: all instances; below each bucket, its instances)' }));
       p.appendChild(barChart({
-        cls: 'sensitivity', labels: sensLabels, sublabels: subs, bottom: 40, showValues: true, yMax: 1, baseline: d.average_map_n, baselineTitle: 'all instances: ' + pct(d.average_map_n) + ' %',
+        cls: 'sensitivity', labels: sensLabels, sublabels: subs, groups: groups, bottom: 44, showValues: true, yMax: 1, baseline: d.average_map_n, baselineTitle: 'all instances: ' + pct(d.average_map_n) + ' %',
         series: [{ name: 'average-mAP_N', color: '#386cb0', values: sensVals }],
         yFormat: function (v) { return (v * 100).toFixed(0); }, valueFormat: function (v) { return (v * 100).toFixed(1); }
       }));
+      p = cell();
       p.appendChild(el('h3', { text: 'False-negative rate (%) by the same buckets' }));
       p.appendChild(barChart({
-        cls: 'false-negative', labels: sensLabels, sublabels: subs, bottom: 40, showValues: true, yMax: 1,
+        cls: 'false-negative', labels: sensLabels, sublabels: subs, groups: groups, bottom: 44, showValues: true, yMax: 1,
         series: [{ name: 'false negatives', color: '#f0027f', values: fnVals }],
         yFormat: function (v) { return (v * 100).toFixed(0); }, valueFormat: function (v) { return (v * 100).toFixed(1); }
       }));
@@ -345,8 +364,8 @@
         });
       });
       t.appendChild(tb);
-      p.appendChild(el('details', null, [el('summary', { text: 'numbers' }), t]));
-      d.warnings.forEach(function (w) { p.appendChild(el('div', { class: 'warn', text: w })); });
+      panel.appendChild(el('details', null, [el('summary', { text: 'numbers' }), t]));
+      d.warnings.forEach(function (w) { panel.appendChild(el('div', { class: 'warn', text: w })); });
     });
     return section('diagnosis', 'Diagnosis (DETAD: false positives, sensitivity, false negatives)', [
       el('p', { class: 'note', text: 'As DETAD (Alwassel et al., ECCV 2018) computes them: normalized AP; bar kG holds the detections ranked (k−1)G+1…kG in their class; a bucket\u2019s mAP counts only its instances.' }), g]);
@@ -370,12 +389,12 @@
     RUNS.forEach(function (run, r) {
       var v = byRun[r][id];
       if (!v) return;
-      v.ground_truth.forEach(function (m) { var n = run.classes[m.class]; if (n !== undefined && out.indexOf(n) < 0) out.push(n); });
+      v.ground_truth.forEach(function (m) { var n = run.classes[m[0]]; if (n !== undefined && out.indexOf(n) < 0) out.push(n); });
     });
     RUNS.forEach(function (run, r) {
       var v = byRun[r][id];
       if (!v) return;
-      v.detections.forEach(function (m) { var n = run.classes[m.class]; if (n !== undefined && out.indexOf(n) < 0) out.push(n); });
+      v.detections.forEach(function (m) { var n = run.classes[m[0]]; if (n !== undefined && out.indexOf(n) < 0) out.push(n); });
     });
     return out;
   }
@@ -448,16 +467,16 @@
       s.appendChild(sv('text', { x: 2, y: 62, 'font-size': 10, text: 'det' }));
       var gtG = sv('g', { class: 'gt-lane' });
       v.ground_truth.forEach(function (m, i) {
-        var sel = m.class === k;
-        gtG.appendChild(sv('rect', { class: 'gt-mark' + (sel ? ' sel' : ''), 'data-index': i, 'data-class': run.classes[m.class] || '?', x: X(m.start), y: sel ? 16 : 22, width: Math.max(1, X(m.end) - X(m.start)), height: sel ? 22 : 10 },
-          title((run.classes[m.class] || '?') + ': ' + num(m.start, 2) + ' – ' + num(m.end, 2) + ' s')));
+        var sel = m[0] === k, name = run.classes[m[0]] || '?';
+        gtG.appendChild(sv('rect', { class: 'gt-mark' + (sel ? ' sel' : ''), 'data-index': i, 'data-class': name, x: X(m[1]), y: sel ? 16 : 22, width: Math.max(1, X(m[2]) - X(m[1])), height: sel ? 22 : 10 },
+          title(name + ': ' + num(m[1], 2) + ' – ' + num(m[2], 2) + ' s')));
       });
       body.appendChild(gtG);
       var detG = sv('g', { class: 'det-lane' });
-      var dets = v.detections.filter(function (d) { return d.class === k; }).sort(function (a, b) { return a.score - b.score; });
+      var dets = v.detections.filter(function (d) { return d[0] === k; }).sort(function (a, b) { return a[3] - b[3]; });
       dets.forEach(function (d) {
-        detG.appendChild(sv('rect', { class: 'det-mark', x: X(d.start), y: 48, width: Math.max(1, X(d.end) - X(d.start)), height: 20, fill: scoreColor(d.score), 'fill-opacity': 0.85, stroke: '#fff', 'stroke-width': 0.5, 'data-score': d.score },
-          title(state.cls + ' ' + num(d.score, 4) + ': ' + num(d.start, 2) + ' – ' + num(d.end, 2) + ' s')));
+        detG.appendChild(sv('rect', { class: 'det-mark', x: X(d[1]), y: 48, width: Math.max(1, X(d[2]) - X(d[1])), height: 20, fill: scoreColor(d[3]), 'fill-opacity': 0.85, stroke: '#fff', 'stroke-width': 0.5, 'data-score': d[3] },
+          title(state.cls + ' ' + num(d[3], 4) + ': ' + num(d[1], 2) + ' – ' + num(d[2], 2) + ' s')));
       });
       body.appendChild(detG);
       // CAS and attention: y in [0, 1] over 80..220.
@@ -504,18 +523,18 @@
 
     function details(run, r, v) {
       var k = run.classes.indexOf(state.cls);
-      var gts = v.ground_truth.filter(function (m) { return m.class === k; });
-      var dets = v.detections.filter(function (d) { return d.class === k; }).slice(0, 10);
-      var iou = function (a, b) { var i = Math.max(0, Math.min(a.end, b.end) - Math.max(a.start, b.start)); var u = (a.end - a.start) + (b.end - b.start) - i; return u > 0 ? i / u : 0; };
+      var gts = v.ground_truth.filter(function (m) { return m[0] === k; });
+      var dets = v.detections.filter(function (d) { return d[0] === k; }).slice(0, 10);
+      var iou = function (a, b) { var i = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[1], b[1])); var u = (a[2] - a[1]) + (b[2] - b[1]) - i; return u > 0 ? i / u : 0; };
       var t = el('table', { class: 'video-table' }, el('thead', null, el('tr', null, ['', 'start (s)', 'end (s)', 'score', 'best tIoU with GT'].map(function (h) { return el('th', { text: h }); }))));
       var b = el('tbody');
-      gts.forEach(function (m) { b.appendChild(el('tr', { class: 'gt-row' }, [el('td', { text: 'ground truth' }), el('td', { text: num(m.start, 2) }), el('td', { text: num(m.end, 2) }), el('td', { text: '' }), el('td', { text: '' })])); });
+      gts.forEach(function (m) { b.appendChild(el('tr', { class: 'gt-row' }, [el('td', { text: 'ground truth' }), el('td', { text: num(m[1], 2) }), el('td', { text: num(m[2], 2) }), el('td', { text: '' }), el('td', { text: '' })])); });
       dets.forEach(function (d) {
         var best = 0; gts.forEach(function (m) { best = Math.max(best, iou(d, m)); });
-        b.appendChild(el('tr', { class: 'det-row' }, [el('td', { text: 'detection' }), el('td', { text: num(d.start, 2) }), el('td', { text: num(d.end, 2) }), el('td', { text: num(d.score, 4) }), el('td', { text: num(best, 3) })]));
+        b.appendChild(el('tr', { class: 'det-row' }, [el('td', { text: 'detection' }), el('td', { text: num(d[1], 2) }), el('td', { text: num(d[2], 2) }), el('td', { text: num(d[3], 4) }), el('td', { text: num(best, 3) })]));
       });
       t.appendChild(b);
-      var all = v.detections.filter(function (d) { return d.class === k; }).length;
+      var all = v.detections.filter(function (d) { return d[0] === k; }).length;
       return el('div', null, [el('div', { class: 'note', text: v.id + ' · ' + state.cls + ': ' + gts.length + ' ground-truth instances, ' + all + ' detections (top 10 listed)' + (v.detections.length < v.detections_total ? '; ' + v.detections_total + ' detections in all, the ' + v.detections.length + ' best kept' : '') }), t]);
     }
 

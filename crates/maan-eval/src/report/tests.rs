@@ -34,11 +34,27 @@ fn signals(
         .collect()
 }
 
+type Owned = HashMap<String, (Vec<f32>, usize, Vec<f32>)>;
+
+fn source(
+    owned: &Owned,
+    classes: usize,
+) -> impl Fn(&str) -> std::result::Result<Option<Signals>, String> + '_ {
+    move |id: &str| {
+        Ok(owned.get(id).map(|(cas, t, att)| Signals {
+            cas: cas.clone(),
+            num_snippets: *t,
+            num_classes: classes,
+            attention: Some(att.clone()),
+        }))
+    }
+}
+
 fn inputs<'a>(
     gt: &'a GroundTruth,
     det: &'a DetectionFile,
     classes: &'a [String],
-    owned: &'a HashMap<String, (Vec<f32>, usize, Vec<f32>)>,
+    signals: SignalSource<'a>,
     log: &'a [serde_json::Value],
 ) -> RunInputs<'a> {
     RunInputs {
@@ -55,20 +71,8 @@ fn inputs<'a>(
         classification_map: Some(0.9),
         metrics_log: log,
         loss_names: vec!["rgb".into(), "flow".into()],
-        signals: owned
-            .iter()
-            .map(|(id, (cas, t, att))| {
-                (
-                    id.clone(),
-                    VideoSignals {
-                        cas,
-                        num_snippets: *t,
-                        num_classes: classes.len(),
-                        attention: Some(att),
-                    },
-                )
-            })
-            .collect(),
+        extra_videos: Vec::new(),
+        signals,
         seconds_per_snippet: 0.64,
         diagnose: Some(DiagnoseConfig::thumos14()),
     }
@@ -82,8 +86,9 @@ fn run_report_holds_the_evaluators_numbers_and_every_video() {
     let (gt, det) = fixture();
     let classes: Vec<String> = gt.labels().into_iter().collect();
     let owned = signals(&gt, classes.len(), 0.64);
+    let src = source(&owned, classes.len());
     let r = build_run(
-        &inputs(&gt, &det, &classes, &owned, &[]),
+        &inputs(&gt, &det, &classes, &src, &[]),
         &ReportOptions::default(),
     )
     .unwrap();
@@ -120,7 +125,7 @@ fn run_report_holds_the_evaluators_numbers_and_every_video() {
                 assert_eq!(*p as f32, want);
             }
         }
-        assert!(v.cas.len() <= 8.max(v.ground_truth.len()));
+        assert!(v.cas.len() <= 6.max(v.ground_truth.len()));
         let a = v.attention.as_ref().unwrap();
         assert_eq!(a.len(), *t);
         assert_eq!(a[*t / 2] as f32, (att[*t / 2] * 1000.0).round());
@@ -135,7 +140,8 @@ fn limits_warnings_and_shape_errors() {
     let (gt, det) = fixture();
     let classes: Vec<String> = gt.labels().into_iter().collect();
     let owned = signals(&gt, classes.len(), 0.64);
-    let mut inp = inputs(&gt, &det, &classes, &owned, &[]);
+    let src = source(&owned, classes.len());
+    let mut inp = inputs(&gt, &det, &classes, &src, &[]);
     inp.recorded_map = Some(vec![0.5; 9]);
     let options = ReportOptions {
         max_detections_per_video: 3,
@@ -155,16 +161,26 @@ fn limits_warnings_and_shape_errors() {
         .fold(f64::MIN, f64::max);
     assert!((busiest.detections[0].score - best).abs() < 1e-4);
     let id = gt.videos.keys().next().unwrap().clone();
-    inp.signals.get_mut(&id).unwrap().num_snippets += 1;
+    let mut bad = owned.clone();
+    bad.get_mut(&id).unwrap().1 += 1;
+    let bad_src = source(&bad, classes.len());
+    inp.signals = &bad_src;
     let err = build_run(&inp, &options).unwrap_err().to_string();
-    assert!(err.contains(&id), "{err}");
+    assert!(err.contains(&id) && err.contains("CAS"), "{err}");
+    let failing = |v: &str| -> std::result::Result<Option<Signals>, String> {
+        Err(format!("cannot read cas/{v}.npy"))
+    };
+    inp.signals = &failing;
+    let err = build_run(&inp, &options).unwrap_err().to_string();
+    assert!(err.contains(&format!("cas/{id}.npy")), "{err}");
 }
 
 fn page_of(name: &str) -> (ReportData, String) {
     let (gt, det) = fixture();
     let classes: Vec<String> = gt.labels().into_iter().collect();
     let owned = signals(&gt, classes.len(), 0.64);
-    let mut inp = inputs(&gt, &det, &classes, &owned, &[]);
+    let src = source(&owned, classes.len());
+    let mut inp = inputs(&gt, &det, &classes, &src, &[]);
     inp.name = name.into();
     let run = build_run(&inp, &ReportOptions::default()).unwrap();
     let data = ReportData {
@@ -254,8 +270,9 @@ fn curves_from_a_metrics_log() {
     assert_eq!(c.tiou_thresholds, vec![0.1, 0.5]);
 }
 
-/// A video with detections but no ground truth and no CAS is left out with a warning; one with
-/// a CAS but no ground truth is in the viewer, its duration from the CAS length.
+/// A video with detections that is not a test video is left out of the viewer with a warning;
+/// an extra video (a test video without annotations) is in it, its duration from the CAS
+/// length.
 #[test]
 fn videos_outside_the_ground_truth() {
     let (gt, mut det) = fixture();
@@ -273,11 +290,10 @@ fn videos_outside_the_ground_truth() {
         "cas-only".into(),
         (vec![0.0; 10 * classes.len()], 10, vec![0.0; 10]),
     );
-    let r = build_run(
-        &inputs(&gt, &det, &classes, &owned, &[]),
-        &ReportOptions::default(),
-    )
-    .unwrap();
+    let src = source(&owned, classes.len());
+    let mut inp = inputs(&gt, &det, &classes, &src, &[]);
+    inp.extra_videos = vec!["cas-only".into()];
+    let r = build_run(&inp, &ReportOptions::default()).unwrap();
     // The fixture's own detection in a video without ground truth, and this one.
     assert!(
         r.warnings
