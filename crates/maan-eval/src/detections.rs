@@ -214,7 +214,13 @@ mod tests {
         f.results.insert("v".into(), list);
         let back = DetectionFile::from_json_str(&f.to_json_string().unwrap(), "test").unwrap();
         for (x, y) in f.results["v"].iter().zip(&back.results["v"]) {
-            assert_eq!(x.score.to_bits(), y.score.to_bits(), "{} read as {}", x.score, y.score);
+            assert_eq!(
+                x.score.to_bits(),
+                y.score.to_bits(),
+                "{} read as {}",
+                x.score,
+                y.score
+            );
             assert_eq!(x.segment[0].to_bits(), y.segment[0].to_bits());
             assert_eq!(x.segment[1].to_bits(), y.segment[1].to_bits());
         }

@@ -2,8 +2,9 @@
 // crates/maan-cli/tests/cli/report.rs to assert on (the assertions are in Rust).
 //
 // usage: node check_report.mjs REPORT.html PLAN.json
-//   PLAN: {"videos": [id, ...], "classes": [name, ...], "screenshot": path|null,
-//          "width": px, "height": px}
+//   PLAN: {"videos": [id, ...], "classes": [name, ...], "width": px, "height": px,
+//          "screenshot": path|null, "screenshot_video": id, "screenshot_class": name,
+//          "clip": [selector, ...] (the screenshot spans these elements; the whole page without)}
 // The browser is the system's Chromium ($MAAN_CHROMIUM, default /usr/bin/chromium), started
 // with a new empty profile and every background service off, so that the only request is
 // the page itself.
@@ -32,7 +33,9 @@ try {
   page.on('console', (m) => out.console.push({ type: m.type(), text: m.text() }));
   page.on('pageerror', (e) => out.page_errors.push(String(e)));
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  // Milliseconds from the start of the navigation to the page drawn (for docs/benchmarks.md).
+  out.ready_ms = await page.evaluate(() => performance.now());
   out.title = await page.title();
   out.map_cells = await page.$$eval('#map-table td[data-metric]', (tds) => tds.map((td) => ({
     run: Number(td.dataset.run), metric: td.dataset.metric, tiou: td.dataset.tiou || null,
@@ -66,7 +69,16 @@ try {
     if (plan.screenshot_video) await page.selectOption('#video-select', plan.screenshot_video);
     if (plan.screenshot_class) await page.selectOption('#class-select', plan.screenshot_class);
     await page.selectOption('#zoom-select', '1');
-    await page.screenshot({ path: plan.screenshot, fullPage: true });
+    let clip;
+    if (plan.clip) {
+      clip = await page.evaluate((sels) => {
+        const boxes = sels.map((s) => document.querySelector(s).getBoundingClientRect());
+        const top = Math.min(...boxes.map((b) => b.top)) + window.scrollY;
+        const bottom = Math.max(...boxes.map((b) => b.bottom)) + window.scrollY;
+        return { x: 0, y: Math.floor(top) - 8, width: document.documentElement.clientWidth, height: Math.ceil(bottom - top) + 16 };
+      }, plan.clip);
+    }
+    await page.screenshot({ path: plan.screenshot, fullPage: true, clip });
   }
 } finally {
   await context.close();

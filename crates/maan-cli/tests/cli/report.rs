@@ -312,7 +312,12 @@ fn report_page_in_headless_chromium() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| names[t["class"].as_u64().unwrap() as usize].as_str().unwrap().to_string())
+        .map(|t| {
+            names[t["class"].as_u64().unwrap() as usize]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     let first = b.1.iter().min().unwrap().clone();
     let other = tracks.iter().find(|c| **c != first).unwrap().clone();

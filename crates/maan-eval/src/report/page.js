@@ -535,7 +535,7 @@
       });
       t.appendChild(b);
       var all = v.detections.filter(function (d) { return d[0] === k; }).length;
-      return el('div', null, [el('div', { class: 'note', text: v.id + ' · ' + state.cls + ': ' + gts.length + ' ground-truth instances, ' + all + ' detections (top 10 listed)' + (v.detections.length < v.detections_total ? '; ' + v.detections_total + ' detections in all, the ' + v.detections.length + ' best kept' : '') }), t]);
+      return el('details', { class: 'video-details' }, [el('summary', { class: 'note', text: v.id + ' · ' + state.cls + ': ' + gts.length + ' ground-truth instances, ' + all + ' detections (the instances and the top 10 detections)' + (v.detections.length < v.detections_total ? '; ' + v.detections_total + ' detections in all, the ' + v.detections.length + ' best kept' : '') }), t]);
     }
 
     if (videoIds.length) {
