@@ -194,7 +194,7 @@ fn read_run(run: &Path, detections: Option<&Path>, data: &DataOpts) -> Result<Ru
             attention,
         }))
     };
-    Ok(ctx.build(&source)?)
+    ctx.build(&source)
 }
 
 /// What a run's report is made of, besides its model outputs.

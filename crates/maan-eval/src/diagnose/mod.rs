@@ -374,7 +374,11 @@ pub fn diagnose(
 ) -> Result<Diagnosis> {
     crate::eval::validate_thresholds(&config.tiou_thresholds)?;
     for b in &config.bins {
-        if b.edges.len() != b.labels.len() + 1 || b.edges.windows(2).any(|w| !(w[0] < w[1])) {
+        if b.edges.len() != b.labels.len() + 1
+            || b.edges
+                .windows(2)
+                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+        {
             return Err(crate::EvalError::InvalidInput(format!(
                 "the {} bins need increasing edges and one label per interval",
                 b.characteristic

@@ -7,7 +7,10 @@ use crate::annotations::{GtSegment, GtVideo};
 use crate::detections::Detection;
 use crate::eval::{detection_map, interpolated_ap};
 
-fn gt(videos: &[(&str, f64, &[(&str, f64, f64)])]) -> GroundTruth {
+/// A video: id, duration, instances (label, start, end).
+type VideoSpec<'a> = (&'a str, f64, &'a [(&'a str, f64, f64)]);
+
+fn gt(videos: &[VideoSpec<'_>]) -> GroundTruth {
     let mut g = GroundTruth::default();
     for (id, duration, segs) in videos {
         g.videos.insert(

@@ -3,7 +3,7 @@
 //!
 //! [`build_run`] turns what a run left behind (ground truth, detections, CAS and attention,
 //! the metrics log, the protocol) into a [`RunReport`]: the mAP table per tIoU and per class,
-//! the training curves, DETAD's three analyses ([`crate::diagnose`]) and one [`VideoView`] per
+//! the training curves, DETAD's three analyses ([`crate::diagnose`](mod@crate::diagnose)) and one [`VideoView`] per
 //! test video. A [`ReportData`] holds one run, or two side by side (a comparison);
 //! [`render_html`] writes the page, which embeds the `ReportData` as JSON and draws everything
 //! from it with its own JavaScript, so the page and `--json` hold the same numbers.
