@@ -54,6 +54,8 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Plot ground truth above the class activation sequence of a video (the paper's Figure 5).
     Plot(cmd::plot::PlotArgs),
+    /// A run's self-contained HTML report: mAP, training curves, DETAD's diagnosis, videos.
+    Report(cmd::report::ReportArgs),
     /// One command: synthesize data, train both streams, test, print mAP, plot a CAS.
     Demo(cmd::demo::DemoArgs),
     /// Reproduce the paper's experiments on synthetic data.
@@ -90,7 +92,11 @@ fn main() -> ExitCode {
     // come with a hint naming one of them.
     let load_flags = matches!(
         cli.command,
-        Command::Train(_) | Command::Test(_) | Command::Inspect(_) | Command::Experiment(_)
+        Command::Train(_)
+            | Command::Test(_)
+            | Command::Report(_)
+            | Command::Inspect(_)
+            | Command::Experiment(_)
     );
     let result = match cli.command {
         Command::Extract(a) => cmd::extract::run(a),
@@ -102,6 +108,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Plot(a) => cmd::plot::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Experiment(a) => cmd::experiment::run(a),
     };

@@ -190,6 +190,42 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Every score and time read back from the JSON text is bit for bit the one written (the
+    /// workspace's serde_json parses with `float_roundtrip`), so a detections file scores as
+    /// the detections did in memory: 20,000 scores of the kind inference gives (products of
+    /// f32 values, widened) and times over many magnitudes.
+    #[test]
+    fn numbers_round_trip_exactly_through_json() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(36);
+        let mut f = DetectionFile::new();
+        let list = (0..20_000)
+            .map(|i| {
+                let a: f32 = rng.random();
+                let b: f32 = rng.random();
+                let t: f64 = rng.random::<f64>() * 10f64.powi(i % 7 - 2);
+                Detection {
+                    label: "A".into(),
+                    score: f64::from(a * b),
+                    segment: [t, t * 1.5 + rng.random::<f64>()],
+                }
+            })
+            .collect();
+        f.results.insert("v".into(), list);
+        let back = DetectionFile::from_json_str(&f.to_json_string().unwrap(), "test").unwrap();
+        for (x, y) in f.results["v"].iter().zip(&back.results["v"]) {
+            assert_eq!(
+                x.score.to_bits(),
+                y.score.to_bits(),
+                "{} read as {}",
+                x.score,
+                y.score
+            );
+            assert_eq!(x.segment[0].to_bits(), y.segment[0].to_bits());
+            assert_eq!(x.segment[1].to_bits(), y.segment[1].to_bits());
+        }
+    }
+
     #[test]
     fn optional_fields_default() {
         let f = DetectionFile::from_json_str(

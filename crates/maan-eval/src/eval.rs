@@ -195,7 +195,7 @@ pub fn parse_tiou_range(spec: &str) -> Result<Vec<f64>> {
     Ok(values)
 }
 
-fn validate_thresholds(t: &[f64]) -> Result<()> {
+pub(crate) fn validate_thresholds(t: &[f64]) -> Result<()> {
     let spec = format!("{t:?}");
     if t.is_empty() {
         return Err(EvalError::InvalidThresholds {

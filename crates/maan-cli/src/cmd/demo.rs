@@ -1,7 +1,8 @@
 //! `maan demo`: the README's first command. Generates the THUMOS14-shaped synthetic dataset
 //! (or, with `--dataset activitynet`, the ActivityNet-shaped one) unless it is there, trains
-//! MAAN on both streams, tests it (detections, mAP at the dataset's tIoUs, classification mAP)
-//! and plots the CAS of a test video (the paper's Figure 5).
+//! MAAN on both streams, tests it (detections, mAP at the dataset's tIoUs, classification mAP,
+//! and the run's report, `RUN/report.html`, whose path it prints last) and plots the CAS of a
+//! test video (the paper's Figure 5).
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -148,5 +149,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         run_dir.display()
     );
+    let report = run_dir.join(crate::jobs::report::REPORT_FILE);
+    if report.is_file() {
+        println!("report: {}", report.display());
+    }
     Ok(())
 }

@@ -9,8 +9,11 @@
 //! (`excluded_videos`: those of the annotation file's test subset that are not in the test
 //! split, e.g. THUMOS14's 270 and 1496 with the usual 210-video split), the localization
 //! (`localization_preset`: `paper`, `oic` or `custom`, and `localization`, every setting and
-//! threshold), the run's seed and the commit `maan` was built from (`commit`, recorded at build
-//! time by `build.rs`; `unknown` when built outside git).
+//! threshold), the run's seed, the backend (`backend`) and the commit `maan` was built from
+//! (`commit`, recorded at build time by `build.rs`; `unknown` when built outside git).
+//!
+//! Then it writes the run's report, `RUN/report.html` ([`crate::jobs::report`]), and prints its
+//! path; a report that cannot be written is a warning (the detections and metrics are there).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,6 +27,7 @@ use maan_model::infer::run_videos_with;
 use maan_model::load_models;
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
+use crate::jobs::report;
 use crate::opts::{DataOpts, LocalizeOpts, WhichArg};
 use crate::report::{print_metrics, protocol, write_outputs};
 
@@ -120,6 +124,7 @@ impl BackendJob for TestJob {
         )?;
         eprintln!("({} test videos in {secs:.2} s)", outputs.len());
         let gt = data.test_ground_truth();
+        let mut recorded = None;
         if gt.num_segments() > 0 {
             let metrics = score(&data, &dets, &outputs)?;
             print_metrics(&metrics);
@@ -129,13 +134,24 @@ impl BackendJob for TestJob {
                 for (k, v) in protocol(&data, &metrics, &localize, config.seed)? {
                     obj.insert(k, v);
                 }
+                obj.insert("backend".into(), backend.name().into());
             }
             let json = serde_json::to_string_pretty(&value)?;
             std::fs::write(&json_path, json)
                 .with_context(|| format!("writing {}", json_path.display()))?;
             eprintln!("metrics (JSON) -> {}", json_path.display());
+            recorded = Some(value);
         } else {
             eprintln!("no ground-truth segments in the test split: mAP not computed");
+        }
+        let start = Instant::now();
+        match report::write_after_test(&args.run, &data, &dets, &outputs, recorded.as_ref()) {
+            Ok(path) => eprintln!(
+                "report -> {} ({:.2} s)",
+                path.display(),
+                start.elapsed().as_secs_f64()
+            ),
+            Err(e) => eprintln!("warning: the report was not written: {e:#}"),
         }
         Ok(())
     }
