@@ -19,12 +19,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod backend;
 mod cmd;
-mod figure;
-mod heatmap;
 mod jobs;
 mod opts;
 mod rebuild;
 mod report;
+
+/// The commit `maan` was built from (`build.rs`), recorded in every result it writes.
+pub const COMMIT: &str = env!("MAAN_GIT_COMMIT");
 
 /// Weakly-supervised temporal action localization with MAAN (ICLR 2019) on Burn.
 #[derive(Debug, Parser)]

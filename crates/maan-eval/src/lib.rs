@@ -24,6 +24,7 @@
 //!  DetectionReport {tiou_thresholds, mAP, average_mAP, per_class_AP}
 //! ```
 //!
+//! - [`atomic`]: the workspace's one atomic file write ([`atomic::write_atomic`]);
 //! - [`annotations`]: ground truth in every JSON form the public code bases ship
 //!   ([`GroundTruth`]) and class lists ([`ClassList`]);
 //! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
@@ -53,11 +54,13 @@
 //! naming the file (or source) and the video.
 
 pub mod annotations;
+pub mod atomic;
 pub mod benchmark;
 pub mod detections;
 pub mod error;
 pub mod eval;
 pub mod localize;
+mod tables;
 pub mod timing;
 
 pub use annotations::{ClassList, GroundTruth, GtSegment, GtVideo};

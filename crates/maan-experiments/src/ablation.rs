@@ -75,6 +75,10 @@ impl Variant {
     }
 }
 
+/// The benchmark the ablation's data imitates: the regimes of the synthetic benchmark are
+/// THUMOS14-shaped, and so are its localization presets.
+pub const BENCHMARK: Benchmark = Benchmark::Thumos14;
+
 /// What the ablation trains and how it localizes.
 #[derive(Debug, Clone)]
 pub struct AblationPlan {
@@ -102,7 +106,7 @@ impl AblationPlan {
         if dim == 0 {
             return Err(PlanError::ZeroDim);
         }
-        let kind = Benchmark::Thumos14;
+        let kind = BENCHMARK;
         Ok(AblationPlan {
             regimes: if regimes.is_empty() {
                 Regime::ALL.to_vec()
@@ -162,7 +166,7 @@ pub fn run<B: AutodiffBackend>(
     let mut regimes = Vec::new();
     for &regime in &plan.regimes {
         let cfg = SynthConfig {
-            like: Benchmark::Thumos14,
+            like: BENCHMARK,
             dim: plan.dim,
             ..SynthConfig::default()
         }
@@ -220,7 +224,7 @@ pub fn run<B: AutodiffBackend>(
     }
     let _ = std::fs::remove_dir(data_root);
     Ok(AblationReport {
-        header: ReportHeader::new(&session.backend, plan.schedule),
+        header: ReportHeader::new(session, plan.schedule),
         dim: plan.dim,
         paper_localization: paper.describe(),
         oic_localization: oic.describe(),

@@ -431,6 +431,7 @@ mod tests {
             data_dir: String::new(),
             header: ReportHeader {
                 backend: "flex".into(),
+                commit: "unknown".into(),
                 seeds: 1,
                 iterations: 1,
                 batch_size: 1,

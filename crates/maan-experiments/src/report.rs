@@ -6,14 +6,17 @@ use maan_model::EvalMetrics;
 use serde::Serialize;
 
 use crate::ablation::Variant;
-use crate::train::Schedule;
+use crate::train::{Schedule, Session};
+use burn::tensor::backend::Backend;
 
 /// The settings every report of `table1`, `regimes` and `ablation` states (flattened into
-/// its JSON: the keys `backend`, `seeds`, `iterations`, `batch_size`).
+/// its JSON: the keys `backend`, `commit`, `seeds`, `iterations`, `batch_size`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportHeader {
     /// Backend used.
     pub backend: String,
+    /// The commit of the code that made the report ([`Session::commit`]).
+    pub commit: String,
     /// Seeds per model.
     pub seeds: u64,
     /// Iterations per model and stream.
@@ -23,10 +26,11 @@ pub struct ReportHeader {
 }
 
 impl ReportHeader {
-    /// The header of a report of models trained on `backend` with `schedule`.
-    pub fn new(backend: &str, schedule: Schedule) -> ReportHeader {
+    /// The header of a report of models trained in `session` with `schedule`.
+    pub fn new<B: Backend>(session: &Session<B>, schedule: Schedule) -> ReportHeader {
         ReportHeader {
-            backend: backend.to_string(),
+            backend: session.backend.clone(),
+            commit: session.commit.clone(),
             seeds: schedule.seeds,
             iterations: schedule.iterations,
             batch_size: schedule.batch_size,

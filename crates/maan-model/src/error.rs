@@ -36,6 +36,22 @@ pub enum ModelError {
     /// A run to continue has no `last` checkpoint.
     #[error("{0}: no run to continue (expected a checkpoint in last/state.json)")]
     NoRun(PathBuf),
+    /// A setting is out of its range (see [`crate::Setting::check`]).
+    #[error("{setting} {value}: {rule}")]
+    Setting {
+        /// The setting.
+        setting: crate::Setting,
+        /// The value given.
+        value: String,
+        /// What the value must be.
+        rule: String,
+    },
+    /// Settings given to a resumed run disagree with the run's own.
+    #[error("settings disagree with the run's: {}", conflicts_text(.0))]
+    ResumeConflicts(Vec<crate::train::Conflict>),
+    /// Localization options contradict each other or their base, or are out of range.
+    #[error("localization")]
+    Localization(#[from] maan_eval::localize::LocalizeOverrideError),
     /// The configuration is invalid or does not fit the data.
     #[error("config: {0}")]
     Config(String),
@@ -66,6 +82,14 @@ impl ModelError {
             source,
         }
     }
+}
+
+/// `setting: given X, the run has Y`, one per conflict, joined by `; `.
+fn conflicts_text(list: &[crate::train::Conflict]) -> String {
+    list.iter()
+        .map(|c| format!("{}: given {}, the run has {}", c.setting, c.given, c.saved))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Result with [`ModelError`].

@@ -20,7 +20,7 @@ pub struct SynthArgs {
     #[arg(
         long = "dataset",
         alias = "like",
-        default_value = "thumos14",
+        default_value_t,
         value_name = "thumos14|activitynet"
     )]
     pub like: Benchmark,

@@ -178,25 +178,17 @@ fn outputs(out: &Path, layout: LayoutArg, id: &str) -> Vec<PathBuf> {
     }
 }
 
-/// Writes `[rows, cols]` f32 to `path` through a temporary file in the same folder and a
-/// rename, so that `path` is either absent or complete. The temporary file is created
-/// exclusively under a random name (`.<file>.<random>.tmp`), so writers that share a folder
-/// never write into each other's temporary file: not even two pods of one Kubernetes shard,
-/// whose processes may all have pid 1 (names made from the pid alone could collide there).
+/// Writes `[rows, cols]` f32 to `path` atomically ([`maan_eval::atomic::write_atomic_with`]:
+/// `path` is either absent or complete, and writers sharing a folder, even two pods of one
+/// Kubernetes shard whose processes may all have pid 1, never write into each other's
+/// temporary file).
 fn write_atomic(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    write_features(tmp.path(), data, rows, cols, NpyDtype::F32)?;
-    let tmp_path = tmp.path().to_path_buf();
-    tmp.persist(path)
-        .with_context(|| format!("renaming {} to {}", tmp_path.display(), path.display()))?;
-    Ok(())
+    maan_eval::atomic::write_atomic_with(path, |tmp| -> Result<()> {
+        Ok(write_features(tmp, data, rows, cols, NpyDtype::F32)?)
+    })
+    .with_context(|| format!("writing {}", path.display()))
 }
 
 /// The extraction settings: the public features' (`ExtractConfig::default`), with the flow on

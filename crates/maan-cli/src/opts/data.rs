@@ -36,7 +36,7 @@ impl DataOpts {
     pub fn load(&self) -> Result<WtalDataset> {
         load_data(
             self.data_dir.as_deref(),
-            self.dataset.unwrap_or(Benchmark::Thumos14),
+            self.dataset.unwrap_or_default(),
             &self.load,
         )
     }
@@ -197,7 +197,7 @@ impl LoadArgs {
     ) -> LoadOptions {
         let default_timing = base
             .map(|b| b.1)
-            .unwrap_or_else(|| kind.unwrap_or(Benchmark::Thumos14).snippet_timing());
+            .unwrap_or_else(|| kind.unwrap_or_default().snippet_timing());
         LoadOptions {
             layout: self.layout.or(base.map(|b| b.0)),
             kind,
@@ -238,9 +238,6 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     })
 }
 
-/// The built-in synthetic THUMOS14-shaped dataset, generated on first use.
-pub const DEFAULT_DATA_DIR: &str = "data/synthetic/thumos14";
-
 /// Where the built-in synthetic dataset `name` (`thumos14`, `activitynet`) lives when no
 /// `--data-dir` is given:
 ///
@@ -251,17 +248,13 @@ pub const DEFAULT_DATA_DIR: &str = "data/synthetic/thumos14";
 /// 3. otherwise a per-user directory, so that an installed `maan` run from anywhere does not
 ///    write hundreds of megabytes into the current directory: `$XDG_DATA_HOME/maan/synthetic/
 ///    <name>`, else `~/.local/share/maan/synthetic/<name>`.
-pub fn builtin_data_dir(kind: dataset::Benchmark) -> std::path::PathBuf {
-    use std::path::PathBuf;
-    let name = match kind {
-        dataset::Benchmark::Thumos14 => "thumos14",
-        dataset::Benchmark::ActivityNet13 => "activitynet",
-    };
+pub fn builtin_data_dir(kind: Benchmark) -> PathBuf {
+    let name = kind.dir_name();
     if let Some(root) = std::env::var_os("MAAN_DATA_DIR").filter(|v| !v.is_empty()) {
         return PathBuf::from(root).join("synthetic").join(name);
     }
     let local = PathBuf::from("data/synthetic").join(name);
-    if local.is_dir() || std::path::Path::new("data/thumos14/gt.json").is_file() {
+    if local.is_dir() || Path::new("data/thumos14/gt.json").is_file() {
         return local;
     }
     let base = std::env::var_os("XDG_DATA_HOME")

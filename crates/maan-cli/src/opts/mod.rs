@@ -8,8 +8,6 @@ mod data;
 mod localize;
 mod run;
 
-pub use data::{
-    builtin_data_dir, ensure_synthetic, hint, load_hint, DataOpts, LoadArgs, DEFAULT_DATA_DIR,
-};
-pub use localize::LocalizeOpts;
+pub use data::{builtin_data_dir, ensure_synthetic, hint, load_hint, DataOpts, LoadArgs};
+pub use localize::{localize_error, LocalizeOpts};
 pub use run::WhichArg;

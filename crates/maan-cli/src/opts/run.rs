@@ -8,3 +8,12 @@ pub enum WhichArg {
     /// The latest.
     Last,
 }
+
+impl From<WhichArg> for maan_model::Which {
+    fn from(w: WhichArg) -> Self {
+        match w {
+            WhichArg::Best => maan_model::Which::Best,
+            WhichArg::Last => maan_model::Which::Last,
+        }
+    }
+}
