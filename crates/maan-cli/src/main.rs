@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for
 /// nearly every tensor operation, and glibc's malloc hands the large ones back to the kernel
@@ -86,7 +86,9 @@ fn quiet_on_broken_pipe() {
 
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
-    let cli = Cli::parse();
+    // The derived parser, with the defaults the libraries compute shown in the help.
+    let matches = opts::with_defaults(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Commands that take the dataset options of `opts::LoadArgs`, whose errors may
     // come with a hint naming one of them.
     let load_flags = matches!(

@@ -32,39 +32,36 @@ pub struct TrainArgs {
     /// Backend and device.
     #[command(flatten)]
     pub backend: BackendOpts,
-    /// Feature aggregator: maa (MAAN) or a Table 1 baseline [default: maa].
+    /// Feature aggregator: maa (MAAN) or a Table 1 baseline.
     #[arg(long)]
     pub aggregator: Option<Aggregator>,
-    /// Streams to train: both (two models, fused 0.5 / 0.5 at test time), rgb or flow
-    /// [default: both].
+    /// Streams to train: both (two models, fused 0.5 / 0.5 at test time), rgb or flow.
     #[arg(long, value_name = "both|rgb|flow")]
     pub streams: Option<Streams>,
-    /// Training iterations (the paper does not state it) [default: 5000]. With --resume: the
-    /// new total, to extend the run (without it, the run's own total).
+    /// Training iterations (the paper does not state it). With --resume: the new total, to
+    /// extend the run (without it, the run's own total).
     #[arg(long)]
     pub iterations: Option<usize>,
-    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA) [default: 16;
-    /// 32 for MAAN and STPN on ActivityNet1.3, their recipe; --paper: 16].
+    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Snippets sampled per video (the paper's T) [default: 20].
+    /// Snippets sampled per video (the paper's T).
     #[arg(long)]
     pub segments: Option<usize>,
-    /// Adam learning rate (the paper's 5e-4) [default: 0.0005].
+    /// Adam learning rate (the paper's 5e-4).
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Seed of initialisation, sampling and dropout [default: 0].
+    /// Seed of initialisation, sampling and dropout.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only) [default: 0.0001].
+    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only).
     #[arg(long)]
     pub sparsity: Option<f64>,
     /// Background modelling, with any aggregator (saved in the run's config.json): none (the
     /// paper's model and loss) or bas (BaS-Net's background class with filtering, adapted to
     /// MAAN's sigmoid classifier: an extra background output, trained = 1 on the
     /// attention-free mean of the snippets and = 0 on the aggregator's attention-weighted
-    /// feature; testing drops it) [default: none; bas for MAAN on ActivityNet1.3, its
-    /// recipe; --paper: none].
+    /// feature; testing drops it).
     #[arg(long, value_name = "none|bas")]
     pub background: Option<Background>,
     /// The paper's procedure, whatever the benchmark and aggregator, instead of the
@@ -74,17 +71,16 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with_all = ["config", "resume"])]
     pub paper: bool,
     /// Temporal erasing (hide-and-seek): hide this fraction of each video's sampled snippets,
-    /// one contiguous block at a random place, in [0, 1) (saved in the run's config.json)
-    /// [default: 0, the paper's training].
+    /// one contiguous block at a random place, in [0, 1) (saved in the run's config.json).
     #[arg(long, value_name = "FRACTION")]
     pub erase: Option<f64>,
     /// Erase each visit of a video only with this probability, in (0, 1] (saved in the run's
-    /// config.json) [default: 1, every visit].
+    /// config.json).
     #[arg(long, value_name = "P")]
     pub erase_probability: Option<f64>,
     /// Attention-guided erasing: in each training sample, also hide this fraction of its
     /// snippets, those the stream's own attention rates highest, in [0, 1) (saved in the
-    /// run's config.json) [default: 0, the paper's training].
+    /// run's config.json).
     #[arg(long, value_name = "FRACTION")]
     pub attention_erase: Option<f64>,
     /// How the training step computes: fused (the loss, its gradients and Adam in one pass
@@ -93,10 +89,10 @@ pub struct TrainArgs {
     /// flex and ndarray (autodiff with the dropout aggregator), autodiff on GPU backends]
     #[arg(long, value_name = "fused|autodiff")]
     pub engine: Option<StepEngine>,
-    /// Evaluate on the test split every N iterations (0: at the end only) [default: 500].
+    /// Evaluate on the test split every N iterations (0: at the end only).
     #[arg(long)]
     pub eval_every: Option<usize>,
-    /// Save the `last` checkpoint every N iterations (0: at the end only) [default: 500].
+    /// Save the `last` checkpoint every N iterations (0: at the end only).
     #[arg(long)]
     pub checkpoint_every: Option<usize>,
     /// Run directory: config.json, metrics.jsonl, last/, best/, run.lock. [default:

@@ -41,9 +41,8 @@ pub struct LocalizeOpts {
     /// (many thresholds on the CAS and on the attention p_t, outer-inner score, upsampling,
     /// NMS; the post-processing of BaS-Net/UM/CoLA/ACM-Net: maan-eval's `localize` docs) or
     /// long (ActivityNet's long actions: the CAS smoothed over a tenth of the video, lower
-    /// thresholds, proposals from the attention too, soft-NMS σ = 0.5) [default: `train`: the
-    /// recommended recipe's (docs/recipe.md; --paper for the paper's); `test` / `predict`: the
-    /// run's own settings].
+    /// thresholds, proposals from the attention too, soft-NMS σ = 0.5). On `test` and
+    /// `predict`, unset options keep the run's own settings.
     #[arg(long, value_name = "paper|oic|long")]
     pub localize: Option<LocalizePreset>,
     /// Greedy NMS (nms; the paper and oic presets) or Gaussian soft-NMS (soft-nms; σ = 0.3,
@@ -51,13 +50,11 @@ pub struct LocalizeOpts {
     #[arg(long, value_enum)]
     pub suppression: Option<SuppressionArg>,
     /// Greedy NMS: of two proposals of a class overlapping by more than this tIoU, the
-    /// lower-scored one is dropped [default: the preset's: THUMOS14 paper 0.5, oic 0.6;
-    /// ActivityNet1.3 0.9].
+    /// lower-scored one is dropped.
     #[arg(long, value_name = "TIOU", value_parser = checked(check_nms_iou), conflicts_with = "soft_nms_sigma")]
     pub nms_iou: Option<f64>,
     /// Soft-NMS: the width σ of its penalty exp(−tIoU² / σ); selects soft-NMS when
-    /// --suppression is not given [default: the settings' own when they use soft-NMS (the
-    /// `long` preset: 0.5), else 0.3].
+    /// --suppression is not given.
     #[arg(long, value_name = "SIGMA", value_parser = checked(check_soft_nms_sigma))]
     pub soft_nms_sigma: Option<f64>,
     /// Average each class's CAS over a centred window of N snippets before thresholding

@@ -5,9 +5,11 @@
 //! remedies naming flags (`hint:`) are here too.
 
 mod data;
+mod defaults;
 mod localize;
 mod run;
 
 pub use data::{builtin_data_dir, ensure_synthetic, hint, load_hint, DataOpts, LoadArgs};
+pub use defaults::with_defaults;
 pub use localize::{localize_error, LocalizeOpts};
 pub use run::WhichArg;
