@@ -191,7 +191,9 @@ pub use layout::{detect_layout, Layout, Split, ACTIVITYNET_JSON};
 pub use loader::{LoadOptions, Video, WtalDataset};
 pub use maan_eval::{Benchmark, SnippetTiming};
 pub use npy::{read_features, write_features, FeatureArray, NpyDtype};
-pub use unlabelled::{read_unlabelled, StreamDims};
+pub use unlabelled::{
+    feature_files, read_unlabelled, write_video_features, FeatureLayout, StreamDims,
+};
 
 #[cfg(test)]
 mod tests {

@@ -72,6 +72,7 @@ pub use localize::{
     try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
     Suppression, Thresholds, VideoSignals,
 };
+pub use tables::EvalRecord;
 pub use timing::SnippetTiming;
 
 /// `maan_eval::metrics` is an alias of [`eval`], for callers that prefer that name.

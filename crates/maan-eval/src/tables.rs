@@ -1,7 +1,64 @@
-//! The tables `maan eval` prints of a [`DetectionReport`]: mAP per tIoU with the averages
-//! papers report, and AP per class.
+//! What `maan eval` prints and writes of a [`DetectionReport`]: the tables (mAP per tIoU with
+//! the averages papers report, AP per class) and the record with its protocol
+//! ([`EvalRecord`]).
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{EvalError, Result};
 use crate::eval::{reported_averages, DetectionReport};
+
+/// A detection report with the protocol it was scored under: the averages papers report that
+/// apply (`averages`), the benchmark, the ground-truth subset and its number of videos, and
+/// the commit of the code that scored it. Its JSON is `maan eval --json`'s.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvalRecord {
+    /// The report (flattened).
+    #[serde(flatten)]
+    pub report: DetectionReport,
+    /// The reported averages, by label (`0.1:0.5`, ...).
+    pub averages: BTreeMap<String, f64>,
+    /// The benchmark's name.
+    pub dataset: String,
+    /// The ground-truth subset.
+    pub subset: String,
+    /// Ground-truth videos of the subset.
+    pub videos: usize,
+    /// The commit of the code that scored it.
+    pub commit: String,
+}
+
+impl EvalRecord {
+    /// The record of `report`.
+    pub fn new(
+        report: DetectionReport,
+        dataset: crate::Benchmark,
+        subset: &str,
+        videos: usize,
+        commit: &str,
+    ) -> Self {
+        let averages = reported_averages(&report.tiou_thresholds, &report.map)
+            .into_iter()
+            .map(|a| (a.label(), a.map))
+            .collect();
+        EvalRecord {
+            report,
+            averages,
+            dataset: dataset.to_string(),
+            subset: subset.to_string(),
+            videos,
+            commit: commit.to_string(),
+        }
+    }
+
+    /// Writes the record as pretty JSON (keys sorted) to `path`, atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_value(self)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .map_err(|e| EvalError::json(&path.display().to_string(), &e))?;
+        crate::atomic::write_atomic(path, text.as_bytes()).map_err(|e| EvalError::io(path, e))
+    }
+}
 
 impl DetectionReport {
     /// The tIoU / mAP table with the full average and the other averages papers report that apply

@@ -14,11 +14,9 @@
 //! it beside the PyTorch + OpenCV pipeline on the same clip.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Tensor, TensorData};
 use maa_core::Aggregator;
 use maan_model::bench;
 use maan_model::infer::Batching;
@@ -218,7 +216,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             let video = match &a.video {
                 Some(v) => v.clone(),
                 None => {
-                    write_bench_clip(&a.clip, a.seconds)?;
+                    video::write_h264_mp4(&a.clip, &video::panning_clip(a.seconds), 25)
+                        .with_context(|| {
+                            format!("cannot write the benchmark clip {}", a.clip.display())
+                        })?;
                     println!(
                         "synthetic clip written to {} ({} s, 320x240, 25 fps, H.264)",
                         a.clip.display(),
@@ -418,45 +419,6 @@ fn cpu_threads() -> usize {
         .unwrap_or(1)
 }
 
-/// Writes the synthetic benchmark clip: `seconds` × 25 frames of 320×240, a smooth random
-/// texture panning by (2, 1) px per frame with a bright square crossing it (real motion
-/// everywhere, so TV-L1 does its full work).
-fn write_bench_clip(path: &Path, seconds: u64) -> Result<()> {
-    let (w, h) = (320usize, 240usize);
-    // Smooth texture: a sum of a few sinusoids with incommensurate frequencies.
-    let texture = |x: usize, y: usize| -> f32 {
-        let (x, y) = (x as f32, y as f32);
-        128.0
-            + 40.0 * (0.071 * x + 0.013 * y).sin()
-            + 30.0 * (0.029 * x - 0.083 * y + 1.0).sin()
-            + 20.0 * (0.17 * x + 0.11 * y + 2.0).sin() * (0.05 * y).cos()
-    };
-    let frames: Vec<video::Frame> = (0..25 * seconds as usize)
-        .map(|i| {
-            let (ox, oy) = (2 * i, i);
-            let mut data = vec![0u8; 3 * w * h];
-            for y in 0..h {
-                for x in 0..w {
-                    let v = texture(x + ox, y + oy);
-                    let px = &mut data[3 * (y * w + x)..][..3];
-                    px[0] = v.clamp(0.0, 255.0) as u8;
-                    px[1] = (v * 0.9).clamp(0.0, 255.0) as u8;
-                    px[2] = (255.0 - v).clamp(0.0, 255.0) as u8;
-                }
-            }
-            let x0 = (3 * i) % (w - 40);
-            for y in 100..140 {
-                for x in x0..x0 + 40 {
-                    data[3 * (y * w + x)..][..3].copy_from_slice(&[240, 230, 220]);
-                }
-            }
-            video::Frame::new(w, h, data)
-        })
-        .collect();
-    video::write_h264_mp4(path, &frames, 25)
-        .with_context(|| format!("cannot write the benchmark clip {}", path.display()))
-}
-
 struct ExtractBenchJob<'a> {
     args: &'a ExtractBench,
     video: &'a Path,
@@ -470,67 +432,33 @@ impl BackendJob for ExtractBenchJob<'_> {
         device: B::Device,
         backend: BackendArg,
     ) -> Result<serde_json::Value> {
-        use i3d::flow::Image;
         use i3d::Stream;
         type Inner<B> = <B as AutodiffBackend>::InnerBackend;
         let a = self.args;
-        let rgb = crate::jobs::extract::init_stream::<Inner<B>>(
+        let rgb = i3d::init_stream::<Inner<B>>(
             Stream::Rgb,
             a.width_div,
             a.weights_rgb.as_deref(),
             &device,
         )?;
-        let flow = crate::jobs::extract::init_stream::<Inner<B>>(
+        let flow = i3d::init_stream::<Inner<B>>(
             Stream::Flow,
             a.width_div,
             a.weights_flow.as_deref(),
             &device,
         )?;
-        let config = crate::jobs::extract::extract_config(false, a.crop, a.light_flow);
+        let config = i3d::ExtractConfig::with_options(false, a.crop, a.light_flow);
 
-        // The whole pipeline, as `maan extract` runs it (one warm-up chunk first: GPU
-        // backends compile their kernels then).
-        let t0 = Instant::now();
-        let features = i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
-        let whole = t0.elapsed().as_secs_f64();
-        let frames = features.snippets * config.chunk;
-        let t0 = Instant::now();
-        i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
-        let whole_warm = t0.elapsed().as_secs_f64();
-
-        // Stages apart: decoding (with resampling and resizing), TV-L1 on the decoded frames
-        // (chunk by chunk, 17 frames each, as the pipeline does), each network on its chunks.
-        let t0 = Instant::now();
-        let (decoded, _) = video::read_frames(self.video, &config.frames)?;
-        let decode = t0.elapsed().as_secs_f64();
-        let gray: Vec<Image> = decoded
-            .iter()
-            .map(|f| Image::new(f.width, f.height, f.gray()))
-            .collect();
-        let chunks = features.snippets;
-        let t0 = Instant::now();
-        for c in 0..chunks {
-            let end = ((c + 1) * config.chunk + 1).min(gray.len());
-            let _ = config.tvl1.flow_sequence(&gray[c * config.chunk..end]);
-        }
-        let tvl1 = t0.elapsed().as_secs_f64();
-        let net = |model: &i3d::I3d<Inner<B>>, channels: usize| -> f64 {
-            let shape = [1, channels, config.chunk, config.crop, config.crop];
-            let input = || {
-                Tensor::<Inner<B>, 5>::from_data(
-                    TensorData::new(vec![0.1f32; shape.iter().product()], shape),
-                    &device,
-                )
-            };
-            let _ = model.features(input()).into_data();
-            let t0 = Instant::now();
-            for _ in 0..chunks {
-                let _ = model.features(input()).into_data();
-            }
-            t0.elapsed().as_secs_f64()
-        };
-        let rgb_net = net(&rgb, 3);
-        let flow_net = net(&flow, 2);
+        let t = i3d::extract::time_stages(self.video, &rgb, &flow, &config, &device)?;
+        let (frames, chunks) = (t.frames, t.chunks);
+        let (whole, whole_warm, decode, tvl1, rgb_net, flow_net) = (
+            t.whole,
+            t.whole_warm,
+            t.decode,
+            t.tvl1,
+            t.rgb_net,
+            t.flow_net,
+        );
         let fps = |secs: f64| frames as f64 / secs.max(1e-9);
         println!(
             "{backend:>8}: {frames} frames ({chunks} chunks): whole {:.1} frames/s ({whole:.1} s; \

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use dataset::Benchmark;
-use maan_eval::{detection_map, parse_tiou_range, DetectionFile, GroundTruth};
+use maan_eval::{detection_map, parse_tiou_range, DetectionFile, EvalRecord, GroundTruth};
 
 /// Arguments of `maan eval`.
 #[derive(Debug, clap::Args)]
@@ -109,20 +109,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         print!("{}", report.per_class_table());
     }
     if let Some(out) = &args.json {
-        let mut value = serde_json::to_value(&report)?;
-        if let Some(obj) = value.as_object_mut() {
-            let averages: serde_json::Map<String, serde_json::Value> =
-                maan_eval::eval::reported_averages(&report.tiou_thresholds, &report.map)
-                    .into_iter()
-                    .map(|a| (a.label(), a.map.into()))
-                    .collect();
-            obj.insert("averages".into(), averages.into());
-            obj.insert("dataset".into(), dataset.to_string().into());
-            obj.insert("subset".into(), subset.clone().into());
-            obj.insert("videos".into(), gt.videos.len().into());
-            obj.insert("commit".into(), crate::COMMIT.into());
-        }
-        std::fs::write(out, serde_json::to_string_pretty(&value)?)
+        EvalRecord::new(report, dataset, &subset, gt.videos.len(), crate::COMMIT)
+            .write(out)
             .with_context(|| format!("writing the report {}", out.display()))?;
         println!("\nwrote {}", out.display());
     }

@@ -23,11 +23,11 @@ use burn::tensor::backend::AutodiffBackend;
 use dataset::{read_unlabelled, StreamDims};
 use maan_model::predict::{Prediction, Predictor};
 use maan_model::run::{cas_file, plot_stem, CAS_DIR};
-use maan_model::{load_config, RunData, TrainConfig};
+use maan_model::{load_config, RunData, TrainConfig, Which};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
 use crate::jobs::extract::{self, ExtractArgs, LayoutArg};
-use crate::opts::{LocalizeOpts, WhichArg};
+use crate::opts::LocalizeOpts;
 use crate::report::write_prediction;
 use maan_plot::plot_video;
 
@@ -38,8 +38,10 @@ pub struct PredictArgs {
     #[arg(long, alias = "checkpoint", value_name = "RUN_DIR")]
     pub run: PathBuf,
     /// Which checkpoint of the run.
-    #[arg(long, value_enum, default_value = "best")]
-    pub which: WhichArg,
+    /// (best: the best evaluation so far, falling back to last if the run never evaluated;
+    /// last: the latest).
+    #[arg(long, value_name = "best|last", default_value_t)]
+    pub which: Which,
     /// Folder of features: rgb/<video>.npy and flow/<video>.npy, or <video>.npy with rgb and
     /// flow concatenated (rgb first).
     #[arg(long, required_unless_present = "video", conflicts_with = "video")]
@@ -169,7 +171,7 @@ impl BackendJob for PredictJob {
         } = self;
         let predictor = Predictor::<B::InnerBackend>::load(
             &args.run,
-            args.which.into(),
+            args.which,
             None,
             backend.batching(),
             &device,

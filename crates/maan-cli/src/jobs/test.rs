@@ -23,7 +23,7 @@ use maan_model::run::CONFIG_FILE;
 use maan_model::Which;
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-use crate::opts::{DataOpts, LocalizeOpts, WhichArg};
+use crate::opts::{DataOpts, LocalizeOpts};
 use crate::report::{print_metrics, write_prediction};
 
 /// Arguments of `maan test`.
@@ -36,8 +36,10 @@ pub struct TestArgs {
     #[arg(long, alias = "checkpoint", value_name = "RUN_DIR")]
     pub run: PathBuf,
     /// Which checkpoint of the run.
-    #[arg(long, value_enum, default_value = "best")]
-    pub which: WhichArg,
+    /// (best: the best evaluation so far, falling back to last if the run never evaluated;
+    /// last: the latest).
+    #[arg(long, value_name = "best|last", default_value_t)]
+    pub which: Which,
     /// Output detections JSON (ActivityNet result format).
     #[arg(long)]
     pub detections: PathBuf,
@@ -66,7 +68,7 @@ pub fn run(args: TestArgs) -> Result<()> {
     let data = args.data.load_for_run(&config)?;
     test(Testing {
         run: &args.run,
-        which: args.which.into(),
+        which: args.which,
         data,
         localize: &args.localize,
         detections: &args.detections,

@@ -9,26 +9,6 @@ use maan_eval::localize::{
     LocalizeOverrides, LocalizePreset, ProposalScoreKind, SuppressionKind,
 };
 
-/// How proposals are scored (`--proposal-score`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProposalScoreArg {
-    /// The mean CAS over the proposal (the default of both presets).
-    Mean,
-    /// The outer-inner contrast of BaSNet/UM/CoLA (λ = 0.25, γ = 0.2): the mean inside minus
-    /// the mean of the flanks, plus 0.2 × the video-level class score.
-    OuterInner,
-}
-
-/// How the proposals of a class are pruned (`--suppression`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SuppressionArg {
-    /// Greedy NMS at the preset's tIoU (both presets).
-    Nms,
-    /// Gaussian soft-NMS (σ = 0.3 as CO2-Net and DELU, or the settings' own width when they
-    /// already use soft-NMS): every proposal kept, overlapping ones' scores decayed.
-    SoftNms,
-}
-
 /// Localization options shared by `train` (its evaluations; saved in the run's config.json),
 /// `test`, `predict`, `demo` and `experiment`, mapped onto the library's
 /// [`LocalizeOverrides`]: unset options keep the base (the recipe's localization for `train`
@@ -47,8 +27,8 @@ pub struct LocalizeOpts {
     pub localize: Option<LocalizePreset>,
     /// Greedy NMS (nms; the paper and oic presets) or Gaussian soft-NMS (soft-nms; σ = 0.3,
     /// or the settings' own width when they already use it, as `long` does: 0.5).
-    #[arg(long, value_enum)]
-    pub suppression: Option<SuppressionArg>,
+    #[arg(long, value_name = "nms|soft-nms")]
+    pub suppression: Option<SuppressionKind>,
     /// Greedy NMS: of two proposals of a class overlapping by more than this tIoU, the
     /// lower-scored one is dropped.
     #[arg(long, value_name = "TIOU", value_parser = checked(check_nms_iou), conflicts_with = "soft_nms_sigma")]
@@ -67,9 +47,11 @@ pub struct LocalizeOpts {
     /// actions that last a share of a video rather than a fixed time (ActivityNet); 0: none.
     #[arg(long, value_name = "FRACTION", value_parser = checked(check_fraction))]
     pub cas_smoothing_fraction: Option<f64>,
-    /// How a proposal is scored (the paper does not say; default: mean).
-    #[arg(long, value_enum)]
-    pub proposal_score: Option<ProposalScoreArg>,
+    /// How a proposal is scored (the paper does not say; default: mean): mean (the mean CAS
+    /// over the proposal) or outer-inner (the contrast of BaSNet/UM/CoLA, λ = 0.25, γ = 0.2:
+    /// the mean inside minus the mean of the flanks, plus 0.2 × the video-level class score).
+    #[arg(long, value_name = "mean|outer-inner")]
+    pub proposal_score: Option<ProposalScoreKind>,
 }
 
 /// A value parser that parses an `f64` and checks it with a library check.
@@ -89,18 +71,12 @@ impl LocalizeOpts {
     pub fn overrides(&self) -> LocalizeOverrides {
         LocalizeOverrides {
             preset: self.localize,
-            suppression: self.suppression.map(|s| match s {
-                SuppressionArg::Nms => SuppressionKind::Nms,
-                SuppressionArg::SoftNms => SuppressionKind::SoftNms,
-            }),
+            suppression: self.suppression,
             nms_iou: self.nms_iou,
             soft_nms_sigma: self.soft_nms_sigma,
             smoothing: self.cas_smoothing,
             relative_smoothing: self.cas_smoothing_fraction,
-            score: self.proposal_score.map(|s| match s {
-                ProposalScoreArg::Mean => ProposalScoreKind::Mean,
-                ProposalScoreArg::OuterInner => ProposalScoreKind::OuterInner,
-            }),
+            score: self.proposal_score,
         }
     }
 

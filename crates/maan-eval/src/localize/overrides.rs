@@ -17,6 +17,29 @@ pub enum SuppressionKind {
     SoftNms,
 }
 
+impl std::fmt::Display for SuppressionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SuppressionKind::Nms => "nms",
+            SuppressionKind::SoftNms => "soft-nms",
+        })
+    }
+}
+
+impl std::str::FromStr for SuppressionKind {
+    type Err = String;
+    /// `nms` or `soft-nms`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "nms" => Ok(SuppressionKind::Nms),
+            "soft-nms" => Ok(SuppressionKind::SoftNms),
+            other => Err(format!(
+                "unknown suppression {other:?} (expected nms or soft-nms)"
+            )),
+        }
+    }
+}
+
 /// How a proposal is scored, as an override names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProposalScoreKind {
@@ -24,6 +47,29 @@ pub enum ProposalScoreKind {
     Mean,
     /// The outer-inner contrast with the published values ([`ProposalScore::outer_inner`]).
     OuterInner,
+}
+
+impl std::fmt::Display for ProposalScoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProposalScoreKind::Mean => "mean",
+            ProposalScoreKind::OuterInner => "outer-inner",
+        })
+    }
+}
+
+impl std::str::FromStr for ProposalScoreKind {
+    type Err = String;
+    /// `mean` or `outer-inner`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mean" => Ok(ProposalScoreKind::Mean),
+            "outer-inner" => Ok(ProposalScoreKind::OuterInner),
+            other => Err(format!(
+                "unknown proposal score {other:?} (expected mean or outer-inner)"
+            )),
+        }
+    }
 }
 
 /// A contradiction between localization overrides, or between an override and its base, or a
@@ -305,6 +351,18 @@ mod tests {
             ),
             Err(LocalizeOverrideError::NmsIouWithSoftNms)
         );
+    }
+
+    /// The kinds parse from and print as their command-line names.
+    #[test]
+    fn kinds_round_trip_their_names() {
+        for k in [SuppressionKind::Nms, SuppressionKind::SoftNms] {
+            assert_eq!(k.to_string().parse::<SuppressionKind>(), Ok(k));
+        }
+        for k in [ProposalScoreKind::Mean, ProposalScoreKind::OuterInner] {
+            assert_eq!(k.to_string().parse::<ProposalScoreKind>(), Ok(k));
+        }
+        assert!("greedy".parse::<SuppressionKind>().is_err());
     }
 
     /// Without a base: nothing given is `None` (the benchmark's preset); anything given starts
