@@ -31,49 +31,9 @@ use maan_model::{Background, EvalMetrics, StreamModelConfig};
 use serde::Serialize;
 
 use crate::error::{PlanError, Result};
+pub use crate::report::Variant;
 use crate::report::{mean_std, ReportHeader, Row};
 use crate::train::{generate_and_load, train_model_and_evaluate, Observer, Schedule, Session};
-
-/// One configuration of the ablation: a training option and a localization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Variant {
-    /// Background modelling during training.
-    pub background: Background,
-    /// Whether the later code's localization (`oic`) is used instead of the paper's.
-    pub oic: bool,
-}
-
-impl Variant {
-    /// The four rows, in table order: the paper, each addition alone, both.
-    pub const ALL: [Variant; 4] = [
-        Variant {
-            background: Background::None,
-            oic: false,
-        },
-        Variant {
-            background: Background::None,
-            oic: true,
-        },
-        Variant {
-            background: Background::Bas,
-            oic: false,
-        },
-        Variant {
-            background: Background::Bas,
-            oic: true,
-        },
-    ];
-
-    /// The row's name.
-    pub fn name(&self) -> &'static str {
-        match (self.background, self.oic) {
-            (Background::None, false) => "MAAN (paper)",
-            (Background::None, true) => "+ OIC localization",
-            (Background::Bas, false) => "+ background class (BaS)",
-            (Background::Bas, true) => "+ both",
-        }
-    }
-}
 
 /// The benchmark the ablation's data imitates: the regimes of the synthetic benchmark are
 /// THUMOS14-shaped, and so are its localization presets.

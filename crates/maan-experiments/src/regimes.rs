@@ -610,7 +610,7 @@ pub fn report_markdown(r: &RegimesReport) -> String {
         r.header.backend,
         r.seconds
     );
-    family_markdown(r, &mut s);
+    family_markdown(&r.family, r.first_seed, r.header.seeds, &mut s);
     if r.regimes.is_empty() && r.grid.is_none() {
         return s;
     }

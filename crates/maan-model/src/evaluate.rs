@@ -1,18 +1,15 @@
 //! Evaluation on the test split: detection mAP per tIoU (ActivityNet protocol) and
-//! classification mAP, through `maan-eval`; [`evaluate`] runs the prediction pipeline of
-//! [`crate::predict`] on models in memory (training's evaluations, the experiments).
+//! classification mAP, through `maan-eval` ([`score`], [`EvalMetrics`]); `predict::evaluate`
+//! runs the prediction pipeline on models in memory and scores it (training's evaluations,
+//! the experiments).
 
-use burn::tensor::backend::Backend;
 use dataset::WtalDataset;
 use maan_eval::detections::DetectionFile;
 use maan_eval::eval::{classification_map, detection_map};
-use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::infer::{run_videos_with, Batching, StreamKind, VideoOutput};
-use crate::model::StreamModel;
-use crate::predict::Prediction;
+use crate::infer::VideoOutput;
 
 /// Metrics of one evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,28 +162,4 @@ pub fn score(
         classification_map,
         warnings,
     })
-}
-
-/// Runs the models on every test video of `data` (batched as `batching` says), localizes
-/// with `localize` (the dataset's preset, [`dataset::Benchmark::paper_localize`], when `None`) and
-/// scores the detections. Returns
-/// the metrics, the detections and the per-video outputs.
-pub fn evaluate<B: Backend>(
-    models: &[(StreamKind, &StreamModel<B>)],
-    data: &WtalDataset,
-    rgb_weight: f64,
-    localize: Option<&LocalizeConfig>,
-    batching: &Batching,
-    device: &B::Device,
-) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
-    let outputs = run_videos_with(models, &data.test, rgb_weight, batching, device)?;
-    let preset = data.kind.paper_localize();
-    let p = Prediction::localize(
-        outputs,
-        data.classes.names(),
-        data.timing.seconds_per_snippet(),
-        localize.unwrap_or(&preset),
-    )?;
-    let metrics = p.score(data)?;
-    Ok((metrics, p.detections, p.outputs))
 }

@@ -22,8 +22,8 @@
 //! - [`checkpoint`]: atomic `last/` and `best/` checkpoints (model + Adam state + JSON state).
 //! - [`infer`]: whole-video inference and the 0.5 / 0.5 fusion; [`predict`]: the one
 //!   prediction pipeline (load, infer, localize, write, score into a [`predict::ResultRecord`]
-//!   with the protocol and the commit); [`mod@evaluate`]: the ActivityNet-protocol mAP of
-//!   models in memory through it.
+//!   with the protocol and the commit; [`predict::evaluate`], models in memory through it);
+//!   [`mod@evaluate`]: the ActivityNet-protocol mAP.
 //! - [`toy`]: a tiny in-memory WTAL problem for tests and benchmarks; [`bench`]: the speed
 //!   measurements of `maan bench train` and `maan bench infer` on it.
 //!
@@ -47,21 +47,24 @@ pub mod model;
 pub mod optim;
 pub mod predict;
 pub mod run;
+pub mod setting;
 pub mod toy;
 pub mod train;
 
 pub use error::{ModelError, Result};
-pub use evaluate::{evaluate, EvalMetrics};
+pub use evaluate::EvalMetrics;
 pub use infer::{StreamKind, VideoOutput};
 pub use model::{
     bce_with_logits, erase_highest, Background, CasWeighting, StreamModel, StreamModelConfig,
     StreamOutput, VideoPrediction,
 };
+pub use predict::evaluate;
 pub use run::{load_config, load_models, RunDir, StreamModels, Which};
+pub use setting::{Conflict, Setting, SettingError};
 pub use train::{
-    fit_config, Conflict, EraseFraction, EraseProbability, NoObserver, Recipe, ResumePlan, RunData,
-    Setting, StepEngine, Streams, TrainConfig, TrainObserver, TrainOverrides, TrainSummary,
-    Trainer, ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
+    fit_config, EraseFraction, EraseProbability, NoObserver, Recipe, ResumePlan, RunData,
+    StepEngine, Streams, TrainConfig, TrainObserver, TrainOverrides, TrainSummary, Trainer,
+    ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
 

@@ -36,9 +36,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 use crate::evaluate::{score, EvalMetrics};
-use crate::infer::{run_videos_with, Batching, VideoOutput};
+use crate::infer::{run_videos_with, Batching, StreamKind, VideoOutput};
+use crate::model::StreamModel;
 use crate::run::{load_models, StreamModels, Which};
-use crate::train::TrainConfig;
+use crate::train::config::TrainConfig;
 
 /// A run's trained models, ready to run on videos.
 pub struct Predictor<B: Backend> {
@@ -289,4 +290,28 @@ fn write_npy(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
         dataset::DatasetError::Io { path, source } => ModelError::Io { path, source },
         other => other.into(),
     })
+}
+
+/// Runs the models on every test video of `data` (batched as `batching` says), localizes
+/// with `localize` (the dataset's paper preset when `None`) and
+/// scores the detections. Returns
+/// the metrics, the detections and the per-video outputs.
+pub fn evaluate<B: Backend>(
+    models: &[(StreamKind, &StreamModel<B>)],
+    data: &WtalDataset,
+    rgb_weight: f64,
+    localize: Option<&LocalizeConfig>,
+    batching: &Batching,
+    device: &B::Device,
+) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
+    let outputs = run_videos_with(models, &data.test, rgb_weight, batching, device)?;
+    let preset = data.kind.paper_localize();
+    let p = Prediction::localize(
+        outputs,
+        data.classes.names(),
+        data.timing.seconds_per_snippet(),
+        localize.unwrap_or(&preset),
+    )?;
+    let metrics = p.score(data)?;
+    Ok((metrics, p.detections, p.outputs))
 }

@@ -32,7 +32,7 @@ use crate::checkpoint::{checkpoint_dir, load_module, read_state, write_atomic, C
 use crate::error::{ModelError, Result as ModelResult};
 use crate::infer::StreamKind;
 use crate::model::{StreamModel, StreamModelConfig};
-use crate::train::{stream_dim, TrainConfig};
+use crate::train::config::{stream_dim, TrainConfig};
 
 /// Name of the latest checkpoint directory inside a run directory.
 pub const LAST: &str = "last";

@@ -270,7 +270,7 @@ fn run_and_report<J: BackendJob<Output = serde_json::Value>>(
     if let Some(path) = json {
         setup["results"] = serde_json::Value::Array(rows);
         let text = serde_json::to_string_pretty(&setup)?;
-        std::fs::write(path, text + "\n")
+        maan_eval::atomic::write_atomic(path, (text + "\n").as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("results written to {}", path.display());
     }

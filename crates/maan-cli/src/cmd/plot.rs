@@ -61,7 +61,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
     let gt = GroundTruth::from_path(&data_dir.join("gt.json"))?;
     // Into the first run's plots/ unless --out says elsewhere: under that run's lock.
     let _lock = match (&args.out, args.runs.first()) {
-        (None, Some(run)) => Some(RunDir::open(run)?),
+        (None, Some(run)) if run.is_dir() => Some(RunDir::open(run)?),
         _ => None,
     };
     let rows: Vec<(String, PathBuf)> = args

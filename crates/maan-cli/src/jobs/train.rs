@@ -15,8 +15,8 @@ use maa_core::Aggregator;
 use maan_model::run::default_run_path;
 use maan_model::{
     fit_config, load_config, Background, EvalMetrics, ModelError, Recipe, ResumePlan, RunDir,
-    Setting, StepEngine, StreamModelConfig, Streams, TrainConfig, TrainObserver, TrainOverrides,
-    Trainer,
+    Setting, SettingError, StepEngine, StreamModelConfig, Streams, TrainConfig, TrainObserver,
+    TrainOverrides, Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
@@ -168,11 +168,11 @@ pub fn setting_flag(setting: Setting) -> &'static str {
 /// `run` names the run a `--resume` disagrees with).
 pub fn flag_error(err: ModelError, run: &Path) -> anyhow::Error {
     match err {
-        ModelError::Setting {
+        ModelError::Setting(SettingError {
             setting,
             value,
             rule,
-        } => anyhow!("{} {value}: {rule}", setting_flag(setting)),
+        }) => anyhow!("{} {value}: {rule}", setting_flag(setting)),
         ModelError::Localization(e) => localize_error(e),
         ModelError::ResumeConflicts(list) => {
             let lines: Vec<String> = list

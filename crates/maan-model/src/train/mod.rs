@@ -31,7 +31,7 @@
 //!
 //! The library never prints: progress goes to a [`TrainObserver`].
 
-mod config;
+pub(crate) mod config;
 mod overrides;
 
 pub(crate) use config::stream_dim;
@@ -40,7 +40,7 @@ pub use config::{
     ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
-pub use overrides::{Conflict, Recipe, ResumePlan, Setting, TrainOverrides};
+pub use overrides::{Recipe, ResumePlan, TrainOverrides};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,11 +59,12 @@ use crate::checkpoint::{
     CheckpointWriter,
 };
 use crate::error::{ModelError, Result as ModelResult};
-use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
+use crate::evaluate::{BestMetrics, EvalMetrics};
 use crate::fused::{FusedBatch, FusedStep};
 use crate::infer::{Batching, StreamKind};
 use crate::model::StreamModel;
 use crate::optim::{read_params, write_params, AdamRecord, FlatAdam};
+use crate::predict::evaluate;
 use crate::run::{self, RunDir, BEST, LAST};
 
 /// Receives the progress of a training run (the CLI draws progress bars with it).

@@ -1,6 +1,6 @@
 //! A training configuration from a recipe and overrides, in one place: [`Recipe`] (the
 //! recommended settings or the paper's), [`TrainOverrides`] (single settings changed over a
-//! base), the range of every setting ([`Setting::check`], which [`TrainConfig::validate`] and
+//! base), the range of every setting (`Setting::check`, which [`TrainConfig::validate`] and
 //! [`TrainOverrides::validate`] both use), and the overrides that disagree with a run being
 //! resumed ([`TrainOverrides::resume`]).
 //!
@@ -24,6 +24,7 @@ use maan_eval::Benchmark;
 use super::config::{EraseFraction, EraseProbability, Streams, TrainConfig};
 use crate::error::{ModelError, Result as ModelResult};
 use crate::model::{Background, StreamModelConfig};
+use crate::setting::{Conflict, Setting, SettingError};
 
 /// Where a new run's settings start before the overrides: the recommended settings of the
 /// benchmark and aggregator ([`TrainConfig::recommended`]) or the paper's procedure
@@ -55,119 +56,6 @@ impl Recipe {
     }
 }
 
-/// One setting of a training configuration, as overrides, range checks and resume conflicts
-/// name it (the command line words it as its flag).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Setting {
-    /// The model's aggregator.
-    Aggregator,
-    /// The streams trained.
-    Streams,
-    /// Training iterations.
-    Iterations,
-    /// Videos per batch.
-    BatchSize,
-    /// Snippets sampled per video (T).
-    Segments,
-    /// Adam's learning rate.
-    LearningRate,
-    /// The seed.
-    Seed,
-    /// STPN's sparsity weight.
-    Sparsity,
-    /// Background modelling.
-    Background,
-    /// The erased fraction of each sample.
-    Erase,
-    /// The probability a visit is erased.
-    EraseProbability,
-    /// The attention-erased fraction.
-    AttentionErase,
-    /// Evaluation interval.
-    EvalEvery,
-    /// Checkpoint interval.
-    CheckpointEvery,
-    /// The localization of the evaluations.
-    Localize,
-}
-
-impl Setting {
-    /// Every setting, in the order of [`TrainOverrides`]' fields.
-    pub const ALL: [Setting; 15] = [
-        Setting::Aggregator,
-        Setting::Streams,
-        Setting::Iterations,
-        Setting::BatchSize,
-        Setting::Segments,
-        Setting::LearningRate,
-        Setting::Seed,
-        Setting::Sparsity,
-        Setting::Background,
-        Setting::Erase,
-        Setting::EraseProbability,
-        Setting::AttentionErase,
-        Setting::EvalEvery,
-        Setting::CheckpointEvery,
-        Setting::Localize,
-    ];
-
-    /// The setting in words.
-    pub fn name(self) -> &'static str {
-        match self {
-            Setting::Aggregator => "aggregator",
-            Setting::Streams => "streams",
-            Setting::Iterations => "iterations",
-            Setting::BatchSize => "batch size",
-            Setting::Segments => "snippets per video",
-            Setting::LearningRate => "learning rate",
-            Setting::Seed => "seed",
-            Setting::Sparsity => "sparsity weight",
-            Setting::Background => "background",
-            Setting::Erase => "erased fraction",
-            Setting::EraseProbability => "erasing probability",
-            Setting::AttentionErase => "attention-erased fraction",
-            Setting::EvalEvery => "evaluation interval",
-            Setting::CheckpointEvery => "checkpoint interval",
-            Setting::Localize => "localization",
-        }
-    }
-
-    /// Checks a numeric value of this setting against its range: iterations, batch size and
-    /// snippets per video at least 1, erased fractions in `[0, 1)`, the erasing probability in
-    /// `(0, 1]`; other settings take any value.
-    ///
-    /// # Errors
-    /// [`ModelError::Setting`] naming the setting, the value and the rule.
-    pub fn check(self, value: f64) -> ModelResult<()> {
-        let rule = match self {
-            Setting::Iterations | Setting::BatchSize | Setting::Segments if value < 1.0 => {
-                "must be at least 1"
-            }
-            Setting::Erase if !(0.0..1.0).contains(&value) => {
-                "the erased fraction must be in [0, 1)"
-            }
-            Setting::AttentionErase if !(0.0..1.0).contains(&value) => {
-                "the attention-erased fraction must be in [0, 1)"
-            }
-            Setting::EraseProbability if !(value > 0.0 && value <= 1.0) => {
-                "the probability must be in (0, 1]"
-            }
-            _ => return Ok(()),
-        };
-        Err(ModelError::Setting {
-            setting: self,
-            value: value.to_string(),
-            rule: rule.into(),
-        })
-    }
-}
-
-impl std::fmt::Display for Setting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl TrainConfig {
     /// Checks every numeric setting against its range ([`Setting::check`]).
     ///
@@ -179,7 +67,8 @@ impl TrainConfig {
         Setting::Segments.check(self.num_segments as f64)?;
         Setting::Erase.check(self.erase.0)?;
         Setting::EraseProbability.check(self.erase_probability.0)?;
-        Setting::AttentionErase.check(self.attention_erase.0)
+        Setting::AttentionErase.check(self.attention_erase.0)?;
+        Ok(())
     }
 }
 
@@ -216,17 +105,6 @@ pub struct TrainOverrides {
     pub checkpoint_every: Option<usize>,
     /// Changes to the localization of the evaluations.
     pub localize: LocalizeOverrides,
-}
-
-/// A setting given to a resumed run that disagrees with the run's own.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
-    /// The setting.
-    pub setting: Setting,
-    /// The value given.
-    pub given: String,
-    /// The run's value.
-    pub saved: String,
 }
 
 /// What resuming a run with overrides does.
@@ -441,13 +319,14 @@ impl TrainOverrides {
             });
         }
         if self.iterations.is_some() {
-            return Err(ModelError::Setting {
+            return Err(SettingError {
                 setting: Setting::Iterations,
                 value: total.to_string(),
                 rule: format!(
                     "the run is already at iteration {done}; give a larger total to extend it"
                 ),
-            });
+            }
+            .into());
         }
         Ok(ResumePlan::Complete { done, total })
     }
@@ -612,9 +491,9 @@ mod tests {
         ];
         for (o, want, value) in cases {
             match o.config(Recipe::Paper, Benchmark::Thumos14) {
-                Err(ModelError::Setting {
+                Err(ModelError::Setting(SettingError {
                     setting, value: v, ..
-                }) => {
+                })) => {
                     assert_eq!((setting, v.as_str()), (want, value))
                 }
                 other => panic!("{want:?}: {other:?}"),
@@ -626,10 +505,10 @@ mod tests {
         };
         assert!(matches!(
             bad.validate(),
-            Err(ModelError::Setting {
+            Err(ModelError::Setting(SettingError {
                 setting: Setting::EraseProbability,
                 ..
-            })
+            }))
         ));
         let nms = TrainOverrides {
             localize: LocalizeOverrides {
@@ -704,10 +583,10 @@ mod tests {
         };
         assert!(matches!(
             fewer.resume(&saved, kind, total),
-            Err(ModelError::Setting {
+            Err(ModelError::Setting(SettingError {
                 setting: Setting::Iterations,
                 ..
-            })
+            }))
         ));
     }
 }
