@@ -115,8 +115,11 @@ pub fn run(check: bool) -> Result<()> {
             .context("no average 0.1:0.5 in the metrics")?;
         let at5 = metrics["tiou_thresholds"]
             .as_array()
-            .and_then(|t| t.iter().position(|v| v.as_f64() == Some(0.5)))
-            .and_then(|i| metrics["mAP"][i].as_f64())
+            .and_then(|t| {
+                t.iter()
+                    .position(|v| v.as_f64().is_some_and(|v| (v - 0.5).abs() < 1e-9))
+            })
+            .and_then(|i| metrics["map"][i].as_f64())
             .context("no mAP at tIoU 0.5 in the metrics")?;
         Ok((
             table,

@@ -1,10 +1,13 @@
 //! `maan`: the command line of maan-rs.
 //!
 //! Weakly-supervised temporal action localization with the Marginalized Average Attentional
-//! Network (MAAN, ICLR 2019) on Burn. Every subcommand lives in its own module under `cmd/`
-//! (those other commands are made of, `train`, `test` and `extract`, do their work in
-//! `jobs/`); this file only parses arguments and maps errors to a non-zero exit status without
-//! a backtrace.
+//! Network (MAAN, ICLR 2019) on Burn. The decisions (recipes and overrides, the run
+//! directory, prediction, each benchmark's defaults, figures) are the libraries'; this crate
+//! maps flags onto their types, prints, and draws progress bars. Every subcommand lives in its
+//! own module under `cmd/` (those other commands are made of, `train`, `test` and `extract`, do
+//! their work in `jobs/`); this file only parses arguments (with the defaults the libraries
+//! compute shown in `--help`, `opts::with_defaults`) and maps errors to a non-zero exit status
+//! without a backtrace.
 
 use std::process::ExitCode;
 
