@@ -174,7 +174,7 @@ pub fn plot_video(
                 path.display()
             );
         }
-        let (values, t, c) = read_cas(&path)?;
+        let (values, t, c) = read_cas(path)?;
         if c != classes.len() {
             bail!(
                 "{}: the CAS has {c} classes but the class list has {}",
