@@ -54,6 +54,26 @@ impl Default for ExtractConfig {
     }
 }
 
+impl ExtractConfig {
+    /// The public features' settings with the flow on the crops when `flow_on_crop`, and the
+    /// test options: a `crop` side (the shorter side then resized to `crop * 256 / 224`) and
+    /// a cheap TV-L1 (`light_flow`: one level, one warping; not for real features).
+    pub fn with_options(flow_on_crop: bool, crop: Option<usize>, light_flow: bool) -> Self {
+        let mut config = ExtractConfig {
+            flow_on_crop,
+            ..ExtractConfig::default()
+        };
+        if let Some(c) = crop {
+            config.crop = c;
+            config.frames.short_side = (c * 256).div_ceil(224);
+        }
+        if light_flow {
+            config.tvl1 = TvL1::light();
+        }
+        config
+    }
+}
+
 /// The features of one video: `snippets` rows of `dim` values per stream, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoFeatures {
@@ -111,6 +131,42 @@ pub enum ExtractError {
         /// The crop's side.
         crop: usize,
     },
+    /// The extraction panicked on this video (a bug that the file triggers); the panic was
+    /// caught by [`extract_video_caught`].
+    #[error("{path}: internal error while extracting (a bug): {message}")]
+    Panicked {
+        /// The file.
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+/// [`extract_video`] with a panic caught and returned as [`ExtractError::Panicked`], so that
+/// a bug one file triggers fails that file, not a whole folder.
+pub fn extract_video_caught<B: Backend>(
+    path: &Path,
+    rgb: &I3d<B>,
+    flow: &I3d<B>,
+    config: &ExtractConfig,
+    device: &B::Device,
+    progress: impl FnMut(ExtractProgress),
+) -> Result<VideoFeatures, ExtractError> {
+    let run =
+        std::panic::AssertUnwindSafe(|| extract_video(path, rgb, flow, config, device, progress));
+    std::panic::catch_unwind(run).unwrap_or_else(|payload| {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "a panic without a message".into()
+        };
+        Err(ExtractError::Panicked {
+            path: path.to_path_buf(),
+            message,
+        })
+    })
 }
 
 /// Two-stream I3D features of the video at `path`: `rgb_model` on the RGB frames,
@@ -274,4 +330,84 @@ fn crop_flow(f: &Flow, size: usize) -> Flow {
         u: crop_image(&f.u, size),
         v: crop_image(&f.v, size),
     }
+}
+
+/// The time of each stage of [`extract_video`] on one video, in seconds (what `maan bench
+/// extract` reports).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StageTimes {
+    /// Frames in the chunks extracted.
+    pub frames: usize,
+    /// Chunks (features) extracted.
+    pub chunks: usize,
+    /// The whole pipeline, first run (GPU backends compile their kernels then).
+    pub whole: f64,
+    /// The whole pipeline again.
+    pub whole_warm: f64,
+    /// Decoding, resampling and resizing.
+    pub decode: f64,
+    /// TV-L1 on the decoded frames, chunk by chunk.
+    pub tvl1: f64,
+    /// The RGB network on every chunk.
+    pub rgb_net: f64,
+    /// The flow network on every chunk.
+    pub flow_net: f64,
+}
+
+/// Times [`extract_video`] on `path`, whole (twice) and stage by stage: decoding (with
+/// resampling and resizing), TV-L1 on the decoded frames (17 frames a chunk, as the pipeline
+/// does), each network on as many chunks as the video has.
+pub fn time_stages<B: Backend>(
+    path: &Path,
+    rgb: &I3d<B>,
+    flow: &I3d<B>,
+    config: &ExtractConfig,
+    device: &B::Device,
+) -> Result<StageTimes, ExtractError> {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let features = extract_video(path, rgb, flow, config, device, |_| {})?;
+    let whole = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    extract_video(path, rgb, flow, config, device, |_| {})?;
+    let whole_warm = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let (decoded, _) = video::read_frames(path, &config.frames)?;
+    let decode = t0.elapsed().as_secs_f64();
+    let gray: Vec<Image> = decoded
+        .iter()
+        .map(|f| Image::new(f.width, f.height, f.gray()))
+        .collect();
+    let chunks = features.snippets;
+    let t0 = Instant::now();
+    for c in 0..chunks {
+        let end = ((c + 1) * config.chunk + 1).min(gray.len());
+        let _ = config.tvl1.flow_sequence(&gray[c * config.chunk..end]);
+    }
+    let tvl1 = t0.elapsed().as_secs_f64();
+    let net = |model: &I3d<B>, channels: usize| -> f64 {
+        let shape = [1, channels, config.chunk, config.crop, config.crop];
+        let input = || {
+            Tensor::<B, 5>::from_data(
+                TensorData::new(vec![0.1f32; shape.iter().product()], shape),
+                device,
+            )
+        };
+        let _ = model.features(input()).into_data();
+        let t0 = Instant::now();
+        for _ in 0..chunks {
+            let _ = model.features(input()).into_data();
+        }
+        t0.elapsed().as_secs_f64()
+    };
+    Ok(StageTimes {
+        frames: chunks * config.chunk,
+        chunks,
+        whole,
+        whole_warm,
+        decode,
+        tvl1,
+        rgb_net: net(rgb, 3),
+        flow_net: net(flow, 2),
+    })
 }

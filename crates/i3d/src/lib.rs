@@ -71,9 +71,12 @@ pub mod model;
 pub mod weights;
 
 pub use error::I3dError;
-pub use extract::{extract_video, ExtractConfig, ExtractError, ExtractProgress, VideoFeatures};
+pub use extract::{
+    extract_video, extract_video_caught, ExtractConfig, ExtractError, ExtractProgress,
+    VideoFeatures,
+};
 pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
-pub use weights::{expected_keys, load_weights, LoadReport, WeightFormat};
+pub use weights::{expected_keys, init_stream, load_weights, LoadReport, WeightFormat};
 
 #[cfg(test)]
 mod tests;

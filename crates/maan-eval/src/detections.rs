@@ -16,7 +16,6 @@
 //! it; a 17-digit number may come out one ulp off.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{EvalError, Result};
@@ -133,32 +132,8 @@ impl DetectionFile {
     pub fn to_path(&self, path: &Path) -> Result<()> {
         self.validate(&path.display().to_string())?;
         let text = self.to_json_string()?;
-        write_atomic(path, text.as_bytes())
+        crate::atomic::write_atomic(path, text.as_bytes()).map_err(|e| EvalError::io(path, e))
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_string());
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(EvalError::io(path, e));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

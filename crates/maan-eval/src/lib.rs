@@ -24,6 +24,7 @@
 //!  DetectionReport {tiou_thresholds, mAP, average_mAP, per_class_AP}
 //! ```
 //!
+//! - [`atomic`]: the workspace's one atomic file write ([`atomic::write_atomic`]);
 //! - [`annotations`]: ground truth in every JSON form the public code bases ship
 //!   ([`GroundTruth`]) and class lists ([`ClassList`]);
 //! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
@@ -59,6 +60,7 @@
 //! naming the file (or source) and the video.
 
 pub mod annotations;
+pub mod atomic;
 pub mod benchmark;
 pub mod detections;
 pub mod diagnose;
@@ -66,6 +68,7 @@ pub mod error;
 pub mod eval;
 pub mod localize;
 pub mod report;
+mod tables;
 pub mod timing;
 
 pub use annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
@@ -78,6 +81,7 @@ pub use localize::{
     try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
     Suppression, Thresholds, VideoSignals,
 };
+pub use tables::EvalRecord;
 pub use timing::SnippetTiming;
 
 /// `maan_eval::metrics` is an alias of [`eval`], for callers that prefer that name.

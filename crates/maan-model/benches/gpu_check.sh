@@ -100,19 +100,19 @@ log "cpus: $(nproc)"
 
 COLD_CACHE=$WORK/kernels-cold
 if has cold; then
-    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-cold 240 "$BIN" demo --backend cuda --output "$WORK/runs/cold"
+    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-cold 240 "$BIN" demo --backend cuda --run "$WORK/runs/cold"
     du -sh "$COLD_CACHE" 2>&1 | tee -a "$LOG"
 fi
 if has warm; then
-    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-warm 120 "$BIN" demo --backend cuda --output "$WORK/runs/warm"
+    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-warm 120 "$BIN" demo --backend cuda --run "$WORK/runs/warm"
 fi
 if has flex; then
-    step demo-flex 200 "$BIN" demo --backend flex --output "$WORK/runs/flex"
+    step demo-flex 200 "$BIN" demo --backend flex --run "$WORK/runs/flex"
 fi
 if has test && [ -d "$WORK/runs/warm" ]; then
-    MAAN_KERNEL_CACHE=$COLD_CACHE step test-cuda-warm 60 "$BIN" test --checkpoint "$WORK/runs/warm" \
+    MAAN_KERNEL_CACHE=$COLD_CACHE step test-cuda-warm 60 "$BIN" test --run "$WORK/runs/warm" \
         --backend cuda --detections "$WORK/det-cuda.json"
-    step test-flex 60 "$BIN" test --checkpoint "$WORK/runs/warm" --backend flex \
+    step test-flex 60 "$BIN" test --run "$WORK/runs/warm" --backend flex \
         --detections "$WORK/det-flex.json"
 fi
 if has autotune; then

@@ -21,7 +21,7 @@ use maan_eval::report::{
     Signals,
 };
 use maan_eval::DetectionFile;
-use maan_model::checkpoint::{CONFIG_FILE, METRICS_FILE};
+use maan_model::run::{CONFIG_FILE, METRICS_FILE};
 use maan_model::{TrainConfig, VideoOutput};
 
 use crate::opts::DataOpts;
