@@ -6,8 +6,11 @@
 //! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy -D warnings`.
 //! - `cargo xtask demo-table [--check]`: the README's demo table, regenerated from what this
 //!   build prints, with the machine and the date ([`demo_table`]).
+//! - `cargo xtask imports`: no two source files of a crate import each other in a circle
+//!   ([`imports`]; also a test of this crate, so `cargo test --workspace` checks it).
 
 mod demo_table;
+mod imports;
 
 use std::process::{Command, ExitCode};
 
@@ -49,8 +52,13 @@ fn main() -> ExitCode {
         .and_then(|_| run("cargo", &["bench", "-p", "dataset"]))
         .and_then(|_| run("cargo", &["bench", "-p", "maan-eval"])),
         "demo-table" => demo_table::run(std::env::args().nth(2).as_deref() == Some("--check")),
+        "imports" => imports::run(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("xtask sits in the workspace"),
+        ),
         _ => {
-            eprintln!("usage: cargo xtask <ci|lint|bench|demo-table [--check]>");
+            eprintln!("usage: cargo xtask <ci|lint|bench|demo-table [--check]|imports>");
             return ExitCode::from(2);
         }
     };

@@ -7,8 +7,8 @@ use std::ffi::OsStr;
 use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 
-use crate::decode::{FrameSink, Job};
 use crate::demux::MAX_SIDE;
+use crate::worker::{FrameSink, Job};
 use crate::{Frame, VideoError};
 
 /// How much of ffmpeg's messages is kept (the end).

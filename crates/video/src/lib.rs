@@ -65,16 +65,15 @@ mod files;
 mod frame;
 mod h264;
 mod resample;
+mod worker;
 
 pub use clip::panning_clip;
-pub use decode::{
-    ffmpeg_available, for_each_frame, for_each_frame_with, read_frames, DecodeOptions, Decoder,
-    Ffmpeg, VideoInfo, DECODER_THREAD,
-};
+pub use decode::{for_each_frame, for_each_frame_with, read_frames};
 pub use encode::write_h264_mp4;
 pub use error::VideoError;
 pub use files::{list_videos, VIDEO_EXTENSIONS};
 pub use frame::{Frame, FrameSettings};
+pub use worker::{ffmpeg_available, DecodeOptions, Decoder, Ffmpeg, VideoInfo, DECODER_THREAD};
 
 #[cfg(test)]
 mod tests;

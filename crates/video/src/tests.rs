@@ -168,13 +168,13 @@ fn native() -> FrameSettings {
 #[test]
 fn a_panic_in_the_decoder_is_an_error_naming_the_file() {
     fn work(
-        _: &crate::decode::Job,
+        _: &crate::worker::Job,
         _: &mut dyn FnMut(Frame) -> bool,
     ) -> Result<VideoInfo, VideoError> {
         panic!("a bug in a dependency");
     }
     let path = std::path::Path::new("some/clip.mp4");
-    let e = crate::decode::run_worker(path, &native(), &DecodeOptions::default(), |_| {}, work)
+    let e = crate::worker::run_worker(path, &native(), &DecodeOptions::default(), |_| {}, work)
         .unwrap_err();
     assert!(
         matches!(&e, VideoError::Panicked { message, .. } if message == "a bug in a dependency"),
@@ -189,7 +189,7 @@ fn a_panic_in_the_decoder_is_an_error_naming_the_file() {
 #[test]
 fn a_decoder_that_never_returns_times_out() {
     fn work(
-        _: &crate::decode::Job,
+        _: &crate::worker::Job,
         emit: &mut dyn FnMut(Frame) -> bool,
     ) -> Result<VideoInfo, VideoError> {
         emit(Frame::new(1, 1, vec![0; 3]));
@@ -202,7 +202,7 @@ fn a_decoder_that_never_returns_times_out() {
         ..DecodeOptions::default()
     };
     let mut frames = 0;
-    let e = crate::decode::run_worker(
+    let e = crate::worker::run_worker(
         std::path::Path::new("stuck.mp4"),
         &native(),
         &options,
