@@ -44,6 +44,8 @@ pub const DEFAULT_ITERATIONS: usize = 4000;
 pub const DEFAULT_DOMINANCE: [f32; 4] = [1.0, 2.0, 4.0, 8.0];
 /// Default specificity values of the heat map (how class-specific the rest is).
 pub const DEFAULT_SPECIFICITY: [f32; 4] = [0.0, 0.33, 0.67, 1.0];
+/// Default seeds per heat-map cell.
+pub const DEFAULT_GRID_SEEDS: u64 = 1;
 
 /// What a [`RegimesPlan`] is asked for; empty lists and `None` take the defaults.
 #[derive(Debug, Clone, Default)]
@@ -61,7 +63,7 @@ pub struct RegimesOptions {
     pub dominance: Vec<f32>,
     /// Specificity values of the heat map [default: [`DEFAULT_SPECIFICITY`]].
     pub specificity: Vec<f32>,
-    /// Seeds per heat-map cell [default: 1].
+    /// Seeds per heat-map cell [default: [`DEFAULT_GRID_SEEDS`]].
     pub grid_seeds: Option<u64>,
     /// The first seed: models are trained with seeds `first_seed .. first_seed + seeds`.
     pub first_seed: u64,
@@ -140,7 +142,7 @@ impl RegimesPlan {
             } else {
                 r.specificity
             },
-            grid_seeds: r.grid_seeds.unwrap_or(1),
+            grid_seeds: r.grid_seeds.unwrap_or(DEFAULT_GRID_SEEDS),
         };
         if plan.dim == 0 {
             return Err(PlanError::ZeroDim);

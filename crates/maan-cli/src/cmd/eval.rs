@@ -31,12 +31,11 @@ pub struct EvalArgs {
     #[arg(long, value_name = "thumos14|activitynet")]
     pub dataset: Option<Benchmark>,
 
-    /// Ground-truth subset to evaluate on [default: `test` for thumos14, `validation` for activitynet].
+    /// Ground-truth subset to evaluate on.
     #[arg(long)]
     pub subset: Option<String>,
 
-    /// tIoU thresholds: `start:stop:step` (stop included), a comma list, or one value
-    /// [default: 0.1:0.9:0.1 for thumos14, 0.5:0.95:0.05 for activitynet].
+    /// tIoU thresholds: `start:stop:step` (stop included), a comma list, or one value.
     #[arg(long, value_name = "RANGE")]
     pub tiou: Option<String>,
 

@@ -35,22 +35,21 @@ pub struct SynthArgs {
     #[arg(long, default_value = "f32")]
     pub dtype: NpyDtype,
     /// Number of videos: for activitynet, all videos (2/3 train, 1/3 test); for thumos14, the
-    /// first N of each split. [default: activitynet 1000, thumos14 all 200 + 210]
+    /// first N of each split.
     #[arg(long)]
     pub videos: Option<usize>,
     /// Frames per feature snippet.
-    #[arg(long, default_value_t = 16.0)]
+    #[arg(long, default_value_t = maan_eval::SnippetTiming::default().frames_per_snippet)]
     pub frames_per_snippet: f64,
     /// Frame rate of the features.
-    #[arg(long, default_value_t = 25.0)]
+    #[arg(long, default_value_t = maan_eval::SnippetTiming::default().fps)]
     pub fps: f64,
     /// Regime of the signal: realistic (I3D-like, the default), peaked (the paper's premise,
     /// pronounced), uniform (no most discriminative part), clutter (much background motion)
     /// or legacy (the first, Gaussian generator).
     #[arg(long, default_value = "realistic")]
     pub regime: Regime,
-    /// Correlation of the background noise between consecutive snippets (AR(1), in [0, 1))
-    /// [default: the regime's: 0.9 within a shot for the I3D-like regimes, 0 for legacy].
+    /// Correlation of the background noise between consecutive snippets (AR(1), in [0, 1)).
     #[arg(long)]
     pub noise_correlation: Option<f32>,
     /// How many times stronger the most discriminative part of an instance is than the rest
@@ -62,7 +61,7 @@ pub struct SynthArgs {
     #[arg(long)]
     pub specificity: Option<f32>,
     /// Magnitude of the features: a multiplier of the I3D-like regimes' output (see the
-    /// dataset crate's docs, "Feature magnitude") [default: the regime's, 10].
+    /// dataset crate's docs, "Feature magnitude").
     #[arg(long)]
     pub scale: Option<f32>,
     /// Generate from this configuration file instead of the flags: a dataset's `synth.json`

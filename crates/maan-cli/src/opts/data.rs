@@ -157,11 +157,10 @@ pub struct LoadArgs {
     /// failing.
     #[arg(long)]
     pub crop_to_shorter: bool,
-    /// Frames per feature snippet. [default: 16; for an existing run, the run's]
+    /// Frames per feature snippet.
     #[arg(long)]
     pub frames_per_snippet: Option<f64>,
-    /// Frame rate the features were extracted at. [default: 25; for an existing run, the
-    /// run's]
+    /// Frame rate the features were extracted at.
     #[arg(long)]
     pub fps: Option<f64>,
     /// Threads reading feature files (0: one per CPU).

@@ -50,9 +50,11 @@ fn append(arg: clap::Arg, text: &str) -> clap::Arg {
 }
 
 /// `cmd` with `text` appended as the default of the option `id` in every (sub)command that
-/// has it.
+/// has it without a clap default of its own (clap shows that one).
 fn everywhere(cmd: Command, id: &str, text: &str) -> Command {
-    let has = cmd.get_arguments().any(|a| a.get_id() == id);
+    let has = cmd
+        .get_arguments()
+        .any(|a| a.get_id() == id && a.get_default_values().is_empty());
     let mut cmd = match has {
         true => cmd.mut_arg(id, |a| append(a, text)),
         false => cmd,
@@ -61,6 +63,117 @@ fn everywhere(cmd: Command, id: &str, text: &str) -> Command {
         *sub = everywhere(std::mem::take(sub), id, text);
     }
     cmd
+}
+
+/// `cmd` with `text` appended as the default of the option `id` of the subcommand at `path`
+/// (`[]`: `cmd` itself).
+fn at(cmd: Command, path: &[&str], id: &str, text: &str) -> Command {
+    match path.split_first() {
+        None => cmd.mut_arg(id, |a| append(a, text)),
+        Some((first, rest)) => cmd.mut_subcommand(*first, |sub| at(sub, rest, id, text)),
+    }
+}
+
+/// A number as the help writes it: at most three decimals, no trailing zeros.
+fn short(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Each benchmark's value: `a for thumos14, b for activitynet13`.
+fn per_benchmark(value: impl Fn(Benchmark) -> String) -> String {
+    Benchmark::ALL
+        .iter()
+        .map(|&kind| format!("{} for {kind}", value(kind)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A benchmark's tIoU thresholds as `start:stop:step`.
+fn tiou_range(kind: Benchmark) -> String {
+    let t = kind.tiou_thresholds();
+    match t.as_slice() {
+        [first, second, .., last] => {
+            format!(
+                "{}:{}:{}",
+                short(*first),
+                short(*last),
+                short(second - first)
+            )
+        }
+        _ => t.iter().map(|x| short(*x)).collect::<Vec<_>>().join(","),
+    }
+}
+
+/// The defaults of the commands other than `train`: data, synthetic data, evaluation and the
+/// experiments.
+fn other_defaults(cmd: Command) -> Command {
+    use dataset::synth::{I3dParams, SynthParams, DEFAULT_ACTIVITYNET_VIDEOS};
+    use maan_experiments::regimes::{
+        DEFAULT_DIM, DEFAULT_DOMINANCE, DEFAULT_GRID_SEEDS, DEFAULT_ITERATIONS, DEFAULT_SPECIFICITY,
+    };
+    use maan_experiments::table1::TABLE1_ITERATIONS;
+    let timing = maan_eval::SnippetTiming::default();
+    let list = |v: &[f32]| {
+        v.iter()
+            .map(|x| short(f64::from(*x)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let run_or = |v: f64| format!("{}; for an existing run, the run's", short(v));
+    let cmd = everywhere(
+        cmd,
+        "frames_per_snippet",
+        &run_or(timing.frames_per_snippet),
+    );
+    let cmd = everywhere(cmd, "fps", &run_or(timing.fps));
+    let synth = ["synth"];
+    let cmd = at(
+        cmd,
+        &synth,
+        "videos",
+        &format!("activitynet {DEFAULT_ACTIVITYNET_VIDEOS}, thumos14 all of each split"),
+    );
+    let i3d = I3dParams::default();
+    let cmd = at(
+        cmd,
+        &synth,
+        "noise_correlation",
+        &format!(
+            "the regime's: {} within a shot for the I3D-like regimes, {} for legacy",
+            short(f64::from(i3d.noise_correlation)),
+            short(f64::from(SynthParams::default().noise_correlation))
+        ),
+    );
+    let cmd = at(
+        cmd,
+        &synth,
+        "scale",
+        &format!("the regime's, {}", short(f64::from(i3d.scale))),
+    );
+    let cmd = at(
+        cmd,
+        &["eval"],
+        "subset",
+        &per_benchmark(|k| format!("`{}`", k.official_test_subset())),
+    );
+    let cmd = at(cmd, &["eval"], "tiou", &per_benchmark(tiou_range));
+    let table1 = ["experiment", "table1"];
+    let regimes = ["experiment", "regimes"];
+    let ablation = ["experiment", "ablation"];
+    let cmd = at(cmd, &table1, "iterations", &TABLE1_ITERATIONS.to_string());
+    let cmd = at(cmd, &regimes, "iterations", &DEFAULT_ITERATIONS.to_string());
+    let cmd = at(
+        cmd,
+        &ablation,
+        "iterations",
+        &DEFAULT_ITERATIONS.to_string(),
+    );
+    let cmd = at(cmd, &regimes, "dim", &DEFAULT_DIM.to_string());
+    let cmd = at(cmd, &ablation, "dim", &DEFAULT_DIM.to_string());
+    let cmd = at(cmd, &regimes, "dominance", &list(&DEFAULT_DOMINANCE));
+    let cmd = at(cmd, &regimes, "specificity", &list(&DEFAULT_SPECIFICITY));
+    at(cmd, &regimes, "grid_seeds", &DEFAULT_GRID_SEEDS.to_string())
 }
 
 /// The NMS tIoU of every preset that uses greedy NMS, per benchmark.
@@ -87,6 +200,7 @@ pub fn with_defaults(cmd: Command) -> Command {
         "the settings' own when they use soft-NMS (the long preset: {LONG_SOFT_NMS_SIGMA}), \
          else {SOFT_NMS_SIGMA}"
     );
+    let cmd = other_defaults(cmd);
     let cmd = everywhere(cmd, "nms_iou", &nms_iou_default());
     let cmd = everywhere(cmd, "soft_nms_sigma", &sigma);
     let train: Vec<(&str, String)> = vec![
@@ -182,5 +296,50 @@ mod tests {
             "{help}"
         );
         assert!(help.contains("(the long preset: 0.5), else 0.3]"), "{help}");
+    }
+
+    /// The other commands' computed defaults: each shows the library's value, and an option
+    /// with a clap default of its own gets no second one.
+    #[test]
+    fn other_commands_show_the_library_defaults() {
+        use maan_experiments::regimes::{DEFAULT_DIM, DEFAULT_ITERATIONS};
+        let mut cmd = with_defaults(<crate::Cli as clap::CommandFactory>::command());
+        let help = |cmd: &mut Command, path: &[&str]| {
+            let mut sub = cmd;
+            for p in path {
+                sub = sub.find_subcommand_mut(p).unwrap();
+            }
+            sub.render_long_help().to_string()
+        };
+        let eval = help(&mut cmd, &["eval"]);
+        for want in [
+            "[default: `test` for thumos14, `validation` for activitynet13]",
+            "[default: 0.1:0.9:0.1 for thumos14, 0.5:0.95:0.05 for activitynet13]",
+        ] {
+            assert!(eval.contains(want), "{want:?} not in:\n{eval}");
+        }
+        let regimes = help(&mut cmd, &["experiment", "regimes"]);
+        for want in [
+            format!("[default: {DEFAULT_ITERATIONS}]"),
+            format!("[default: {DEFAULT_DIM}]"),
+            "[default: 1,2,4,8]".to_string(),
+            "[default: 0,0.33,0.67,1]".to_string(),
+        ] {
+            assert!(regimes.contains(&want), "{want:?} not in:\n{regimes}");
+        }
+        let test = help(&mut cmd, &["test"]);
+        assert!(
+            test.contains("[default: 16; for an existing run, the run's]"),
+            "{test}"
+        );
+        assert!(
+            test.contains("[default: 25; for an existing run, the run's]"),
+            "{test}"
+        );
+        // `maan synth` has clap defaults for these: shown once, by clap.
+        let synth = help(&mut cmd, &["synth"]);
+        assert_eq!(synth.matches("[default: 16]").count(), 1, "{synth}");
+        assert!(!synth.contains("for an existing run"), "{synth}");
+        assert!(synth.contains("[default: the regime's, 10]"), "{synth}");
     }
 }

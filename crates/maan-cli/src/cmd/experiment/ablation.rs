@@ -31,7 +31,7 @@ pub struct AblationArgs {
     /// legacy].
     #[arg(long, value_delimiter = ',')]
     pub regimes: Vec<Regime>,
-    /// Feature dimension of the generated data [default: 64].
+    /// Feature dimension of the generated data.
     #[arg(long)]
     pub dim: Option<usize>,
     /// Localization options: they change the `oic` preset of the later-code rows.

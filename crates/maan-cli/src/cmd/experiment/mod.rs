@@ -72,7 +72,7 @@ pub struct TrainingArgs {
     /// Number of seeds per model (0, 1, ... n-1).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training iterations per model and stream [default: 4000].
+    /// Training iterations per model and stream.
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Videos per batch.

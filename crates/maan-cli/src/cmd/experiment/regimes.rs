@@ -59,21 +59,20 @@ pub struct RegimeKnobs {
     /// clutter, legacy].
     #[arg(long, value_delimiter = ',')]
     pub regimes: Vec<Regime>,
-    /// regimes: feature dimension of the generated data [default: 64].
+    /// regimes: feature dimension of the generated data.
     #[arg(long)]
     pub dim: Option<usize>,
-    /// regimes: dominance values of the heat map, comma-separated [default: 1,2,4,8].
+    /// regimes: dominance values of the heat map, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub dominance: Vec<f32>,
-    /// regimes: specificity values of the heat map, comma-separated [default:
-    /// 0,0.33,0.67,1].
+    /// regimes: specificity values of the heat map, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub specificity: Vec<f32>,
-    /// regimes: seeds per heat-map cell [default: 1].
+    /// regimes: seeds per heat-map cell.
     #[arg(long)]
     pub grid_seeds: Option<u64>,
     /// regimes: the first seed; models are trained with seeds first-seed .. first-seed +
-    /// seeds (e.g. 3 to report on seeds 3-5 after choosing on 0-2) [default: 0].
+    /// seeds (e.g. 3 to report on seeds 3-5 after choosing on 0-2).
     #[arg(long, default_value_t = 0)]
     pub first_seed: u64,
 }
