@@ -64,6 +64,10 @@ pub struct PredictArgs {
     /// With --video: compute the flow on the 224x224 crops (see `maan extract --help`).
     #[arg(long, requires = "video")]
     pub flow_on_crop: bool,
+    /// With --video: the longest one video's decoding may take, in seconds (see `maan extract
+    /// --help`); 0: no limit.
+    #[arg(long, value_name = "SECONDS", requires = "video", default_value_t = extract::DEFAULT_DECODE_TIMEOUT)]
+    pub decode_timeout: u64,
     /// Test option of the extraction (see `maan extract`).
     #[arg(long, hide = true, requires = "video")]
     pub width_div: Option<usize>,
@@ -137,7 +141,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 layout: LayoutArg::A,
                 shard: None,
                 flow_on_crop: args.flow_on_crop,
-                decode_timeout: extract::DEFAULT_DECODE_TIMEOUT,
+                decode_timeout: args.decode_timeout,
                 width_div: args.width_div,
                 crop: args.crop,
                 light_flow: args.light_flow,

@@ -233,7 +233,11 @@ impl BackendJob for ExtractJob {
             let features = match result {
                 Ok(f) => f,
                 Err(e) => {
-                    bar.suspend(|| eprintln!("error: {e}"));
+                    // Told at once when other videos follow (the list at the end repeats
+                    // it); a single video's error is told once, by the list.
+                    if videos.len() > 1 {
+                        bar.suspend(|| eprintln!("failed: {e}"));
+                    }
                     failed.push(e);
                     bar.inc(1);
                     continue;

@@ -465,6 +465,52 @@ fn predict_video_equals_extract_then_predict_and_plots() {
         dir,
     );
     crate::common::fails(&err, "--features");
+
+    // --decode-timeout reaches the extraction: a file for an ffmpeg that hangs (a stand-in on
+    // the command's PATH) fails at the limit, naming the file, and the command returns.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let ffmpeg = bin.join("ffmpeg");
+        std::fs::write(
+            &ffmpeg,
+            "#!/bin/sh\nif [ \"$1\" = -version ]; then exit 0; fi\nexec sleep 600\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&ffmpeg, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(dir.join("hangs.mkv"), "not a video: goes to ffmpeg").unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut args = vec![
+            "predict",
+            "--run",
+            "run",
+            "--video",
+            "hangs.mkv",
+            "--detections",
+            "hangs.json",
+            "--decode-timeout",
+            "1",
+        ];
+        args.extend(SMALL);
+        let o = crate::common::maan_cmd()
+            .args(&args)
+            .current_dir(dir)
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{err}");
+        assert!(
+            err.contains("hangs.mkv: decoding took longer than the time limit of 1 s"),
+            "{err}"
+        );
+    }
 }
 
 /// `maan bench extract --seconds 2` (narrow random networks, small crops, light TV-L1) writes
