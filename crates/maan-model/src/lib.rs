@@ -46,6 +46,7 @@ pub mod infer;
 pub mod model;
 pub mod optim;
 pub mod predict;
+pub mod report;
 pub mod run;
 pub mod setting;
 pub mod toy;

@@ -110,6 +110,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         localize: &LocalizeOpts::default(),
         detections: &run.artifact(DETECTIONS_FILE),
         cas_dir: Some(&cas_dir),
+        lock: Some(&run),
         backend: args.backend,
     })?;
 
@@ -155,7 +156,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         run_dir.display()
     );
-    let report = run_dir.join(crate::jobs::report::REPORT_FILE);
+    let report = run_dir.join(maan_model::report::REPORT_FILE);
     if report.is_file() {
         println!("report: {}", report.display());
     }

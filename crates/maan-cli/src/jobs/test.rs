@@ -23,7 +23,7 @@ use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
 use maan_model::predict::{Prediction, Predictor, ResultRecord};
 use maan_model::run::CONFIG_FILE;
-use maan_model::Which;
+use maan_model::{RunDir, Which};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
 use crate::jobs::report;
@@ -77,6 +77,7 @@ pub fn run(args: TestArgs) -> Result<()> {
         localize: &args.localize,
         detections: &args.detections,
         cas_dir: args.cas_dir.as_deref(),
+        lock: None,
         backend: args.backend,
     })
 }
@@ -96,6 +97,10 @@ pub struct Testing<'a> {
     pub detections: &'a Path,
     /// Where each video's CAS goes, if anywhere.
     pub cas_dir: Option<&'a Path>,
+    /// The run's lock when the caller holds it (`maan demo`); else the test takes it to write
+    /// `RUN/report.html`, and leaves the report out (with a note) while another process
+    /// holds it (a training still running).
+    pub lock: Option<&'a RunDir>,
     /// Backend and device.
     pub backend: BackendOpts,
 }
@@ -161,19 +166,31 @@ impl BackendJob for Testing<'_> {
             eprintln!("no ground-truth segments in the test split: mAP not computed");
         }
         let start = Instant::now();
-        match report::write_after_test(
-            self.run,
-            data,
-            &prediction.detections,
-            &prediction.outputs,
-            recorded.as_ref(),
-        ) {
+        let taken;
+        let lock = match self.lock {
+            Some(lock) => Ok(lock),
+            None => {
+                taken = RunDir::open(self.run);
+                taken.as_ref()
+            }
+        };
+        let written = match lock {
+            Ok(lock) => report::write_after_test(
+                lock,
+                data,
+                &prediction.detections,
+                &prediction.outputs,
+                recorded,
+            ),
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        };
+        match written {
             Ok(path) => eprintln!(
                 "report -> {} ({:.2} s)",
                 path.display(),
                 start.elapsed().as_secs_f64()
             ),
-            Err(e) => eprintln!("warning: the report was not written: {e:#}"),
+            Err(e) => eprintln!("note: the report was not written: {e:#}"),
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ mod dataset;
 mod eval;
 mod experiments;
 mod extract;
+mod help;
 mod localize;
 mod options;
 mod predict;

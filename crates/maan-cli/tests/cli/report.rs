@@ -96,7 +96,9 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
 /// JSON, whose per-class APs average to that mAP, with the diagnosis, the training curves of
 /// metrics.jsonl (two losses per logged iteration, one evaluation each 10 iterations) and every
 /// test video with its ground truth, CAS and attention; `--compare` sets two runs side by
-/// side; a folder that is no run and a run without detections are clean errors.
+/// side; a folder that is no run and a run without detections are clean errors; a report is
+/// written into a run only under its lock (held elsewhere: `maan test` notes it, `maan report`
+/// refuses, `--out` elsewhere works).
 #[test]
 fn report_holds_the_runs_metrics_and_compares_two_runs() {
     let tmp = tempfile::tempdir().unwrap();
@@ -206,6 +208,39 @@ fn report_holds_the_runs_metrics_and_compares_two_runs() {
         &maan(&["report", "--run", "run2"], dir),
         "maan test --run run2",
     );
+
+    // Writing into a run takes its lock. While another process holds it (this one, here),
+    // `maan test` writes its detections but leaves the report out with a note, `maan report`
+    // into the run is refused, and `--out` elsewhere works; once it is free, both write it.
+    let report = dir.join("run/report.html");
+    std::fs::remove_file(&report).unwrap();
+    let test = [
+        "test",
+        "--run",
+        "run",
+        "--detections",
+        "run/detections.json",
+        "--cas-dir",
+        "run/cas",
+    ];
+    {
+        let _held = maan_model::RunDir::open(&dir.join("run")).unwrap();
+        let text = ok(&maan(&test, dir));
+        assert!(text.contains("note: the report was not written"), "{text}");
+        assert!(text.contains("in use by another process"), "{text}");
+        assert!(!report.exists());
+        fails(
+            &maan(&["report", "--run", "run"], dir),
+            "in use by another process",
+        );
+        ok(&maan(&["report", "--run", "run", "--out", "elsewhere.html"], dir));
+        assert!(dir.join("elsewhere.html").is_file());
+    }
+    ok(&maan(&test, dir));
+    assert!(report.is_file());
+    std::fs::remove_file(&report).unwrap();
+    ok(&maan(&["report", "--run", "run"], dir));
+    assert!(report.is_file());
 }
 
 /// Why the browser check cannot run here, if it cannot.

@@ -306,3 +306,16 @@ fn videos_outside_the_ground_truth() {
     assert!((v.duration - 6.4).abs() < 1e-12);
     assert!(!r.videos.iter().any(|v| v.id == "elsewhere"));
 }
+
+/// Known instants: the epoch, a leap day, the last second of a century year, a leap day of a
+/// later year.
+#[test]
+fn utc_dates_are_right() {
+    let at = |s: u64| {
+        super::utc_rfc3339(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s))
+    };
+    assert_eq!(at(0), "1970-01-01T00:00:00Z");
+    assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(at(978_307_199), "2000-12-31T23:59:59Z");
+    assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
+}
