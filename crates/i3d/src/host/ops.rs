@@ -1,0 +1,235 @@
+//! The layers of I3D on host buffers of one clip, channels first: `[C, T, H, W]` row-major.
+//!
+//! A convolution is an im2col (built a tile of output rows at a time, rows in parallel) and
+//! one matrix product with the weights, BatchNorm folded into the weights and a bias, then
+//! the bias and ReLU in one pass; a 1×1×1 convolution multiplies the input as it is. Pooling
+//! is separable: one pass per axis, each vectorised over the axes after it.
+
+use rayon::prelude::*;
+
+use super::matmul::matmul;
+use crate::model::same_padding;
+
+/// im2col tiles hold about this many floats (16 MiB), whole output rows at a time.
+const TILE_FLOATS: usize = 1 << 22;
+
+/// A clip's `[C, T, H, W]` shape.
+pub(crate) type Dims = [usize; 4];
+
+/// One convolution with folded BatchNorm: `y = relu(W ∗ x + b)` with TF-"SAME" zero padding.
+#[derive(Debug, Clone)]
+pub(crate) struct Conv {
+    /// Input channels.
+    pub cin: usize,
+    /// Output channels.
+    pub cout: usize,
+    /// `[kₜ, kₕ, k_w]`.
+    pub kernel: [usize; 3],
+    /// `[sₜ, sₕ, s_w]`.
+    pub stride: [usize; 3],
+    /// `[cout, cin·kₜ·kₕ·k_w]` row-major, the columns in `(c, dt, dh, dw)` order.
+    pub weight: Vec<f32>,
+    /// `[cout]`.
+    pub bias: Vec<f32>,
+}
+
+/// Output size of TF-"SAME" padding then a window `k` with stride `s` (floor mode).
+fn same_out(size: usize, k: usize, s: usize) -> (usize, usize) {
+    let (before, after) = same_padding(k, s, size);
+    (before, (size + before + after - k) / s + 1)
+}
+
+impl Conv {
+    /// The output shape for an input of shape `dims`.
+    pub fn out_dims(&self, [_, t, h, w]: Dims) -> Dims {
+        let [kt, kh, kw] = self.kernel;
+        let [st, sh, sw] = self.stride;
+        [
+            self.cout,
+            same_out(t, kt, st).1,
+            same_out(h, kh, sh).1,
+            same_out(w, kw, sw).1,
+        ]
+    }
+
+    /// Writes `relu(conv(x) + b)` into `out` (`[cout, T', H', W']`, exactly that long);
+    /// `scratch` is reused for the im2col tiles.
+    pub fn forward(&self, x: &[f32], dims: Dims, out: &mut [f32], scratch: &mut Vec<f32>) {
+        let [c, t, h, w] = dims;
+        assert_eq!(c, self.cin, "conv: {c} input channels, expected {}", self.cin);
+        assert_eq!(x.len(), c * t * h * w, "conv: input is not {dims:?}");
+        let [_, to, ho, wo] = self.out_dims(dims);
+        let s_out = to * ho * wo;
+        assert_eq!(out.len(), self.cout * s_out, "conv: output size");
+        let k_len = self.weight.len() / self.cout;
+        if self.kernel == [1, 1, 1] && self.stride == [1, 1, 1] {
+            matmul(out, s_out, &self.weight, x, [self.cout, s_out, k_len]);
+        } else {
+            self.forward_im2col(x, dims, out, scratch);
+        }
+        out.par_chunks_mut(s_out.max(1))
+            .zip(self.bias.par_iter())
+            .for_each(|(row, &b)| {
+                for v in row {
+                    *v = (*v + b).max(0.0);
+                }
+            });
+    }
+
+    fn forward_im2col(&self, x: &[f32], dims: Dims, out: &mut [f32], scratch: &mut Vec<f32>) {
+        let [_, t, h, w] = dims;
+        let [kt, kh, kw] = self.kernel;
+        let [st, sh, sw] = self.stride;
+        let (pt, to) = same_out(t, kt, st);
+        let (ph, ho) = same_out(h, kh, sh);
+        let (pw, wo) = same_out(w, kw, sw);
+        let s_out = to * ho * wo;
+        let k_len = self.cin * kt * kh * kw;
+        // Output rows (t', h') per tile.
+        let rows = to * ho;
+        let tile_rows = (TILE_FLOATS / (k_len * wo)).clamp(1, rows);
+        let mut row0 = 0;
+        while row0 < rows {
+            let n_rows = tile_rows.min(rows - row0);
+            let cols = n_rows * wo;
+            scratch.resize(k_len * cols, 0.0);
+            let col = &mut scratch[..k_len * cols];
+            col.par_chunks_mut(cols).enumerate().for_each(|(kk, dst)| {
+                // Column-matrix row kk = ((c·kₜ + dt)·kₕ + dh)·k_w + dw.
+                let dw = kk % kw;
+                let dh = (kk / kw) % kh;
+                let dt = (kk / (kw * kh)) % kt;
+                let c = kk / (kw * kh * kt);
+                for (r, dst) in dst.chunks_mut(wo).enumerate() {
+                    let (ot, oh) = ((row0 + r) / ho, (row0 + r) % ho);
+                    let it = (ot * st + dt) as isize - pt as isize;
+                    let ih = (oh * sh + dh) as isize - ph as isize;
+                    if it < 0 || it >= t as isize || ih < 0 || ih >= h as isize {
+                        dst.fill(0.0);
+                        continue;
+                    }
+                    let src = &x[((c * t + it as usize) * h + ih as usize) * w..][..w];
+                    // Output w' reads input w'·s_w + dw - p_w.
+                    let off = dw as isize - pw as isize;
+                    if sw == 1 {
+                        // Valid w' are those with 0 <= w' + off < w.
+                        let lo = (-off).clamp(0, wo as isize) as usize;
+                        let hi = (w as isize - off).clamp(lo as isize, wo as isize) as usize;
+                        dst[..lo].fill(0.0);
+                        dst[lo..hi].copy_from_slice(
+                            &src[(lo as isize + off) as usize..(hi as isize + off) as usize],
+                        );
+                        dst[hi..].fill(0.0);
+                    } else {
+                        for (ow, d) in dst.iter_mut().enumerate() {
+                            let iw = (ow * sw) as isize + off;
+                            *d = if iw >= 0 && iw < w as isize {
+                                src[iw as usize]
+                            } else {
+                                0.0
+                            };
+                        }
+                    }
+                }
+            });
+            matmul(
+                &mut out[row0 * wo..],
+                s_out,
+                &self.weight,
+                col,
+                [self.cout, cols, k_len],
+            );
+            row0 += n_rows;
+        }
+    }
+}
+
+/// One pass of a pooling along the middle axis of `x` viewed as `[outer, len, inner]`:
+/// window `k`, stride `s`, `pad` positions of value 0 before (and enough after), `out_len`
+/// outputs; `max` takes the maximum (zeros of the padding included), else the mean over `k`.
+fn pool_axis(
+    x: &[f32],
+    [outer, len, inner]: [usize; 3],
+    k: usize,
+    s: usize,
+    pad: usize,
+    out_len: usize,
+    max: bool,
+) -> Vec<f32> {
+    assert_eq!(x.len(), outer * len * inner);
+    let mut out = vec![0.0f32; outer * out_len * inner];
+    if out.is_empty() {
+        return out;
+    }
+    out.par_chunks_mut(out_len * inner)
+        .zip(x.par_chunks(len * inner))
+        .for_each(|(dst, src)| {
+            for (o, d) in dst.chunks_mut(inner).enumerate() {
+                let start = (o * s) as isize - pad as isize;
+                let (lo, hi) = (
+                    start.max(0) as usize,
+                    ((start + k as isize).max(0) as usize).min(len),
+                );
+                let padded = lo as isize > start || hi < (start + k as isize) as usize;
+                if max {
+                    d.fill(if padded { 0.0 } else { f32::NEG_INFINITY });
+                    for i in lo..hi {
+                        for (d, &v) in d.iter_mut().zip(&src[i * inner..][..inner]) {
+                            *d = d.max(v);
+                        }
+                    }
+                } else {
+                    d.fill(0.0);
+                    for i in lo..hi {
+                        for (d, &v) in d.iter_mut().zip(&src[i * inner..][..inner]) {
+                            *d += v;
+                        }
+                    }
+                    let inv = 1.0 / k as f32;
+                    d.iter_mut().for_each(|d| *d *= inv);
+                }
+            }
+        });
+    out
+}
+
+/// pytorch-i3d's `MaxPool3dSamePadding` on `x` (`dims`): zero padding to TF-"SAME", then max
+/// pooling with `kernel` and `stride`.
+pub(crate) fn max_pool_same(
+    x: &[f32],
+    dims: Dims,
+    kernel: [usize; 3],
+    stride: [usize; 3],
+) -> (Vec<f32>, Dims) {
+    let [c, t, h, w] = dims;
+    let (pt, to) = same_out(t, kernel[0], stride[0]);
+    let (ph, ho) = same_out(h, kernel[1], stride[1]);
+    let (pw, wo) = same_out(w, kernel[2], stride[2]);
+    let identity = |k: usize, s: usize| k == 1 && s == 1;
+    let mut y = x.to_vec();
+    if !identity(kernel[2], stride[2]) {
+        y = pool_axis(&y, [c * t * h, w, 1], kernel[2], stride[2], pw, wo, true);
+    }
+    if !identity(kernel[1], stride[1]) {
+        y = pool_axis(&y, [c * t, h, wo], kernel[1], stride[1], ph, ho, true);
+    }
+    if !identity(kernel[0], stride[0]) {
+        y = pool_axis(&y, [c, t, ho * wo], kernel[0], stride[0], pt, to, true);
+    }
+    (y, [c, to, ho, wo])
+}
+
+/// The clip feature: average pooling with `kernel` (clamped to the map), stride 1, no
+/// padding, then the mean over the positions left; `[C]`.
+pub(crate) fn avg_pool_mean(x: &[f32], dims: Dims, kernel: [usize; 3]) -> Vec<f32> {
+    let [c, t, h, w] = dims;
+    let [kt, kh, kw] = [kernel[0].min(t), kernel[1].min(h), kernel[2].min(w)];
+    let (to, ho, wo) = (t - kt + 1, h - kh + 1, w - kw + 1);
+    let y = pool_axis(x, [c * t * h, w, 1], kw, 1, 0, wo, false);
+    let y = pool_axis(&y, [c * t, h, wo], kh, 1, 0, ho, false);
+    let y = pool_axis(&y, [c, t, ho * wo], kt, 1, 0, to, false);
+    let n = to * ho * wo;
+    y.chunks(n)
+        .map(|p| (p.iter().map(|&v| v as f64).sum::<f64>() / n as f64) as f32)
+        .collect()
+}
