@@ -9,7 +9,7 @@
 //! - [`model`]: the network ([`I3d`], [`I3dConfig`]) up to `Mixed_5c`, and
 //!   [`I3d::features`], the 1024-d clip feature `[N, 1024]` of a `[N, C, 16, 224, 224]`
 //!   chunk (`C` = 3 for RGB, 2 for flow, values in `[-1, 1]`).
-//! - [`host`]: [`HostI3d`], the same network on host buffers (BatchNorm folded, im2col and
+//! - [`host`]: [`HostI3d`], the same network on host buffers (im2col and
 //!   `gemm`), which [`I3d::features`] uses on the CPU backends ([`ConvEngine`]).
 //! - [`weights`]: [`load_weights`] reads pytorch-i3d state dicts (`.pt`, through
 //!   `burn-store`'s PyTorch reader) and safetensors files, with one key mapping.

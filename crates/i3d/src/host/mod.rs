@@ -3,8 +3,8 @@
 //! On flex and ndarray, Burn's 3-D convolution builds its im2col with a scattered write-back
 //! and the network makes a new tensor for every padding, BatchNorm, ReLU and concatenation.
 //! [`HostI3d`] runs the same network on plain `f32` buffers, one clip at a time, channels
-//! first (`[C, T, H, W]`): BatchNorm is folded into each convolution's weights and a bias
-//! (inference only), a 3×3×3 or 7×7×7 convolution is an im2col of a tile of output rows and
+//! first (`[C, T, H, W]`): BatchNorm becomes a per-channel scale and bias applied with the
+//! ReLU in one pass over the convolution's output (inference only), a 3×3×3 or 7×7×7 convolution is an im2col of a tile of output rows and
 //! one matrix product (the `gemm` crate, every core), a 1×1×1 convolution is the matrix
 //! product alone, bias and ReLU are one pass, each Inception branch writes straight into its
 //! channels of the block's output (no concatenation), and pooling is separable. The features
@@ -18,7 +18,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Element, Tensor, TensorData};
 
 use crate::model::{I3d, InceptionModule, Unit3d, AVG_POOL_KERNEL};
-use ops::{avg_pool_mean, max_pool_same, Conv, Dims};
+use ops::{avg_pool_mean, max_pool_same, Conv, Dims, Pool};
 
 /// How [`I3d::features`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,16 +43,17 @@ impl ConvEngine {
     }
 }
 
-/// A [`Unit3d`] with its BatchNorm folded in: `W' = W · γ/√(σ² + ε)`,
-/// `b = β − μ · γ/√(σ² + ε)` (the inference BatchNorm, so only for eval-mode models).
+/// A [`Unit3d`] on the host: its convolution weights as they are, and its BatchNorm (the
+/// inference one: running statistics) as the per-channel `s = γ/√(σ² + ε)` and
+/// `b = β − μ · s` of `y = relu(s · conv(x) + b)`.
 fn fold<B: Backend>(unit: &Unit3d<B>) -> Conv {
     let values = |t: Tensor<B, 1>| -> Vec<f64> {
         t.into_data()
             .convert::<f64>()
-            .to_vec::<f64>()
+            .into_vec::<f64>()
             .expect("f64 BatchNorm values")
     };
-    let [cout, cin, kt, kh, kw] = unit.conv3d.weight.dims();
+    let [cout, cin, _, _, _] = unit.conv3d.weight.dims();
     let gamma = values(unit.bn.gamma.val());
     let beta = values(unit.bn.beta.val());
     let mean = values(unit.bn.running_mean.value());
@@ -62,32 +63,28 @@ fn fold<B: Backend>(unit: &Unit3d<B>) -> Conv {
         .zip(&var)
         .map(|(g, v)| g / (v + unit.bn.epsilon).sqrt())
         .collect();
-    let mut weight = unit
+    let weight = unit
         .conv3d
         .weight
         .val()
         .into_data()
         .convert::<f32>()
-        .to_vec::<f32>()
+        .into_vec::<f32>()
         .expect("f32 convolution weights");
-    let k_len = cin * kt * kh * kw;
-    for (row, s) in weight.chunks_mut(k_len).zip(&scale) {
-        row.iter_mut().for_each(|w| *w = (*w as f64 * s) as f32);
-    }
-    let bias = (0..cout)
-        .map(|o| (beta[o] - mean[o] * scale[o]) as f32)
-        .collect();
     Conv {
         cin,
         cout,
         kernel: unit.conv3d.kernel_size,
         stride: unit.conv3d.stride,
         weight,
-        bias,
+        scale: scale.iter().map(|&s| s as f32).collect(),
+        bias: (0..cout)
+            .map(|o| (beta[o] - mean[o] * scale[o]) as f32)
+            .collect(),
     }
 }
 
-/// An [`InceptionModule`] on the host: its six folded units.
+/// An [`InceptionModule`] on the host: its six units.
 #[derive(Debug, Clone)]
 struct Inception {
     b0: Conv,
@@ -112,30 +109,39 @@ impl Inception {
 
     /// `x` (`[in, T, H, W]`) → `[o₀ + o₂ + o₄ + o₅, T, H, W]`, each branch written into its
     /// channels.
-    fn forward(&self, x: &[f32], dims: Dims, scratch: &mut Vec<f32>) -> (Vec<f32>, Dims) {
+    fn forward(
+        &self,
+        x: &[f32],
+        dims: Dims,
+        pool: &mut Pool,
+        scratch: &mut Vec<f32>,
+    ) -> (Vec<f32>, Dims) {
         let [_, t, h, w] = dims;
         let s = t * h * w;
         let widths = [self.b0.cout, self.b1b.cout, self.b2b.cout, self.b3b.cout];
-        let mut out = vec![0.0f32; widths.iter().sum::<usize>() * s];
+        let mut out = pool.take(widths.iter().sum::<usize>() * s);
         let (o0, rest) = out.split_at_mut(widths[0] * s);
         let (o1, rest) = rest.split_at_mut(widths[1] * s);
         let (o2, o3) = rest.split_at_mut(widths[2] * s);
         self.b0.forward(x, dims, o0, scratch);
         for (a, b, o) in [(&self.b1a, &self.b1b, o1), (&self.b2a, &self.b2b, o2)] {
             let mid_dims = a.out_dims(dims);
-            let mut mid = vec![0.0f32; a.cout * s];
+            let mut mid = pool.take(a.cout * s);
             a.forward(x, dims, &mut mid, scratch);
             b.forward(&mid, mid_dims, o, scratch);
+            pool.give(mid);
         }
-        let (pooled, _) = max_pool_same(x, dims, [3, 3, 3], [1, 1, 1]);
+        let (pooled, _) = max_pool_same(x, dims, [3, 3, 3], [1, 1, 1], pool);
         self.b3b.forward(&pooled, dims, o3, scratch);
+        pool.give(pooled);
         (out, [widths.iter().sum(), t, h, w])
     }
 }
 
 /// [`I3d`] on host memory: the same network from `Conv3d_1a_7x7` to the clip feature, with
-/// BatchNorm folded into the convolutions (see the [module docs](self)). Made from a model
-/// with [`HostI3d::new`]; holds a copy of its weights (49 MB for the RGB network).
+/// BatchNorm as a scale and bias after each convolution (see the [module docs](self)). Made
+/// from a model with [`HostI3d::new`]; holds a copy of its weights (49 MB for the RGB
+/// network), so a caller that runs many clips saves a copy per call by keeping one.
 #[derive(Debug, Clone)]
 pub struct HostI3d {
     stem: [Conv; 3],
@@ -143,8 +149,8 @@ pub struct HostI3d {
 }
 
 impl HostI3d {
-    /// Copies `model`'s weights to the host and folds each BatchNorm (its running
-    /// statistics: inference) into the convolution before it.
+    /// Copies `model`'s weights to the host, with each BatchNorm (its running statistics:
+    /// inference) as a scale and bias.
     pub fn new<B: Backend>(model: &I3d<B>) -> Self {
         let m = model;
         Self {
@@ -177,33 +183,48 @@ impl HostI3d {
 
     /// Channels of the feature (`1024 / width_div`).
     pub fn feature_dim(&self) -> usize {
-        self.mixed.last().map_or(0, |m| {
-            m.b0.cout + m.b1b.cout + m.b2b.cout + m.b3b.cout
-        })
+        self.mixed
+            .last()
+            .map_or(0, |m| m.b0.cout + m.b1b.cout + m.b2b.cout + m.b3b.cout)
     }
 
     /// The `Mixed_5c` output of one clip `x` (`[C, T, H, W]`, row-major, `dims`) and its
     /// shape `[1024 / width_div, T', H', W']`, as [`I3d::forward_mixed_5c`].
     pub fn forward_mixed_5c(&self, x: &[f32], dims: [usize; 4]) -> (Vec<f32>, [usize; 4]) {
+        self.forward_pooled(x, dims, &mut Pool::default())
+    }
+
+    /// [`Self::forward_mixed_5c`] with the buffers of `pool`.
+    fn forward_pooled(&self, x: &[f32], dims: Dims, pool: &mut Pool) -> (Vec<f32>, Dims) {
         let mut scratch = Vec::new();
-        let conv = |c: &Conv, x: &[f32], dims: Dims, scratch: &mut Vec<f32>| {
+        let conv = |c: &Conv, x: Vec<f32>, dims: Dims, pool: &mut Pool, scratch: &mut Vec<f32>| {
             let out_dims = c.out_dims(dims);
-            let mut out = vec![0.0f32; out_dims.iter().product()];
-            c.forward(x, dims, &mut out, scratch);
+            let mut out = pool.take(out_dims.iter().product());
+            c.forward(&x, dims, &mut out, scratch);
+            pool.give(x);
             (out, out_dims)
         };
-        let (x, d) = conv(&self.stem[0], x, dims, &mut scratch);
-        let (x, d) = max_pool_same(&x, d, [1, 3, 3], [1, 2, 2]); // MaxPool3d_2a_3x3
-        let (x, d) = conv(&self.stem[1], &x, d, &mut scratch);
-        let (x, d) = conv(&self.stem[2], &x, d, &mut scratch);
-        let (mut x, mut d) = max_pool_same(&x, d, [1, 3, 3], [1, 2, 2]); // MaxPool3d_3a_3x3
+        let max_pool = |x: Vec<f32>, dims: Dims, k, s, pool: &mut Pool| {
+            let y = max_pool_same(&x, dims, k, s, pool);
+            pool.give(x);
+            y
+        };
+        let mut input = pool.take(x.len());
+        input.copy_from_slice(x);
+        let (x, d) = conv(&self.stem[0], input, dims, pool, &mut scratch);
+        let (x, d) = max_pool(x, d, [1, 3, 3], [1, 2, 2], pool); // MaxPool3d_2a_3x3
+        let (x, d) = conv(&self.stem[1], x, d, pool, &mut scratch);
+        let (x, d) = conv(&self.stem[2], x, d, pool, &mut scratch);
+        let (mut x, mut d) = max_pool(x, d, [1, 3, 3], [1, 2, 2], pool); // MaxPool3d_3a_3x3
         for (i, block) in self.mixed.iter().enumerate() {
             (x, d) = match i {
-                2 => max_pool_same(&x, d, [3, 3, 3], [2, 2, 2]), // MaxPool3d_4a_3x3
-                7 => max_pool_same(&x, d, [2, 2, 2], [2, 2, 2]), // MaxPool3d_5a_2x2
+                2 => max_pool(x, d, [3, 3, 3], [2, 2, 2], pool), // MaxPool3d_4a_3x3
+                7 => max_pool(x, d, [2, 2, 2], [2, 2, 2], pool), // MaxPool3d_5a_2x2
                 _ => (x, d),
             };
-            (x, d) = block.forward(&x, d, &mut scratch);
+            let (y, dy) = block.forward(&x, d, pool, &mut scratch);
+            pool.give(x);
+            (x, d) = (y, dy);
         }
         (x, d)
     }
@@ -215,13 +236,25 @@ impl HostI3d {
     /// If `x` does not hold `shape`'s elements or `C` is not the network's input channels.
     pub fn features(&self, x: &[f32], shape: [usize; 5]) -> Vec<f32> {
         let [n, c, t, h, w] = shape;
-        assert_eq!(x.len(), shape.iter().product::<usize>(), "input is not {shape:?}");
-        assert_eq!(c, self.in_channels(), "{c} input channels, expected {}", self.in_channels());
+        assert_eq!(
+            x.len(),
+            shape.iter().product::<usize>(),
+            "input is not {shape:?}"
+        );
+        assert_eq!(
+            c,
+            self.in_channels(),
+            "{c} input channels, expected {}",
+            self.in_channels()
+        );
         let clip = c * t * h * w;
+        let mut pool = Pool::default();
         (0..n)
             .flat_map(|i| {
-                let (y, d) = self.forward_mixed_5c(&x[i * clip..][..clip], [c, t, h, w]);
-                avg_pool_mean(&y, d, AVG_POOL_KERNEL)
+                let (y, d) = self.forward_pooled(&x[i * clip..][..clip], [c, t, h, w], &mut pool);
+                let feature = avg_pool_mean(&y, d, AVG_POOL_KERNEL);
+                pool.give(y);
+                feature
             })
             .collect()
     }

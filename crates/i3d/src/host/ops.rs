@@ -10,13 +10,42 @@ use rayon::prelude::*;
 use super::matmul::matmul;
 use crate::model::same_padding;
 
+/// Freed activation buffers, reused for later layers of the same pass: fresh large
+/// allocations are zeroed page by page by the OS, a cost comparable to the layer itself.
+#[derive(Debug, Default)]
+pub(crate) struct Pool(Vec<Vec<f32>>);
+
+impl Pool {
+    /// A buffer of `len` elements (their values unspecified: every user overwrites them).
+    pub fn take(&mut self, len: usize) -> Vec<f32> {
+        // The smallest free buffer that is large enough, else the largest (it grows).
+        let pick = self
+            .0
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= len)
+            .min_by_key(|(_, b)| b.capacity())
+            .or_else(|| self.0.iter().enumerate().max_by_key(|(_, b)| b.capacity()))
+            .map(|(i, _)| i);
+        let mut buf = pick.map(|i| self.0.swap_remove(i)).unwrap_or_default();
+        buf.resize(len, 0.0);
+        buf
+    }
+
+    /// Returns a buffer for reuse.
+    pub fn give(&mut self, buf: Vec<f32>) {
+        self.0.push(buf);
+    }
+}
+
 /// im2col tiles hold about this many floats (16 MiB), whole output rows at a time.
 const TILE_FLOATS: usize = 1 << 22;
 
 /// A clip's `[C, T, H, W]` shape.
 pub(crate) type Dims = [usize; 4];
 
-/// One convolution with folded BatchNorm: `y = relu(W ∗ x + b)` with TF-"SAME" zero padding.
+/// One convolution with its BatchNorm as a per-channel affine map: `y = relu(s · (W ∗ x) + b)`
+/// with TF-"SAME" zero padding.
 #[derive(Debug, Clone)]
 pub(crate) struct Conv {
     /// Input channels.
@@ -29,7 +58,9 @@ pub(crate) struct Conv {
     pub stride: [usize; 3],
     /// `[cout, cin·kₜ·kₕ·k_w]` row-major, the columns in `(c, dt, dh, dw)` order.
     pub weight: Vec<f32>,
-    /// `[cout]`.
+    /// `[cout]`: BatchNorm's `γ/√(σ² + ε)`.
+    pub scale: Vec<f32>,
+    /// `[cout]`: BatchNorm's `β − μ · γ/√(σ² + ε)`.
     pub bias: Vec<f32>,
 }
 
@@ -52,11 +83,15 @@ impl Conv {
         ]
     }
 
-    /// Writes `relu(conv(x) + b)` into `out` (`[cout, T', H', W']`, exactly that long);
+    /// Writes `relu(s · conv(x) + b)` into `out` (`[cout, T', H', W']`, exactly that long);
     /// `scratch` is reused for the im2col tiles.
     pub fn forward(&self, x: &[f32], dims: Dims, out: &mut [f32], scratch: &mut Vec<f32>) {
         let [c, t, h, w] = dims;
-        assert_eq!(c, self.cin, "conv: {c} input channels, expected {}", self.cin);
+        assert_eq!(
+            c, self.cin,
+            "conv: {c} input channels, expected {}",
+            self.cin
+        );
         assert_eq!(x.len(), c * t * h * w, "conv: input is not {dims:?}");
         let [_, to, ho, wo] = self.out_dims(dims);
         let s_out = to * ho * wo;
@@ -68,10 +103,10 @@ impl Conv {
             self.forward_im2col(x, dims, out, scratch);
         }
         out.par_chunks_mut(s_out.max(1))
-            .zip(self.bias.par_iter())
-            .for_each(|(row, &b)| {
+            .zip(self.scale.par_iter().zip(self.bias.par_iter()))
+            .for_each(|(row, (&s, &b))| {
                 for v in row {
-                    *v = (*v + b).max(0.0);
+                    *v = (*v * s + b).max(0.0);
                 }
             });
     }
@@ -155,9 +190,10 @@ fn pool_axis(
     pad: usize,
     out_len: usize,
     max: bool,
+    pool: &mut Pool,
 ) -> Vec<f32> {
     assert_eq!(x.len(), outer * len * inner);
-    let mut out = vec![0.0f32; outer * out_len * inner];
+    let mut out = pool.take(outer * out_len * inner);
     if out.is_empty() {
         return out;
     }
@@ -195,27 +231,48 @@ fn pool_axis(
 
 /// pytorch-i3d's `MaxPool3dSamePadding` on `x` (`dims`): zero padding to TF-"SAME", then max
 /// pooling with `kernel` and `stride`.
+/// `pool` lends the buffers (the input's is the caller's).
 pub(crate) fn max_pool_same(
     x: &[f32],
     dims: Dims,
     kernel: [usize; 3],
     stride: [usize; 3],
+    pool: &mut Pool,
 ) -> (Vec<f32>, Dims) {
     let [c, t, h, w] = dims;
     let (pt, to) = same_out(t, kernel[0], stride[0]);
     let (ph, ho) = same_out(h, kernel[1], stride[1]);
     let (pw, wo) = same_out(w, kernel[2], stride[2]);
-    let identity = |k: usize, s: usize| k == 1 && s == 1;
-    let mut y = x.to_vec();
-    if !identity(kernel[2], stride[2]) {
-        y = pool_axis(&y, [c * t * h, w, 1], kernel[2], stride[2], pw, wo, true);
+    // The three axes, W then H then T, leaving out those with a 1-wide window and stride 1.
+    let passes = [
+        (kernel[2], stride[2], pw, [c * t * h, w, 1], wo),
+        (kernel[1], stride[1], ph, [c * t, h, wo], ho),
+        (kernel[0], stride[0], pt, [c, t, ho * wo], to),
+    ];
+    let mut y: Option<Vec<f32>> = None;
+    for (k, s, p, shape, out_len) in passes {
+        if k == 1 && s == 1 {
+            continue;
+        }
+        let next = pool_axis(
+            y.as_deref().unwrap_or(x),
+            shape,
+            k,
+            s,
+            p,
+            out_len,
+            true,
+            pool,
+        );
+        if let Some(old) = y.replace(next) {
+            pool.give(old);
+        }
     }
-    if !identity(kernel[1], stride[1]) {
-        y = pool_axis(&y, [c * t, h, wo], kernel[1], stride[1], ph, ho, true);
-    }
-    if !identity(kernel[0], stride[0]) {
-        y = pool_axis(&y, [c, t, ho * wo], kernel[0], stride[0], pt, to, true);
-    }
+    let y = y.unwrap_or_else(|| {
+        let mut copy = pool.take(x.len());
+        copy.copy_from_slice(x);
+        copy
+    });
     (y, [c, to, ho, wo])
 }
 
@@ -225,9 +282,10 @@ pub(crate) fn avg_pool_mean(x: &[f32], dims: Dims, kernel: [usize; 3]) -> Vec<f3
     let [c, t, h, w] = dims;
     let [kt, kh, kw] = [kernel[0].min(t), kernel[1].min(h), kernel[2].min(w)];
     let (to, ho, wo) = (t - kt + 1, h - kh + 1, w - kw + 1);
-    let y = pool_axis(x, [c * t * h, w, 1], kw, 1, 0, wo, false);
-    let y = pool_axis(&y, [c * t, h, wo], kh, 1, 0, ho, false);
-    let y = pool_axis(&y, [c, t, ho * wo], kt, 1, 0, to, false);
+    let pool = &mut Pool::default();
+    let y = pool_axis(x, [c * t * h, w, 1], kw, 1, 0, wo, false, pool);
+    let y = pool_axis(&y, [c * t, h, wo], kh, 1, 0, ho, false, pool);
+    let y = pool_axis(&y, [c, t, ho * wo], kt, 1, 0, to, false, pool);
     let n = to * ho * wo;
     y.chunks(n)
         .map(|p| (p.iter().map(|&v| v as f64).sum::<f64>() / n as f64) as f32)
