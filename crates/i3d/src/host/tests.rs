@@ -164,13 +164,13 @@ fn host_max_pooling_equals_burns() {
     }
 }
 
-/// The whole network (random weights and BatchNorm statistics; RGB at full width; flow at a
-/// quarter width, two clips in a batch) on small clips: `Mixed_5c` and the features of both
-/// engines.
+/// The whole network (random weights and BatchNorm statistics) on small clips: the features
+/// of both engines (RGB at full width; flow at a quarter width, two clips in a batch), and
+/// the `Mixed_5c` map (flow).
 #[test]
 fn host_network_equals_the_burn_network_on_small_clips() {
     for (stream, width_div, shape) in [
-        (Stream::Rgb, 1, [1, 3, 16, 64, 64]),
+        (Stream::Rgb, 1, [1, 3, 16, 56, 56]),
         (Stream::Flow, 4, [2, 2, 16, 48, 72]),
     ] {
         let model = random_network(stream, width_div);
@@ -179,7 +179,9 @@ fn host_network_equals_the_burn_network_on_small_clips() {
         let host = model.features_with(x.clone(), ConvEngine::Host);
         assert_eq!(host.dims(), [shape[0], 1024 / width_div]);
         assert_close(&to_vec(host), &to_vec(burn), 1e-4, "features");
-
+        if width_div == 1 {
+            continue; // Burn's full-width network is slow in debug builds: once is enough.
+        }
         let net = HostI3d::new(&model);
         let [_, c, t, h, w] = shape;
         let clip0 = to_vec(x.clone().narrow(0, 0, 1));
