@@ -39,8 +39,8 @@ impl Pool {
 }
 
 /// im2col tiles hold about this many floats (4 MiB), whole output rows at a time (on the
-/// 2-core development machine 1 Mi floats took 5-10 % less CPU time than 4 Mi and 20 % less
-/// than 256 Ki, under load).
+/// 2-core development machine, `maan bench extract` with 1 Mi took about 5 % less CPU time
+/// than with 4 Mi and 15-20 % less than with 256 Ki: two runs each, under load).
 const TILE_FLOATS: usize = 1 << 20;
 
 /// A clip's `[C, T, H, W]` shape.
