@@ -125,6 +125,24 @@ impl Conv {
         // Output rows (t', h') per tile.
         let rows = to * ho;
         let tile_rows = (TILE_FLOATS / (k_len * wo)).clamp(1, rows);
+        // With a stride along W, each input row is first split into its `s_w` phases
+        // (`phases[.., p, j] = x[.., j·s_w + p]`, zeros past the row's end), so that every
+        // im2col row is a contiguous copy: output w' reads phase `(dw − p_w) mod s_w` at
+        // `w' + ⌊(dw − p_w) / s_w⌋`.
+        let wp = w.div_ceil(sw);
+        let phases: Vec<f32> = if sw == 1 {
+            Vec::new()
+        } else {
+            let mut v = vec![0.0f32; x.len() / w * sw * wp];
+            v.par_chunks_mut(sw * wp)
+                .zip(x.par_chunks(w))
+                .for_each(|(dst, row)| {
+                    for (i, &value) in row.iter().enumerate() {
+                        dst[(i % sw) * wp + i / sw] = value;
+                    }
+                });
+            v
+        };
         let mut row0 = 0;
         while row0 < rows {
             let n_rows = tile_rows.min(rows - row0);
@@ -145,28 +163,27 @@ impl Conv {
                         dst.fill(0.0);
                         continue;
                     }
-                    let src = &x[((c * t + it as usize) * h + ih as usize) * w..][..w];
-                    // Output w' reads input w'·s_w + dw - p_w.
-                    let off = dw as isize - pw as isize;
-                    if sw == 1 {
-                        // Valid w' are those with 0 <= w' + off < w.
-                        let lo = (-off).clamp(0, wo as isize) as usize;
-                        let hi = (w as isize - off).clamp(lo as isize, wo as isize) as usize;
-                        dst[..lo].fill(0.0);
-                        dst[lo..hi].copy_from_slice(
-                            &src[(lo as isize + off) as usize..(hi as isize + off) as usize],
-                        );
-                        dst[hi..].fill(0.0);
+                    let row = (c * t + it as usize) * h + ih as usize;
+                    // Output w' reads input w'·s_w + dw − p_w: in phase `phase` at w' + off.
+                    let shift = dw as isize - pw as isize;
+                    let (src, off) = if sw == 1 {
+                        (&x[row * w..][..w], shift)
                     } else {
-                        for (ow, d) in dst.iter_mut().enumerate() {
-                            let iw = (ow * sw) as isize + off;
-                            *d = if iw >= 0 && iw < w as isize {
-                                src[iw as usize]
-                            } else {
-                                0.0
-                            };
-                        }
-                    }
+                        let phase = shift.rem_euclid(sw as isize) as usize;
+                        (
+                            &phases[(row * sw + phase) * wp..][..wp],
+                            shift.div_euclid(sw as isize),
+                        )
+                    };
+                    // Valid w' are those with 0 <= w' + off < src.len().
+                    let len = src.len() as isize;
+                    let lo = (-off).clamp(0, wo as isize) as usize;
+                    let hi = (len - off).clamp(lo as isize, wo as isize) as usize;
+                    dst[..lo].fill(0.0);
+                    dst[lo..hi].copy_from_slice(
+                        &src[(lo as isize + off) as usize..(hi as isize + off) as usize],
+                    );
+                    dst[hi..].fill(0.0);
                 }
             });
             matmul(
