@@ -8,7 +8,7 @@ use burn::backend::NdArray;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::model::same_padding;
-use crate::{expected_keys, load_weights, I3dConfig, I3dError, Stream};
+use crate::{expected_keys, load_weights, ConvEngine, I3dConfig, I3dError, Stream};
 
 type B = NdArray<f32>;
 
@@ -97,7 +97,8 @@ fn read_expected(name: &str) -> Vec<Vec<f32>> {
 }
 
 /// Loads a narrow (width / 8) network from `weights`, runs `features` on the fixture input
-/// and compares with pytorch-i3d's output: `|ours - torch| <= 1e-4 (1 + |torch|)`.
+/// with each engine (the host network the CPU backends use, and Burn's operations) and
+/// compares with pytorch-i3d's output: `|ours - torch| <= 1e-4 (1 + |torch|)`.
 fn check_parity(stream: Stream, weights: &str, shape: [usize; 5], expected: &str) {
     let device = Default::default();
     let config = I3dConfig::new(stream).with_width_div(8);
@@ -110,19 +111,21 @@ fn check_parity(stream: Stream, weights: &str, shape: [usize; 5], expected: &str
         .iter()
         .all(|k| k.starts_with("logits.") || k.ends_with(".num_batches_tracked")));
 
-    let features = model.features(fixture_input(shape));
-    assert_eq!(features.dims(), [shape[0], config.feature_dim()]);
-    let ours = features.into_data().to_vec::<f32>().unwrap();
     let torch: Vec<f32> = read_expected(expected).concat();
-    assert_eq!(ours.len(), torch.len());
-    let mut worst = 0.0f32;
-    for (a, b) in ours.iter().zip(&torch) {
-        worst = worst.max((a - b).abs() / (1.0 + b.abs()));
+    for engine in [ConvEngine::Host, ConvEngine::Burn] {
+        let features = model.features_with(fixture_input(shape), engine);
+        assert_eq!(features.dims(), [shape[0], config.feature_dim()]);
+        let ours = features.into_data().to_vec::<f32>().unwrap();
+        assert_eq!(ours.len(), torch.len());
+        let mut worst = 0.0f32;
+        for (a, b) in ours.iter().zip(&torch) {
+            worst = worst.max((a - b).abs() / (1.0 + b.abs()));
+        }
+        assert!(
+            worst <= 1e-4,
+            "{stream:?} ({engine:?}): worst relative difference {worst:e} from pytorch-i3d"
+        );
     }
-    assert!(
-        worst <= 1e-4,
-        "{stream:?}: worst relative difference {worst:e} from pytorch-i3d"
-    );
     // The fixture is not degenerate: the features vary and mostly are not zero.
     assert!(torch.iter().filter(|v| **v > 0.0).count() > torch.len() / 2);
 }
