@@ -129,6 +129,8 @@ fn random_batch(
 /// `attention_erasing_mask`, as the trainer applies it).
 #[test]
 fn fused_loss_and_gradient_equal_autodiff_for_every_supported_configuration() {
+    // Initialises models from the backend's one generator: see `rng_lock`.
+    let _rng = rng_lock();
     let mut rng = StdRng::seed_from_u64(21);
     let device = Default::default();
     let shape @ [batch, time, dim, classes] = [5, 9, 24, 6];
@@ -205,6 +207,8 @@ fn fused_loss_and_gradient_equal_autodiff_for_every_supported_configuration() {
 /// of each on the same gradients give the same parameters bit for bit.
 #[test]
 fn host_adam_step_equals_the_device_step_bit_for_bit() {
+    // Initialises models from the backend's one generator: see `rng_lock`.
+    let _rng = rng_lock();
     let mut rng = StdRng::seed_from_u64(4);
     let device = Default::default();
     let config = StreamModelConfig::new()
@@ -424,6 +428,8 @@ fn a_checkpoint_of_either_engine_resumes_under_the_other() {
 /// asking for the fused step with it is an error naming the aggregator.
 #[test]
 fn dropout_trains_with_autodiff_and_refuses_the_fused_step() {
+    // Initialises models from the backend's one generator: see `rng_lock`.
+    let _rng = rng_lock();
     let (data, config) = toy_config(|c| c.model.aggregator = Aggregator::Dropout);
     let mut t = Trainer::<AD>::new(config, &data, None, Default::default()).unwrap();
     assert_eq!(t.engine(), StepEngine::Autodiff);
