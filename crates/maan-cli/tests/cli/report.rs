@@ -233,7 +233,10 @@ fn report_holds_the_runs_metrics_and_compares_two_runs() {
             &maan(&["report", "--run", "run"], dir),
             "in use by another process",
         );
-        ok(&maan(&["report", "--run", "run", "--out", "elsewhere.html"], dir));
+        ok(&maan(
+            &["report", "--run", "run", "--out", "elsewhere.html"],
+            dir,
+        ));
         assert!(dir.join("elsewhere.html").is_file());
     }
     ok(&maan(&test, dir));
