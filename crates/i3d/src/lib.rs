@@ -67,11 +67,16 @@
 pub mod error;
 pub mod extract;
 pub mod flow;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod model;
 pub mod weights;
 
 pub use error::I3dError;
-pub use extract::{extract_video, ExtractConfig, ExtractError, ExtractProgress, VideoFeatures};
+pub use extract::{
+    extract_video, extract_video_with, CpuFlow, ExtractConfig, ExtractError, ExtractProgress,
+    FlowEngine, VideoFeatures, PIPELINE_DEPTH,
+};
 pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
 pub use weights::{expected_keys, load_weights, LoadReport, WeightFormat};
 

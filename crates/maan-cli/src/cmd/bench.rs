@@ -730,7 +730,6 @@ impl BackendJob for ExtractBenchJob<'_> {
         device: B::Device,
         backend: BackendArg,
     ) -> Result<serde_json::Value> {
-        use i3d::flow::Image;
         use i3d::Stream;
         type Inner<B> = <B as AutodiffBackend>::InnerBackend;
         let a = self.args;
@@ -747,32 +746,44 @@ impl BackendJob for ExtractBenchJob<'_> {
             &device,
         )?;
         let config = crate::jobs::extract::extract_config(false, a.crop, a.light_flow);
+        // The flow where `maan extract` computes it: on the device for GPU backends.
+        let engine = crate::jobs::extract::flow_engine::<Inner<B>>();
+        let extract = |config: &i3d::ExtractConfig| {
+            i3d::extract_video_with(self.video, &rgb, &flow, &*engine, config, &device, |_| {})
+        };
 
-        // The whole pipeline, as `maan extract` runs it (one warm-up chunk first: GPU
-        // backends compile their kernels then).
+        // The whole pipeline, as `maan extract` runs it (its stages overlapping; one run
+        // first: GPU backends compile their kernels then), and with its stages one after the
+        // other (`overlap: false`, for comparison).
         let t0 = Instant::now();
-        let features = i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
+        let features = extract(&config)?;
         let whole = t0.elapsed().as_secs_f64();
         let frames = features.snippets * config.chunk;
         let t0 = Instant::now();
-        i3d::extract_video(self.video, &rgb, &flow, &config, &device, |_| {})?;
+        extract(&config)?;
         let whole_warm = t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        extract(&i3d::ExtractConfig {
+            overlap: false,
+            ..config
+        })?;
+        let whole_sequential = t0.elapsed().as_secs_f64();
 
-        // Stages apart: decoding (with resampling and resizing), TV-L1 on the decoded frames
-        // (chunk by chunk, 17 frames each, as the pipeline does), each network on its chunks.
+        // Stages apart: decoding (with resampling and resizing), the flow on the decoded
+        // frames as the pipeline computes it (TV-L1 chunk by chunk, 17 frames each, to the
+        // flow network's input; on the device for GPU backends, waited for), each network on
+        // its chunks.
         let t0 = Instant::now();
         let (decoded, _) = video::read_frames(self.video, &config.frames)?;
         let decode = t0.elapsed().as_secs_f64();
-        let gray: Vec<Image> = decoded
-            .iter()
-            .map(|f| Image::new(f.width, f.height, f.gray()))
-            .collect();
         let chunks = features.snippets;
         let t0 = Instant::now();
         for c in 0..chunks {
-            let end = ((c + 1) * config.chunk + 1).min(gray.len());
-            let _ = config.tvl1.flow_sequence(&gray[c * config.chunk..end]);
+            let end = ((c + 1) * config.chunk + 1).min(decoded.len());
+            let _ = engine.flow_input(&decoded[c * config.chunk..end], &config, &device);
         }
+        Inner::<B>::sync(&device)
+            .map_err(|e| anyhow::anyhow!("{backend}: the device failed: {e:?}"))?;
         let tvl1 = t0.elapsed().as_secs_f64();
         let net = |model: &i3d::I3d<Inner<B>>, channels: usize| -> f64 {
             let shape = [1, channels, config.chunk, config.crop, config.crop];
@@ -794,9 +805,11 @@ impl BackendJob for ExtractBenchJob<'_> {
         let fps = |secs: f64| frames as f64 / secs.max(1e-9);
         println!(
             "{backend:>8}: {frames} frames ({chunks} chunks): whole {:.1} frames/s ({whole:.1} s; \
-             again {:.1} frames/s) | decode {:.0} frames/s, TV-L1 {:.1}, I3D rgb {:.1}, I3D flow {:.1}",
+             again {:.1} frames/s; stages one after the other {:.1} frames/s) | decode {:.0} \
+             frames/s, TV-L1 {:.1}, I3D rgb {:.1}, I3D flow {:.1}",
             fps(whole),
             fps(whole_warm),
+            fps(whole_sequential),
             fps(decode),
             fps(tvl1),
             fps(rgb_net),
@@ -810,6 +823,9 @@ impl BackendJob for ExtractBenchJob<'_> {
             "whole_warm_s": whole_warm,
             "whole_fps": fps(whole),
             "whole_warm_fps": fps(whole_warm),
+            "whole_sequential_s": whole_sequential,
+            "whole_sequential_fps": fps(whole_sequential),
+            "flow_on_device": backend.is_gpu(),
             "decode_s": decode,
             "tvl1_s": tvl1,
             "i3d_rgb_s": rgb_net,

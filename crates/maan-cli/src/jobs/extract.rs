@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use dataset::{write_features, NpyDtype};
-use i3d::{extract_video, load_weights, ExtractConfig, I3d, I3dConfig, Stream};
+use i3d::{extract_video_with, load_weights, ExtractConfig, FlowEngine, I3d, I3dConfig, Stream};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
@@ -284,6 +284,33 @@ pub fn run(args: ExtractArgs) -> Result<()> {
     args.backend.run(ExtractJob { args, videos })
 }
 
+/// Where `maan extract` computes the TV-L1 flow on backend `B`: on the device for the GPU
+/// backends (`i3d::gpu::GpuFlow`: the flows go from the TV-L1 kernels to the flow network
+/// without leaving the device), on the CPU for the others (`i3d::CpuFlow`).
+pub(crate) fn flow_engine<B: Backend>() -> Box<dyn FlowEngine<B>> {
+    #[cfg(feature = "wgpu")]
+    if let Some(engine) = gpu_flow_engine::<B, burn::backend::Wgpu>() {
+        return engine;
+    }
+    #[cfg(feature = "cuda")]
+    if let Some(engine) = gpu_flow_engine::<B, burn::backend::Cuda>() {
+        return engine;
+    }
+    Box::new(i3d::CpuFlow)
+}
+
+/// `GpuFlow` as the flow engine of `B` when `B` is the GPU backend `G`, else `None` (a type
+/// comparison through `Any`: `BackendJob::run` is generic over every backend).
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn gpu_flow_engine<B: Backend, G: Backend>() -> Option<Box<dyn FlowEngine<B>>>
+where
+    i3d::gpu::GpuFlow: FlowEngine<G>,
+{
+    let engine: Box<dyn FlowEngine<G>> = Box::new(i3d::gpu::GpuFlow::default());
+    let any: Box<dyn std::any::Any> = Box::new(engine);
+    any.downcast::<Box<dyn FlowEngine<B>>>().ok().map(|e| *e)
+}
+
 pub(crate) fn init_stream<B: Backend>(
     stream: Stream,
     width_div: usize,
@@ -317,6 +344,7 @@ impl BackendJob for ExtractJob {
             args.weights_flow.as_deref(),
             &device,
         )?;
+        let engine = flow_engine::<Inner<B>>();
         let mut config = extract_config(args.flow_on_crop, args.crop, args.light_flow);
         config.decode_time_limit =
             (args.decode_timeout > 0).then(|| Duration::from_secs(args.decode_timeout));
@@ -338,7 +366,7 @@ impl BackendJob for ExtractJob {
             let video_start = Instant::now();
             // A panic while extracting one video (a bug) fails that video, not the folder.
             let result = catch_unwind(AssertUnwindSafe(|| {
-                extract_video(path, &rgb, &flow, &config, &device, |p| {
+                extract_video_with(path, &rgb, &flow, &*engine, &config, &device, |p| {
                     let secs = video_start.elapsed().as_secs_f64().max(1e-9);
                     bar.set_message(format!(
                         "{id}: {} frames, {:.1} frames/s",
