@@ -4,6 +4,10 @@
 //! - `cargo xtask bench`: the criterion benchmarks of `maa-core`, `dataset` and `maan-eval`
 //!   (release), whose tables are recorded in each crate's `BENCHMARKS.md`.
 //! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy -D warnings`.
+//! - `cargo xtask demo-table [--check]`: the README's demo table, regenerated from what this
+//!   build prints, with the machine and the date ([`demo_table`]).
+
+mod demo_table;
 
 use std::process::{Command, ExitCode};
 
@@ -44,8 +48,9 @@ fn main() -> ExitCode {
         )
         .and_then(|_| run("cargo", &["bench", "-p", "dataset"]))
         .and_then(|_| run("cargo", &["bench", "-p", "maan-eval"])),
+        "demo-table" => demo_table::run(std::env::args().nth(2).as_deref() == Some("--check")),
         _ => {
-            eprintln!("usage: cargo xtask <ci|lint|bench>");
+            eprintln!("usage: cargo xtask <ci|lint|bench|demo-table [--check]>");
             return ExitCode::from(2);
         }
     };

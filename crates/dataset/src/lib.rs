@@ -176,6 +176,7 @@
 pub mod batch;
 pub mod error;
 pub mod fixtures;
+pub mod inspect;
 pub mod layout;
 pub mod loader;
 pub mod npy;
@@ -185,11 +186,14 @@ pub mod unlabelled;
 
 pub use batch::{HostBatch, Sampler, TrainItem};
 pub use error::{DatasetError, Problem, ProblemKind, Severity};
+pub use inspect::{inspect, InspectReport, LengthStats};
 pub use layout::{detect_layout, Layout, Split, ACTIVITYNET_JSON};
-pub use loader::{inspect, InspectReport, LengthStats, LoadOptions, Video, WtalDataset};
+pub use loader::{LoadOptions, Video, WtalDataset};
 pub use maan_eval::{Benchmark, SnippetTiming};
 pub use npy::{read_features, write_features, FeatureArray, NpyDtype};
-pub use unlabelled::{read_unlabelled, StreamDims};
+pub use unlabelled::{
+    feature_files, read_unlabelled, write_video_features, FeatureLayout, StreamDims,
+};
 
 #[cfg(test)]
 mod tests {

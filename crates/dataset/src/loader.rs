@@ -1,4 +1,5 @@
-//! Loading and validating a whole dataset directory.
+//! Loading and validating a whole dataset directory (reading every file and reporting every
+//! problem is `crate::inspect`'s).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use rayon::prelude::*;
 
 use maan_eval::annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 
-use crate::error::{DatasetError, Problem, Severity};
+use crate::error::{DatasetError, Problem};
 use crate::layout::{detect_layout, detect_store, FeatureStore, Layout, Split, ACTIVITYNET_JSON};
 use crate::npy::{check_finite, read_features, FeatureArray, NpyDtype};
 use maan_eval::{Benchmark, SnippetTiming};
@@ -188,162 +189,13 @@ impl WtalDataset {
     }
 }
 
-/// Everything [`inspect`] found: summary statistics and every problem.
-#[derive(Debug, Clone)]
-pub struct InspectReport {
-    /// The directory.
-    pub dir: PathBuf,
-    /// The layout (detected or given), if it could be determined.
-    pub layout: Option<Layout>,
-    /// The benchmark, if the annotations could be read.
-    pub kind: Option<Benchmark>,
-    /// The class names.
-    pub classes: Vec<String>,
-    /// Videos per split that loaded without error: `(train, test)`.
-    pub videos: (usize, usize),
-    /// Videos listed per split: `(train, test)`.
-    pub listed: (usize, usize),
-    /// Instances per class in the loaded `(train, test)` videos, in class order.
-    pub instances: Vec<(usize, usize)>,
-    /// Snippet-count statistics of the loaded train and test videos.
-    pub snippets: [Option<LengthStats>; 2],
-    /// Feature dimension of the rgb stream, of the flow stream (0: none).
-    pub dims: (usize, usize),
-    /// Element types found on disk and how many files had each.
-    pub dtypes: BTreeMap<String, usize>,
-    /// Every problem found, errors and warnings.
-    pub problems: Vec<Problem>,
-    /// The loaded dataset when there was no error.
-    pub dataset: Option<WtalDataset>,
-}
-
-impl InspectReport {
-    /// Number of errors.
-    pub fn num_errors(&self) -> usize {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-            .count()
-    }
-
-    /// Number of warnings.
-    pub fn num_warnings(&self) -> usize {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Warning)
-            .count()
-    }
-
-    /// Whether any error was found.
-    pub fn has_errors(&self) -> bool {
-        self.num_errors() > 0
-    }
-}
-
-/// Min, median, mean and max of the snippet counts of a set of videos.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LengthStats {
-    /// Number of videos.
-    pub count: usize,
-    /// Total snippets.
-    pub total: usize,
-    /// Shortest video.
-    pub min: usize,
-    /// Median length (lower median).
-    pub median: usize,
-    /// Mean length.
-    pub mean: f64,
-    /// Longest video.
-    pub max: usize,
-}
-
-impl LengthStats {
-    /// Statistics of the lengths of `videos`, `None` when empty.
-    pub fn of(videos: &[Arc<Video>]) -> Option<LengthStats> {
-        let mut l: Vec<usize> = videos.iter().map(|v| v.len).collect();
-        if l.is_empty() {
-            return None;
-        }
-        l.sort_unstable();
-        let total: usize = l.iter().sum();
-        Some(LengthStats {
-            count: l.len(),
-            total,
-            min: l[0],
-            median: l[(l.len() - 1) / 2],
-            mean: total as f64 / l.len() as f64,
-            max: l[l.len() - 1],
-        })
-    }
-}
-
-/// Reads and validates every file of a dataset directory and collects every problem instead of
-/// stopping at the first. Never fails: a directory that cannot be read at all gives a report
-/// with one error.
-pub fn inspect(dir: &Path, opts: &LoadOptions) -> InspectReport {
-    let mut report = InspectReport {
-        dir: dir.into(),
-        layout: opts.layout,
-        kind: opts.kind,
-        classes: Vec::new(),
-        videos: (0, 0),
-        listed: (0, 0),
-        instances: Vec::new(),
-        snippets: [None, None],
-        dims: (0, 0),
-        dtypes: BTreeMap::new(),
-        problems: Vec::new(),
-        dataset: None,
-    };
-    let scan = match scan(dir, opts) {
-        Ok(s) => s,
-        Err(e) => {
-            report.problems.push(Problem::error(&e));
-            return report;
-        }
-    };
-    let ds = scan.dataset;
-    report.layout = Some(ds.layout);
-    report.kind = Some(ds.kind);
-    report.classes = ds.classes.names().to_vec();
-    report.videos = (ds.train.len(), ds.test.len());
-    report.listed = scan.listed;
-    report.instances = vec![(0, 0); ds.classes.len()];
-    for (split, videos) in [(0, &ds.train), (1, &ds.test)] {
-        for v in videos.iter() {
-            for s in &v.segments {
-                if let Some(c) = ds.classes.index_of(&s.label) {
-                    if split == 0 {
-                        report.instances[c].0 += 1;
-                    } else {
-                        report.instances[c].1 += 1;
-                    }
-                }
-            }
-        }
-    }
-    report.snippets = [LengthStats::of(&ds.train), LengthStats::of(&ds.test)];
-    report.dims = (ds.rgb_dim(), ds.flow_dim());
-    report.dtypes = scan
-        .dtypes
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    report.problems = scan.errors.iter().map(Problem::error).collect();
-    report.problems.extend(ds.warnings.iter().cloned());
-    if scan.errors.is_empty() {
-        report.dataset = Some(ds);
-    }
-    report
-}
-
 /// The result of reading a directory: a dataset (possibly missing the videos that failed), the
 /// errors, and per-dtype file counts.
-struct Scan {
-    dataset: WtalDataset,
-    errors: Vec<DatasetError>,
-    listed: (usize, usize),
-    dtypes: BTreeMap<NpyDtype, usize>,
+pub(crate) struct Scan {
+    pub(crate) dataset: WtalDataset,
+    pub(crate) errors: Vec<DatasetError>,
+    pub(crate) listed: (usize, usize),
+    pub(crate) dtypes: BTreeMap<NpyDtype, usize>,
 }
 
 /// One video to read.
@@ -374,7 +226,7 @@ fn read_split_file(path: &Path) -> Result<Vec<String>, DatasetError> {
         .collect())
 }
 
-fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
+pub(crate) fn scan(dir: &Path, opts: &LoadOptions) -> Result<Scan, DatasetError> {
     opts.timing.validate().map_err(DatasetError::Config)?;
     let source = Source::resolve(dir, opts)?;
     let listing = list_videos(dir, &source)?;
@@ -434,18 +286,10 @@ impl Source {
             None => dir.join("gt.json"),
         };
         let gt = GroundTruth::from_path(&gt_path)?;
-        let labels = gt.labels();
-        let kind = opts.kind.unwrap_or_else(|| {
-            // THUMOS14 unless the layout says ActivityNet or the labels fit ActivityNet1.3
-            // better.
-            let count = |cl: &ClassList| labels.iter().filter(|l| cl.index_of(l).is_some()).count();
-            if layout == Layout::ActivityNet
-                || count(&ClassList::activitynet13()) > count(&ClassList::thumos14())
-            {
-                Benchmark::ActivityNet13
-            } else {
-                Benchmark::Thumos14
-            }
+        // The layout's benchmark, else the labels' (`Benchmark::infer_from`).
+        let kind = opts.kind.unwrap_or_else(|| match layout {
+            Layout::ActivityNet => Benchmark::ActivityNet13,
+            _ => Benchmark::infer_from(&gt),
         });
         let classes = match &opts.classes {
             Some(p) => ClassList::from_path(p)?,

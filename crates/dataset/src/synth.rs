@@ -1,6 +1,10 @@
-//! A synthetic benchmark shaped like THUMOS14 or ActivityNet1.3, written in layout A.
+//! A synthetic benchmark shaped like THUMOS14 or ActivityNet1.3, written in layout A
+//! ([`generate`]), and what each snippet shows ([`snippet_roles`]).
 //!
-//! See the crate documentation for the generative model; [`SynthParams`] holds its parameters.
+//! See the crate documentation for the generative model; `config` holds what to generate
+//! ([`SynthConfig`], [`Regime`], [`SynthParams`], changes to a regime's signal:
+//! [`SignalOverrides`]) and `builtin` the built-in datasets (where they live and when they are
+//! made again).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,250 +17,25 @@ use rayon::prelude::*;
 
 use crate::error::DatasetError;
 use crate::layout::Split;
-use crate::npy::{write_features, NpyDtype};
+use crate::npy::write_features;
 use crate::sampling::mix_from;
 use maan_eval::Benchmark;
-use maan_eval::SnippetTiming;
 
+mod builtin;
+mod config;
 mod i3d;
 
+pub use builtin::{builtin_dir, builtin_status, make_builtin, BuiltinStatus};
+pub use config::{
+    Regime, Signal, SignalOverrideError, SignalOverrides, StreamParams, SynthConfig, SynthParams,
+    DEFAULT_ACTIVITYNET_VIDEOS, DEFAULT_DIM,
+};
 use i3d::I3dPatterns;
 pub use i3d::{I3dParams, SnippetRole, StreamMix};
 
 const THUMOS_GT: &str = include_str!("../../../data/thumos14/gt.json");
 const THUMOS_SPLIT_TRAIN: &str = include_str!("../../../data/thumos14/split_train.txt");
 const THUMOS_SPLIT_TEST: &str = include_str!("../../../data/thumos14/split_test.txt");
-
-/// Amplitudes of one stream's patterns, in units of the background noise's standard deviation
-/// along the pattern's (unit) direction.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StreamParams {
-    /// Class-specific core pattern `m_c`, on the short core of each instance.
-    pub core: f32,
-    /// Class-specific weak pattern `w_c`, on the rest of each instance.
-    pub weak: f32,
-    /// Class-agnostic actionness pattern `a`, on every instance snippet.
-    pub actionness: f32,
-    /// Class context `u_c`, on every snippet of a video containing class `c` (background too).
-    pub context: f32,
-    /// Background distractor patterns `d_j`, on distractor events.
-    pub distractor: f32,
-    /// Actionness `a` added on distractor events (class-agnostic motion without an action).
-    pub distractor_actionness: f32,
-}
-
-/// Parameters of the generative model (see the crate documentation).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SynthParams {
-    /// Standard deviation of the Gaussian background noise (per coordinate).
-    pub noise_std: f32,
-    /// Correlation `phi` of the background noise between consecutive snippets: an AR(1)
-    /// process `eps_t = phi eps_{t-1} + sqrt(1 - phi^2) xi_t` with the same variance. Real I3D
-    /// features change slowly from one 0.64 s snippet to the next; 0 (the default) gives
-    /// i.i.d. noise. Measured once (demo, 3000 iterations): `phi = 0.9` lowered MAAN's
-    /// classification mAP from 99% to 48% and mAP@0.1 from 46% to 30% — a harder benchmark
-    /// whose calibration is left open.
-    #[serde(default = "default_noise_correlation")]
-    pub noise_correlation: f32,
-    /// Fraction of each instance (in snippets, at least one) that is its discriminative core.
-    pub core_fraction: f64,
-    /// Cosine similarity between a class's weak pattern and its core pattern.
-    pub weak_core_similarity: f32,
-    /// Number of class-agnostic background distractor patterns.
-    pub num_distractors: usize,
-    /// Distractor events per 100 snippets of video (on average).
-    pub distractor_rate: f64,
-    /// Shortest and longest distractor event, in snippets.
-    pub distractor_len: (usize, usize),
-    /// Per-snippet relative jitter of every pattern amplitude (standard deviation).
-    pub amplitude_jitter: f32,
-    /// RGB stream amplitudes.
-    pub rgb: StreamParams,
-    /// Flow stream amplitudes.
-    pub flow: StreamParams,
-}
-
-fn default_noise_correlation() -> f32 {
-    0.0
-}
-
-impl Default for SynthParams {
-    fn default() -> Self {
-        SynthParams {
-            noise_std: 1.0,
-            noise_correlation: default_noise_correlation(),
-            core_fraction: 0.25,
-            weak_core_similarity: 0.5,
-            num_distractors: 4,
-            distractor_rate: 2.0,
-            distractor_len: (2, 12),
-            amplitude_jitter: 0.2,
-            rgb: StreamParams {
-                core: 4.0,
-                weak: 1.5,
-                actionness: 1.0,
-                context: 1.0,
-                distractor: 2.5,
-                distractor_actionness: 0.7,
-            },
-            flow: StreamParams {
-                core: 4.0,
-                weak: 1.8,
-                actionness: 1.8,
-                context: 0.3,
-                distractor: 2.0,
-                distractor_actionness: 1.2,
-            },
-        }
-    }
-}
-
-/// A named regime of the synthetic benchmark: a signal model and its parameters (see the
-/// crate docs, "Regimes").
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Regime {
-    /// I3D-like features at the strengths chosen for realism (the default): a most
-    /// discriminative part three times as strong as a moderately class-specific remainder,
-    /// shots and scenes, some background motion.
-    #[default]
-    Realistic,
-    /// The paper's premise, pronounced: a dominant most discriminative part (6×) and a
-    /// remainder that is almost entirely class-specific.
-    Peaked,
-    /// No most discriminative part: class evidence spread evenly over each instance.
-    Uniform,
-    /// `realistic` with four times the background motion, as action-like as the actions.
-    Clutter,
-    /// The first generator (Gaussian, zero-mean, independent from snippet to snippet), kept so
-    /// that numbers measured with it stay reproducible.
-    Legacy,
-}
-
-impl Regime {
-    /// Every regime, in table order.
-    pub const ALL: [Regime; 5] = [
-        Regime::Realistic,
-        Regime::Peaked,
-        Regime::Uniform,
-        Regime::Clutter,
-        Regime::Legacy,
-    ];
-
-    /// The name used on the command line and in `synth.json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Regime::Realistic => "realistic",
-            Regime::Peaked => "peaked",
-            Regime::Uniform => "uniform",
-            Regime::Clutter => "clutter",
-            Regime::Legacy => "legacy",
-        }
-    }
-
-    /// The regime's signal model and parameters.
-    pub fn signal(self) -> Signal {
-        let base = I3dParams::default();
-        match self {
-            Regime::Realistic => Signal::I3d(base),
-            Regime::Peaked => Signal::I3d(I3dParams {
-                peak: 6.0,
-                rest: 1.0,
-                rest_specificity: 0.9,
-                ..base
-            }),
-            Regime::Uniform => Signal::I3d(I3dParams {
-                peak: 0.0,
-                rest: 2.5,
-                rest_specificity: 0.9,
-                ..base
-            }),
-            Regime::Clutter => Signal::I3d(I3dParams {
-                distractor_rate: 8.0,
-                distractor: 2.5,
-                distractor_actionness: 2.7,
-                ..base
-            }),
-            Regime::Legacy => Signal::Legacy(SynthParams::default()),
-        }
-    }
-}
-
-impl std::fmt::Display for Regime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Regime {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase();
-        Regime::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown regime {s:?} (expected one of {})",
-                    Regime::ALL.map(Regime::name).join(", ")
-                )
-            })
-    }
-}
-
-/// The signal model of the features and its parameters.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "model", rename_all = "kebab-case")]
-pub enum Signal {
-    /// I3D-like features ([`I3dParams`]).
-    I3d(I3dParams),
-    /// The first generator ([`SynthParams`]).
-    Legacy(SynthParams),
-}
-
-/// What to generate.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SynthConfig {
-    /// The benchmark imitated.
-    pub like: Benchmark,
-    /// Feature dimension per stream.
-    pub dim: usize,
-    /// Seed: the output is a function of the whole configuration.
-    pub seed: u64,
-    /// Element type of the npy files.
-    pub dtype: NpyDtype,
-    /// Snippet timing used to turn durations into snippet counts.
-    pub timing: SnippetTiming,
-    /// Videos for [`Benchmark::ActivityNet13`] (two thirds train, one third test); for
-    /// [`Benchmark::Thumos14`], `Some(n)` keeps only the first `n` videos of each split.
-    pub num_videos: Option<usize>,
-    /// The regime the signal comes from (a name for tables; `signal` holds every parameter,
-    /// possibly changed from the regime's).
-    pub regime: Regime,
-    /// The signal model and all its parameters.
-    pub signal: Signal,
-    /// For [`Benchmark::ActivityNet13`]: the fraction of each video that its instances
-    /// cover together, drawn uniformly in `[min, max)` per video (default `(0.3, 0.9)`, the
-    /// range before this field existed). Not used for THUMOS14, whose instances are the real
-    /// annotations.
-    #[serde(default = "default_coverage")]
-    pub coverage: (f64, f64),
-    /// For [`Benchmark::ActivityNet13`]: each video's class is drawn among the first `n`
-    /// of the benchmark's 200 classes (`None`, the default: all of them). The class list
-    /// stays the benchmark's; fewer classes give each one more training videos (ActivityNet1.3
-    /// has about 50 per class, the default 1,000 videos about 3).
-    #[serde(default)]
-    pub activitynet_classes: Option<usize>,
-}
-
-fn default_coverage() -> (f64, f64) {
-    (0.3, 0.9)
-}
 
 /// The roles of one generated video's snippets ([`snippet_roles`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -298,41 +77,6 @@ pub fn snippet_roles(cfg: &SynthConfig) -> Result<Option<Vec<VideoRoles>>, Datas
             })
             .collect(),
     ))
-}
-
-impl SynthConfig {
-    /// The default configuration with the given regime's signal.
-    pub fn with_regime(self, regime: Regime) -> Self {
-        SynthConfig {
-            regime,
-            signal: regime.signal(),
-            ..self
-        }
-    }
-}
-
-/// Default feature dimension per stream: THUMOS14-like data at 256 dims is 133k snippets x 2
-/// streams x 256 x 4 bytes = 272 MB.
-pub const DEFAULT_DIM: usize = 256;
-
-/// Default number of ActivityNet-like videos.
-pub const DEFAULT_ACTIVITYNET_VIDEOS: usize = 1000;
-
-impl Default for SynthConfig {
-    fn default() -> Self {
-        SynthConfig {
-            like: Benchmark::Thumos14,
-            dim: DEFAULT_DIM,
-            seed: 0,
-            dtype: NpyDtype::F32,
-            timing: SnippetTiming::default(),
-            num_videos: None,
-            regime: Regime::default(),
-            signal: Regime::default().signal(),
-            coverage: default_coverage(),
-            activitynet_classes: None,
-        }
-    }
 }
 
 /// What [`generate`] wrote.

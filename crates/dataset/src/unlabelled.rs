@@ -156,6 +156,73 @@ fn read_concatenated(dir: &Path, id: &str, dims: StreamDims) -> Result<Features,
     Ok((arr.rows, rgb, flow))
 }
 
+/// How a feature folder of unlabelled videos is laid out (what [`read_unlabelled`] reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureLayout {
+    /// `rgb/<video>.npy` and `flow/<video>.npy`, `[T, D]` each.
+    A,
+    /// `<video>.npy`, `[T, 2D]`: rgb then flow columns.
+    B,
+}
+
+/// The files of video `id` in the feature folder `out`.
+pub fn feature_files(out: &Path, layout: FeatureLayout, id: &str) -> Vec<PathBuf> {
+    let name = format!("{id}.npy");
+    match layout {
+        FeatureLayout::A => vec![out.join("rgb").join(&name), out.join("flow").join(name)],
+        FeatureLayout::B => vec![out.join(name)],
+    }
+}
+
+/// Writes the features of video `id` (`rgb` and `flow`, `[t, d]` each, row-major) into the
+/// feature folder `out` as float32 npy, each file atomically
+/// ([`maan_eval::atomic::write_atomic_with`]: a file is absent or complete, and writers sharing
+/// the folder never write into each other's temporary files).
+pub fn write_video_features(
+    out: &Path,
+    layout: FeatureLayout,
+    id: &str,
+    rgb: &[f32],
+    flow: &[f32],
+    t: usize,
+    d: usize,
+) -> Result<(), DatasetError> {
+    /// An error of the atomic write (an I/O error gets the file's name below).
+    struct Failed(DatasetError);
+    impl From<std::io::Error> for Failed {
+        fn from(source: std::io::Error) -> Self {
+            Failed(DatasetError::io(PathBuf::new(), source))
+        }
+    }
+    let write = |path: &Path, data: &[f32], cols: usize| -> Result<(), DatasetError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| DatasetError::io(dir, e))?;
+        maan_eval::atomic::write_atomic_with(path, |tmp| {
+            crate::npy::write_features(tmp, data, t, cols, crate::npy::NpyDtype::F32)
+                .map_err(Failed)
+        })
+        .map_err(|Failed(e)| match e {
+            DatasetError::Io { source, .. } => DatasetError::io(path, source),
+            other => other,
+        })
+    };
+    let files = feature_files(out, layout, id);
+    match layout {
+        FeatureLayout::A => {
+            write(&files[0], rgb, d)?;
+            write(&files[1], flow, d)
+        }
+        FeatureLayout::B => {
+            let mut both = Vec::with_capacity(2 * t * d);
+            for i in 0..t {
+                both.extend_from_slice(&rgb[i * d..(i + 1) * d]);
+                both.extend_from_slice(&flow[i * d..(i + 1) * d]);
+            }
+            write(&files[0], &both, 2 * d)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

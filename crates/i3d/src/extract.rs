@@ -65,6 +65,26 @@ impl Default for ExtractConfig {
     }
 }
 
+impl ExtractConfig {
+    /// The public features' settings with the flow on the crops when `flow_on_crop`, and the
+    /// test options: a `crop` side (the shorter side then resized to `crop * 256 / 224`) and
+    /// a cheap TV-L1 (`light_flow`: one level, one warping; not for real features).
+    pub fn with_options(flow_on_crop: bool, crop: Option<usize>, light_flow: bool) -> Self {
+        let mut config = ExtractConfig {
+            flow_on_crop,
+            ..ExtractConfig::default()
+        };
+        if let Some(c) = crop {
+            config.crop = c;
+            config.frames.short_side = (c * 256).div_ceil(224);
+        }
+        if light_flow {
+            config.tvl1 = TvL1::light();
+        }
+        config
+    }
+}
+
 /// The features of one video: `snippets` rows of `dim` values per stream, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoFeatures {
@@ -122,6 +142,50 @@ pub enum ExtractError {
         /// The crop's side.
         crop: usize,
     },
+    /// The device failed (while [`time_stages`] waited for it).
+    #[error("the device failed: {message}")]
+    Device {
+        /// The backend's description of the failure.
+        message: String,
+    },
+    /// The extraction panicked on this video (a bug that the file triggers); the panic was
+    /// caught by [`extract_video_caught`].
+    #[error("{path}: internal error while extracting (a bug): {message}")]
+    Panicked {
+        /// The file.
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+/// [`extract_video_with`] with a panic caught and returned as [`ExtractError::Panicked`], so
+/// that a bug one file triggers fails that file, not a whole folder.
+pub fn extract_video_caught<B: Backend, E: FlowEngine<B> + ?Sized>(
+    path: &Path,
+    rgb: &I3d<B>,
+    flow: &I3d<B>,
+    flow_engine: &E,
+    config: &ExtractConfig,
+    device: &B::Device,
+    progress: impl FnMut(ExtractProgress),
+) -> Result<VideoFeatures, ExtractError> {
+    let run = std::panic::AssertUnwindSafe(|| {
+        extract_video_with(path, rgb, flow, flow_engine, config, device, progress)
+    });
+    std::panic::catch_unwind(run).unwrap_or_else(|payload| {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "a panic without a message".into()
+        };
+        Err(ExtractError::Panicked {
+            path: path.to_path_buf(),
+            message,
+        })
+    })
 }
 
 /// Chunks each stage of the overlapped pipeline may hold waiting for the next (per channel):
@@ -483,4 +547,106 @@ fn crop_flow(f: &Flow, size: usize) -> Flow {
         u: crop_image(&f.u, size),
         v: crop_image(&f.v, size),
     }
+}
+
+/// The time of each stage of [`extract_video_with`] on one video, in seconds (what `maan bench
+/// extract` reports).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StageTimes {
+    /// Frames in the chunks extracted.
+    pub frames: usize,
+    /// Chunks (features) extracted.
+    pub chunks: usize,
+    /// The whole pipeline (stages overlapping), first run (GPU backends compile their kernels
+    /// then).
+    pub whole: f64,
+    /// The whole pipeline again.
+    pub whole_warm: f64,
+    /// The whole pipeline with its stages one after the other ([`ExtractConfig::overlap`]
+    /// `false`), after the two runs above.
+    pub whole_sequential: f64,
+    /// Decoding, resampling and resizing.
+    pub decode: f64,
+    /// The flow on the decoded frames as the pipeline computes it (TV-L1 chunk by chunk, 17
+    /// frames each, to the flow network's input; on the device for a GPU engine, waited for).
+    pub tvl1: f64,
+    /// The RGB network on every chunk.
+    pub rgb_net: f64,
+    /// The flow network on every chunk.
+    pub flow_net: f64,
+}
+
+/// Times [`extract_video_with`] on `path`: whole (twice with its stages overlapping, once
+/// one after the other) and stage by stage: decoding (with resampling and resizing), the flow
+/// by `flow_engine` on the decoded frames (17 frames a chunk, as the pipeline does), each
+/// network on as many chunks as the video has.
+///
+/// # Errors
+/// As [`extract_video`]; [`ExtractError::Device`] if the device fails while waiting for it.
+pub fn time_stages<B: Backend, E: FlowEngine<B> + ?Sized>(
+    path: &Path,
+    rgb: &I3d<B>,
+    flow: &I3d<B>,
+    flow_engine: &E,
+    config: &ExtractConfig,
+    device: &B::Device,
+) -> Result<StageTimes, ExtractError> {
+    use std::time::Instant;
+    let extract = |config: &ExtractConfig| {
+        extract_video_with(path, rgb, flow, flow_engine, config, device, |_| {})
+    };
+    let t0 = Instant::now();
+    let features = extract(config)?;
+    let whole = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    extract(config)?;
+    let whole_warm = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    extract(&ExtractConfig {
+        overlap: false,
+        ..*config
+    })?;
+    let whole_sequential = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let (decoded, _) = video::read_frames(path, &config.frames)?;
+    let decode = t0.elapsed().as_secs_f64();
+    let chunks = features.snippets;
+    let sync = || {
+        B::sync(device).map_err(|e| ExtractError::Device {
+            message: format!("{e:?}"),
+        })
+    };
+    let t0 = Instant::now();
+    for c in 0..chunks {
+        let end = ((c + 1) * config.chunk + 1).min(decoded.len());
+        let _ = flow_engine.flow_input(&decoded[c * config.chunk..end], config, device);
+    }
+    sync()?;
+    let tvl1 = t0.elapsed().as_secs_f64();
+    let net = |model: &I3d<B>, channels: usize| -> f64 {
+        let shape = [1, channels, config.chunk, config.crop, config.crop];
+        let input = || {
+            Tensor::<B, 5>::from_data(
+                TensorData::new(vec![0.1f32; shape.iter().product()], shape),
+                device,
+            )
+        };
+        let _ = model.features(input()).into_data();
+        let t0 = Instant::now();
+        for _ in 0..chunks {
+            let _ = model.features(input()).into_data();
+        }
+        t0.elapsed().as_secs_f64()
+    };
+    Ok(StageTimes {
+        frames: chunks * config.chunk,
+        chunks,
+        whole,
+        whole_warm,
+        whole_sequential,
+        decode,
+        tvl1,
+        rgb_net: net(rgb, 3),
+        flow_net: net(flow, 2),
+    })
 }

@@ -74,11 +74,11 @@ pub mod weights;
 
 pub use error::I3dError;
 pub use extract::{
-    extract_video, extract_video_with, CpuFlow, ExtractConfig, ExtractError, ExtractProgress,
-    FlowEngine, VideoFeatures, PIPELINE_DEPTH,
+    extract_video, extract_video_caught, extract_video_with, CpuFlow, ExtractConfig, ExtractError,
+    ExtractProgress, FlowEngine, StageTimes, VideoFeatures, PIPELINE_DEPTH,
 };
 pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
-pub use weights::{expected_keys, load_weights, LoadReport, WeightFormat};
+pub use weights::{expected_keys, init_stream, load_weights, LoadReport, WeightFormat};
 
 #[cfg(test)]
 mod tests;

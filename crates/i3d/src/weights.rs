@@ -119,6 +119,23 @@ fn file_shapes(
 /// The key remapping from PyTorch's module names to the Burn fields.
 const REMAP: [(&str, &str); 2] = [(r"^Conv3d_", "conv3d_"), (r"^Mixed_", "mixed_")];
 
+/// The I3D network of `stream` at width `1 / width_div` on `device`, with the weights of the
+/// checkpoint `weights` when given (randomly initialised otherwise: tests and benchmarks).
+pub fn init_stream<B: Backend>(
+    stream: crate::Stream,
+    width_div: usize,
+    weights: Option<&Path>,
+    device: &B::Device,
+) -> Result<I3d<B>, I3dError> {
+    let mut model = crate::I3dConfig::new(stream)
+        .with_width_div(width_div)
+        .init::<B>(device);
+    if let Some(path) = weights {
+        load_weights(&mut model, path)?;
+    }
+    Ok(model)
+}
+
 /// Loads a pytorch-i3d checkpoint into `model`, a network of the same stream and width.
 ///
 /// The format follows the extension (`.pt` / `.pth`: PyTorch, `.safetensors`). Every key of

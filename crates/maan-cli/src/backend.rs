@@ -259,6 +259,24 @@ pub fn compile_notice(
     }
 }
 
+/// Makes sure every backend in `backends` is in this build before a command starts: when
+/// some are not and this process may rebuild (`crate::rebuild`), builds them all and runs
+/// this command again (returns only if cargo could not be started). Otherwise `Ok`: [`run_on`]
+/// then reports a missing backend as an error.
+pub fn ensure_built(backends: &[BackendArg]) -> Result<()> {
+    let compiled = BackendArg::compiled();
+    let missing: Vec<&str> = backends
+        .iter()
+        .filter(|b| !compiled.contains(b))
+        .map(|b| b.name())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = compiled.iter().map(|b| b.name()).collect();
+    crate::rebuild::rebuild_and_rerun(&missing, &names).map_or(Ok(()), Err)
+}
+
 /// Runs `job` on the backend `backend`, GPU number `device` (ignored by CPU backends).
 pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Result<J::Output> {
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
@@ -302,10 +320,10 @@ pub fn run_on<J: BackendJob>(backend: BackendArg, device: usize, job: J) -> Resu
         other => {
             let _ = (device, job);
             // Started by `cargo run`: build the backend and run this command again.
-            if let Some(err) = crate::rebuild::rebuild_and_rerun(&[other]) {
+            let compiled: Vec<&str> = BackendArg::compiled().iter().map(|b| b.name()).collect();
+            if let Some(err) = crate::rebuild::rebuild_and_rerun(&[other.name()], &compiled) {
                 return Err(err);
             }
-            let compiled: Vec<&str> = BackendArg::compiled().iter().map(|b| b.name()).collect();
             bail!(
                 "backend {other} is not compiled in; rebuild with `--features {other}` \
                  (e.g. `cargo run --release -p maan-cli --features {other} -- ...`, which \

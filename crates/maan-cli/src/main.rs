@@ -1,14 +1,17 @@
 //! `maan`: the command line of maan-rs.
 //!
 //! Weakly-supervised temporal action localization with the Marginalized Average Attentional
-//! Network (MAAN, ICLR 2019) on Burn. Every subcommand lives in its own module under `cmd/`
-//! (those other commands are made of, `train`, `test` and `extract`, do their work in
-//! `jobs/`); this file only parses arguments and maps errors to a non-zero exit status without
-//! a backtrace.
+//! Network (MAAN, ICLR 2019) on Burn. The decisions (recipes and overrides, the run
+//! directory, prediction, each benchmark's defaults, figures) are the libraries'; this crate
+//! maps flags onto their types, prints, and draws progress bars. Every subcommand lives in its
+//! own module under `cmd/` (those other commands are made of, `train`, `test` and `extract`, do
+//! their work in `jobs/`); this file only parses arguments (with the defaults the libraries
+//! compute shown in `--help`, `opts::with_defaults`) and maps errors to a non-zero exit status
+//! without a backtrace.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for
 /// nearly every tensor operation, and glibc's malloc hands the large ones back to the kernel
@@ -19,12 +22,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod backend;
 mod cmd;
-mod figure;
-mod heatmap;
 mod jobs;
 mod opts;
 mod rebuild;
 mod report;
+
+/// The commit `maan` was built from (`build.rs`), recorded in every result it writes.
+pub const COMMIT: &str = env!("MAAN_GIT_COMMIT");
 
 /// Weakly-supervised temporal action localization with MAAN (ICLR 2019) on Burn.
 #[derive(Debug, Parser)]
@@ -54,6 +58,8 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Plot ground truth above the class activation sequence of a video (the paper's Figure 5).
     Plot(cmd::plot::PlotArgs),
+    /// A run's self-contained HTML report: mAP, training curves, DETAD's diagnosis, videos.
+    Report(cmd::report::ReportArgs),
     /// One command: synthesize data, train both streams, test, print mAP, plot a CAS.
     Demo(cmd::demo::DemoArgs),
     /// Reproduce the paper's experiments on synthetic data.
@@ -85,12 +91,18 @@ fn quiet_on_broken_pipe() {
 
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
-    let cli = Cli::parse();
+    // The derived parser, with the defaults the libraries compute shown in the help.
+    let matches = opts::with_defaults(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Commands that take the dataset options of `opts::LoadArgs`, whose errors may
     // come with a hint naming one of them.
     let load_flags = matches!(
         cli.command,
-        Command::Train(_) | Command::Test(_) | Command::Inspect(_) | Command::Experiment(_)
+        Command::Train(_)
+            | Command::Test(_)
+            | Command::Report(_)
+            | Command::Inspect(_)
+            | Command::Experiment(_)
     );
     let result = match cli.command {
         Command::Extract(a) => cmd::extract::run(a),
@@ -102,6 +114,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Plot(a) => cmd::plot::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Experiment(a) => cmd::experiment::run(a),
     };

@@ -25,8 +25,6 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use crate::backend::BackendArg;
-
 /// The environment variable set for the rebuilt process: the backend it was rebuilt for.
 pub const REBUILT_FOR: &str = "MAAN_REBUILT_FOR";
 /// Set to a non-empty value to turn the rebuild off (a missing backend is then an error).
@@ -100,7 +98,7 @@ pub struct Rebuild {
 /// `None`. `features`: this build's features ([`build_features`]); `release`: built with the
 /// release profile; `program_args`: the arguments to run again (without the program name).
 pub fn plan(
-    backends: &[BackendArg],
+    backends: &[&str],
     launch: &Launch,
     features: &[&str],
     release: bool,
@@ -123,9 +121,9 @@ pub fn plan(
         .copied()
         .filter(|f| *f != "default")
         .collect();
-    for b in backends {
-        if !wanted.contains(&b.name()) {
-            wanted.push(b.name());
+    for &b in backends {
+        if !wanted.contains(&b) {
+            wanted.push(b);
         }
     }
     // With the default features on, name only what comes on top of them, as a user would.
@@ -170,28 +168,12 @@ pub fn plan(
 /// checks).
 pub const DEFAULT_FEATURES: &[&str] = &["flex"];
 
-/// Makes sure every backend in `backends` is in this build before a command starts: when
-/// some are not and this process may rebuild (see the module docs), builds them all and runs
-/// this command again (see [`rebuild_and_rerun`]; returns only if cargo could not be started).
-/// Otherwise `Ok`: [`crate::backend::run_on`] then reports a missing backend as an error.
-pub fn ensure_built(backends: &[BackendArg]) -> anyhow::Result<()> {
-    let compiled = BackendArg::compiled();
-    let missing: Vec<BackendArg> = backends
-        .iter()
-        .copied()
-        .filter(|b| !compiled.contains(b))
-        .collect();
-    match missing.is_empty() {
-        true => Ok(()),
-        false => rebuild_and_rerun(&missing).map_or(Ok(()), Err),
-    }
-}
-
 /// Rebuilds with `backends` added and runs this command again, if this process may (see the
 /// module docs); returns only when it may not (`None`) or when cargo could not be started
 /// (`Some` error). On Unix the process is replaced by cargo (exit status, signals and the
 /// terminal go to the new `maan`); elsewhere this process waits and exits with cargo's status.
-pub fn rebuild_and_rerun(backends: &[BackendArg]) -> Option<anyhow::Error> {
+/// `backends` and `compiled` are backend names (cargo features of maan-cli).
+pub fn rebuild_and_rerun(backends: &[&str], compiled: &[&str]) -> Option<anyhow::Error> {
     let program_args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let plan = plan(
         backends,
@@ -200,9 +182,7 @@ pub fn rebuild_and_rerun(backends: &[BackendArg]) -> Option<anyhow::Error> {
         BUILD_PROFILE == "release",
         &program_args,
     )?;
-    let compiled: Vec<&str> = BackendArg::compiled().iter().map(|b| b.name()).collect();
-    let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
-    let names = names.join(",");
+    let names = backends.join(",");
     eprintln!(
         "maan: backend {names} is not in this build (it has: {}); building it with `{}` \
          (once: a few minutes; later runs compile nothing), then running the same command. \
@@ -281,7 +261,7 @@ mod tests {
             .collect();
         let manifest = dir.path().join("Cargo.toml").display().to_string();
         let p = plan(
-            &[BackendArg::Cuda],
+            &["cuda"],
             &launch(dir.path()),
             &["default", "flex"],
             true,
@@ -310,7 +290,7 @@ mod tests {
         );
         assert_eq!(p.shown, "cargo run --release -p maan-cli --features cuda");
         let p = plan(
-            &[BackendArg::Wgpu, BackendArg::Cuda, BackendArg::Ndarray],
+            &["wgpu", "cuda", "ndarray"],
             &launch(dir.path()),
             &["ndarray", "gpu-autotune"],
             false,
@@ -339,7 +319,7 @@ mod tests {
     #[test]
     fn no_rebuild_unless_started_by_cargo_for_maan_cli() {
         let dir = tempfile::tempdir().unwrap();
-        let go = |l: &Launch| plan(&[BackendArg::Cuda], l, &["default", "flex"], true, &[]);
+        let go = |l: &Launch| plan(&["cuda"], l, &["default", "flex"], true, &[]);
         // No manifest in the folder yet.
         assert!(go(&launch(dir.path())).is_none());
         std::fs::write(dir.path().join("Cargo.toml"), "").unwrap();

@@ -4,18 +4,24 @@
 //! training defaults, localization presets, evaluation, CLI). Everything that differs between
 //! the two benchmarks is a method here: the class list, the annotation subsets that are
 //! training and test data, the tIoU thresholds of the detection mAP, the snippet timing of the
-//! public I3D features, and the paper's localization preset.
+//! public I3D features, the folder name of its built-in synthetic data, and which benchmark a
+//! ground truth is ([`Benchmark::infer_from`]). THUMOS14 is the default
+//! ([`Benchmark::default`]), decided here only. Its localization presets are
+//! `crate::localize`'s (`Benchmark::localize`, `Benchmark::paper_localize`).
 
-use crate::annotations::ClassList;
-use crate::localize::{LocalizeConfig, LocalizePreset};
+use crate::annotations::{ClassList, GroundTruth};
 use crate::timing::SnippetTiming;
 
 /// Which benchmark a dataset is, or imitates. Parsed from `thumos14` / `thumos` and
 /// `activitynet` / `activitynet13` / `activitynet1.3` / `anet`; serialized as `Thumos14` /
 /// `ActivityNet13` (`ActivityNet` is read too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Benchmark {
-    /// THUMOS14: 20 classes; train on `validation` (or `train`), test on `test`.
+    /// THUMOS14: 20 classes; train on `validation` (or `train`), test on `test`. The default
+    /// wherever no benchmark is given or recorded.
+    #[default]
     Thumos14,
     /// ActivityNet1.3: 200 classes; train on `training` (or `train`), test on `validation` (or
     /// `val`).
@@ -105,14 +111,26 @@ impl Benchmark {
         SnippetTiming::default()
     }
 
-    /// The benchmark's configuration of a named localization preset.
-    pub fn localize(self, preset: LocalizePreset) -> LocalizeConfig {
-        preset.config(self)
+    /// The folder name of the benchmark's built-in synthetic data (`thumos14`, `activitynet`),
+    /// under a `synthetic/` folder.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Benchmark::Thumos14 => "thumos14",
+            Benchmark::ActivityNet13 => "activitynet",
+        }
     }
 
-    /// The paper's localization (MAAN section 3.1) on this benchmark: [`LocalizePreset::Paper`].
-    pub fn paper_localize(self) -> LocalizeConfig {
-        self.localize(LocalizePreset::Paper)
+    /// The benchmark a ground truth follows, from its labels: ActivityNet1.3 when more of
+    /// them are ActivityNet1.3 classes than THUMOS14 classes, else the default (THUMOS14).
+    /// The one inference of a benchmark from labels (the dataset loader and `maan eval`).
+    pub fn infer_from(gt: &GroundTruth) -> Benchmark {
+        let labels = gt.labels();
+        let count = |cl: &ClassList| labels.iter().filter(|l| cl.index_of(l).is_some()).count();
+        if count(&ClassList::activitynet13()) > count(&ClassList::thumos14()) {
+            Benchmark::ActivityNet13
+        } else {
+            Benchmark::default()
+        }
     }
 }
 
@@ -136,6 +154,47 @@ mod tests {
         for b in Benchmark::ALL {
             assert_eq!(b.name().parse::<Benchmark>(), Ok(b));
         }
+    }
+
+    /// THUMOS14 is the default; the built-in data folders are `thumos14` and `activitynet`; a
+    /// ground truth of THUMOS14 labels is THUMOS14, one of mostly ActivityNet1.3 labels
+    /// ActivityNet1.3, one of neither (or none) the default.
+    #[test]
+    fn default_folder_names_and_inference_from_labels() {
+        assert_eq!(Benchmark::default(), Benchmark::Thumos14);
+        assert_eq!(Benchmark::Thumos14.dir_name(), "thumos14");
+        assert_eq!(Benchmark::ActivityNet13.dir_name(), "activitynet");
+        let gt = |labels: &[&str]| {
+            let segments: Vec<String> = labels
+                .iter()
+                .map(|l| format!("{{\"label\": \"{l}\", \"segment\": [1, 2]}}"))
+                .collect();
+            GroundTruth::from_json_str(
+                &format!(
+                    "{{\"database\": {{\"v\": {{\"subset\": \"test\", \"annotations\": [{}]}}}}}}",
+                    segments.join(",")
+                ),
+                "gt",
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            Benchmark::infer_from(&gt(&["HammerThrow", "PoleVault"])),
+            Benchmark::Thumos14
+        );
+        assert_eq!(
+            Benchmark::infer_from(&gt(&["HammerThrow", "Walking the dog", "Long jump"])),
+            Benchmark::ActivityNet13
+        );
+        assert_eq!(
+            Benchmark::infer_from(&gt(&["HammerThrow", "Walking the dog"])),
+            Benchmark::Thumos14
+        );
+        assert_eq!(
+            Benchmark::infer_from(&gt(&["my class"])),
+            Benchmark::Thumos14
+        );
+        assert_eq!(Benchmark::infer_from(&gt(&[])), Benchmark::Thumos14);
     }
 
     /// Serialized as the variant name (the format of existing run configurations), and the

@@ -195,7 +195,7 @@ pub fn parse_tiou_range(spec: &str) -> Result<Vec<f64>> {
     Ok(values)
 }
 
-fn validate_thresholds(t: &[f64]) -> Result<()> {
+pub(crate) fn validate_thresholds(t: &[f64]) -> Result<()> {
     let spec = format!("{t:?}");
     if t.is_empty() {
         return Err(EvalError::InvalidThresholds {
@@ -242,7 +242,7 @@ impl DetectionReport {
     pub fn to_path(&self, path: &std::path::Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| EvalError::json(&path.display().to_string(), &e))?;
-        crate::detections::write_atomic(path, text.as_bytes())
+        crate::atomic::write_atomic(path, text.as_bytes()).map_err(|e| EvalError::io(path, e))
     }
 
     /// Mean of the mAP over the thresholds within `[lo, hi]` (1e-9 tolerance), or `None` if no

@@ -24,6 +24,7 @@
 //!  DetectionReport {tiou_thresholds, mAP, average_mAP, per_class_AP}
 //! ```
 //!
+//! - [`atomic`]: the workspace's one atomic file write ([`atomic::write_atomic`]);
 //! - [`annotations`]: ground truth in every JSON form the public code bases ship
 //!   ([`GroundTruth`]) and class lists ([`ClassList`]);
 //! - [`detections`]: the ActivityNet result format ([`DetectionFile`]);
@@ -35,7 +36,13 @@
 //! - [`eval`]: detection mAP exactly as ActivityNet's `eval_detection.py` computes it (with
 //!   deterministic tie-breaking), classification mAP, and the tIoU ranges papers average over
 //!   ([`eval::reported_averages`]: 0.1:0.5, 0.1:0.7, 0.1:0.9 on THUMOS14, 0.5:0.95 on
-//!   ActivityNet1.3).
+//!   ActivityNet1.3);
+//! - [`diagnose`](mod@diagnose): why a detector fails, DETAD's three analyses (false-positive profile with
+//!   the mAP gain of removing each error type, sensitivity of the normalized mAP to coverage,
+//!   length and instances per video, false-negative rate by the same buckets), equal to DETAD's
+//!   own code on a committed fixture;
+//! - [`report`]: the self-contained HTML report of a run (and its JSON): protocol, mAP
+//!   tables, training curves, the diagnosis, a per-video viewer, two runs side by side.
 //!
 //! Scoring a file:
 //!
@@ -53,22 +60,28 @@
 //! naming the file (or source) and the video.
 
 pub mod annotations;
+pub mod atomic;
 pub mod benchmark;
 pub mod detections;
+pub mod diagnose;
 pub mod error;
 pub mod eval;
 pub mod localize;
+pub mod report;
+mod tables;
 pub mod timing;
 
 pub use annotations::{ClassList, GroundTruth, GtSegment, GtVideo};
 pub use benchmark::Benchmark;
 pub use detections::{Detection, DetectionFile};
+pub use diagnose::{diagnose, DiagnoseConfig, Diagnosis};
 pub use error::{EvalError, Result};
 pub use eval::{classification_map, detection_map, parse_tiou_range, DetectionReport};
 pub use localize::{
     try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
     Suppression, Thresholds, VideoSignals,
 };
+pub use tables::EvalRecord;
 pub use timing::SnippetTiming;
 
 /// `maan_eval::metrics` is an alias of [`eval`], for callers that prefer that name.

@@ -31,49 +31,13 @@ use maan_model::{Background, EvalMetrics, StreamModelConfig};
 use serde::Serialize;
 
 use crate::error::{PlanError, Result};
+pub use crate::report::Variant;
 use crate::report::{mean_std, ReportHeader, Row};
 use crate::train::{generate_and_load, train_model_and_evaluate, Observer, Schedule, Session};
 
-/// One configuration of the ablation: a training option and a localization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Variant {
-    /// Background modelling during training.
-    pub background: Background,
-    /// Whether the later code's localization (`oic`) is used instead of the paper's.
-    pub oic: bool,
-}
-
-impl Variant {
-    /// The four rows, in table order: the paper, each addition alone, both.
-    pub const ALL: [Variant; 4] = [
-        Variant {
-            background: Background::None,
-            oic: false,
-        },
-        Variant {
-            background: Background::None,
-            oic: true,
-        },
-        Variant {
-            background: Background::Bas,
-            oic: false,
-        },
-        Variant {
-            background: Background::Bas,
-            oic: true,
-        },
-    ];
-
-    /// The row's name.
-    pub fn name(&self) -> &'static str {
-        match (self.background, self.oic) {
-            (Background::None, false) => "MAAN (paper)",
-            (Background::None, true) => "+ OIC localization",
-            (Background::Bas, false) => "+ background class (BaS)",
-            (Background::Bas, true) => "+ both",
-        }
-    }
-}
+/// The benchmark the ablation's data imitates: the regimes of the synthetic benchmark are
+/// THUMOS14-shaped, and so are its localization presets.
+pub const BENCHMARK: Benchmark = Benchmark::Thumos14;
 
 /// What the ablation trains and how it localizes.
 #[derive(Debug, Clone)]
@@ -102,7 +66,7 @@ impl AblationPlan {
         if dim == 0 {
             return Err(PlanError::ZeroDim);
         }
-        let kind = Benchmark::Thumos14;
+        let kind = BENCHMARK;
         Ok(AblationPlan {
             regimes: if regimes.is_empty() {
                 Regime::ALL.to_vec()
@@ -162,7 +126,7 @@ pub fn run<B: AutodiffBackend>(
     let mut regimes = Vec::new();
     for &regime in &plan.regimes {
         let cfg = SynthConfig {
-            like: Benchmark::Thumos14,
+            like: BENCHMARK,
             dim: plan.dim,
             ..SynthConfig::default()
         }
@@ -220,7 +184,7 @@ pub fn run<B: AutodiffBackend>(
     }
     let _ = std::fs::remove_dir(data_root);
     Ok(AblationReport {
-        header: ReportHeader::new(&session.backend, plan.schedule),
+        header: ReportHeader::new(session, plan.schedule),
         dim: plan.dim,
         paper_localization: paper.describe(),
         oic_localization: oic.describe(),

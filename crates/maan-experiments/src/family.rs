@@ -12,7 +12,6 @@ use maan_eval::localize::LocalizeConfig;
 use serde::Serialize;
 
 use crate::heatmap::HeatMap;
-use crate::regimes::RegimesReport;
 use crate::table1::{markdown, Table1};
 
 /// One cell of the ActivityNet-shaped family: the base configuration with one property
@@ -283,17 +282,22 @@ pub fn family_heatmap(family: &[FamilyResult]) -> Option<HeatMap> {
     })
 }
 
-/// The family's part of the report: a summary (every row's average mAP in every cell) and
-/// each cell's table.
-pub(crate) fn family_markdown(r: &RegimesReport, s: &mut String) {
-    let Some(first) = r.family.first() else {
+/// The family's part of a report of `seeds` seeds from `first_seed`: a summary (every row's
+/// average mAP in every cell) and each cell's table.
+pub(crate) fn family_markdown(
+    family: &[FamilyResult],
+    first_seed: u64,
+    seeds: u64,
+    s: &mut String,
+) {
+    let Some(first) = family.first() else {
         return;
     };
     let _ = writeln!(
         s,
         "ActivityNet-shaped family, seeds {}-{}. Average mAP over tIoU 0.5:0.95 (%), mean ± std over seeds:\n",
-        r.first_seed,
-        r.first_seed + r.header.seeds.max(1) - 1
+        first_seed,
+        first_seed + seeds.max(1) - 1
     );
     let _ = write!(s, "| cell |");
     for row in &first.table.rows {
@@ -301,7 +305,7 @@ pub(crate) fn family_markdown(r: &RegimesReport, s: &mut String) {
     }
     let _ = writeln!(s, " MAAN − STPN (best rows) |");
     let _ = writeln!(s, "|---|{}---|", "---|".repeat(first.table.rows.len()));
-    for cell in &r.family {
+    for cell in family {
         let name = if cell.axis == "base" {
             "base".to_string()
         } else {
@@ -324,13 +328,13 @@ pub(crate) fn family_markdown(r: &RegimesReport, s: &mut String) {
             }
         }
     }
-    for cell in r.family.iter().filter(|c| !c.roles.is_empty()) {
+    for cell in family.iter().filter(|c| !c.roles.is_empty()) {
         let _ = writeln!(
             s,
             "\nDiagnosis ({} cell, seed {}): per snippet role, the mean attention p_t, the mean \
              CAS of the video's class ÷ its maximum in the video, and the share of snippets at \
              or above 0.2 × that maximum:\n",
-            cell.axis, r.first_seed
+            cell.axis, first_seed
         );
         let _ = writeln!(
             s,
@@ -349,7 +353,7 @@ pub(crate) fn family_markdown(r: &RegimesReport, s: &mut String) {
     for row in &first.table.rows {
         let _ = writeln!(s, "- {}: {}", row.name(), row.localization);
     }
-    for cell in &r.family {
+    for cell in family {
         let _ = writeln!(
             s,
             "\n### {} {}\n\n{}",
@@ -431,6 +435,7 @@ mod tests {
             data_dir: String::new(),
             header: ReportHeader {
                 backend: "flex".into(),
+                commit: "unknown".into(),
                 seeds: 1,
                 iterations: 1,
                 batch_size: 1,

@@ -98,7 +98,7 @@ impl RegimesPlan {
     /// ActivityNet-shaped data.
     pub fn new(options: RegimesOptions, schedule: Schedule) -> Result<RegimesPlan, PlanError> {
         let r = options;
-        let kind = r.dataset.unwrap_or(Benchmark::Thumos14);
+        let kind = r.dataset.unwrap_or_default();
         let activitynet = kind == Benchmark::ActivityNet13;
         let dim = r.dim.unwrap_or(DEFAULT_DIM);
         let plan = RegimesPlan {
@@ -273,7 +273,7 @@ pub fn run<B: AutodiffBackend>(
             signal: cfg.signal.clone(),
             table: Table1 {
                 data_dir: format!("generated: {regime} regime, dim {}", plan.dim),
-                header: ReportHeader::new(&session.backend, plan.schedule),
+                header: ReportHeader::new(session, plan.schedule),
                 rows,
             },
         });
@@ -285,7 +285,7 @@ pub fn run<B: AutodiffBackend>(
     };
     let _ = std::fs::remove_dir(data_root);
     Ok(RegimesReport {
-        header: ReportHeader::new(&session.backend, plan.schedule),
+        header: ReportHeader::new(session, plan.schedule),
         dataset: plan.kind.to_string(),
         dim: plan.dim,
         regimes,
@@ -540,7 +540,7 @@ impl<B: AutodiffBackend> Runner<'_, B> {
                         "generated: ActivityNet-shaped family, {name}, dim {}",
                         plan.dim
                     ),
-                    header: ReportHeader::new(&self.session.backend, plan.schedule),
+                    header: ReportHeader::new(self.session, plan.schedule),
                     rows,
                 },
                 roles: role_rows,
@@ -610,7 +610,7 @@ pub fn report_markdown(r: &RegimesReport) -> String {
         r.header.backend,
         r.seconds
     );
-    family_markdown(r, &mut s);
+    family_markdown(&r.family, r.first_seed, r.header.seeds, &mut s);
     if r.regimes.is_empty() && r.grid.is_none() {
         return s;
     }

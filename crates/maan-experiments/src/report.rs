@@ -5,15 +5,18 @@ use maa_core::Aggregator;
 use maan_model::EvalMetrics;
 use serde::Serialize;
 
-use crate::ablation::Variant;
-use crate::train::Schedule;
+use crate::train::{Schedule, Session};
+use burn::tensor::backend::Backend;
+use maan_model::Background;
 
 /// The settings every report of `table1`, `regimes` and `ablation` states (flattened into
-/// its JSON: the keys `backend`, `seeds`, `iterations`, `batch_size`).
+/// its JSON: the keys `backend`, `commit`, `seeds`, `iterations`, `batch_size`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportHeader {
     /// Backend used.
     pub backend: String,
+    /// The commit of the code that made the report ([`Session::commit`]).
+    pub commit: String,
     /// Seeds per model.
     pub seeds: u64,
     /// Iterations per model and stream.
@@ -23,10 +26,11 @@ pub struct ReportHeader {
 }
 
 impl ReportHeader {
-    /// The header of a report of models trained on `backend` with `schedule`.
-    pub fn new(backend: &str, schedule: Schedule) -> ReportHeader {
+    /// The header of a report of models trained in `session` with `schedule`.
+    pub fn new<B: Backend>(session: &Session<B>, schedule: Schedule) -> ReportHeader {
         ReportHeader {
-            backend: backend.to_string(),
+            backend: session.backend.clone(),
+            commit: session.commit.clone(),
             seeds: schedule.seeds,
             iterations: schedule.iterations,
             batch_size: schedule.batch_size,
@@ -49,6 +53,48 @@ pub fn aggregators(given: &[Aggregator]) -> Vec<Aggregator> {
         TABLE1_ROWS.to_vec()
     } else {
         given.to_vec()
+    }
+}
+
+/// One configuration of the ablation (`crate::ablation`): a training option and a
+/// localization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    /// Background modelling during training.
+    pub background: Background,
+    /// Whether the later code's localization (`oic`) is used instead of the paper's.
+    pub oic: bool,
+}
+
+impl Variant {
+    /// The four rows, in table order: the paper, each addition alone, both.
+    pub const ALL: [Variant; 4] = [
+        Variant {
+            background: Background::None,
+            oic: false,
+        },
+        Variant {
+            background: Background::None,
+            oic: true,
+        },
+        Variant {
+            background: Background::Bas,
+            oic: false,
+        },
+        Variant {
+            background: Background::Bas,
+            oic: true,
+        },
+    ];
+
+    /// The row's name.
+    pub fn name(&self) -> &'static str {
+        match (self.background, self.oic) {
+            (Background::None, false) => "MAAN (paper)",
+            (Background::None, true) => "+ OIC localization",
+            (Background::Bas, false) => "+ background class (BaS)",
+            (Background::Bas, true) => "+ both",
+        }
     }
 }
 

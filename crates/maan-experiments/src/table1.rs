@@ -103,7 +103,7 @@ pub fn run<B: AutodiffBackend>(
     }
     Ok(Table1 {
         data_dir: data.dir.display().to_string(),
-        header: ReportHeader::new(&session.backend, plan.schedule),
+        header: ReportHeader::new(session, plan.schedule),
         rows,
     })
 }
@@ -171,6 +171,7 @@ mod tests {
             data_dir: "d".into(),
             header: ReportHeader {
                 backend: "ndarray".into(),
+                commit: "unknown".into(),
                 seeds: 2,
                 iterations: 1,
                 batch_size: 16,

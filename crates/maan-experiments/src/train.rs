@@ -23,6 +23,9 @@ pub struct Session<B: Backend> {
     pub batching: Batching,
     /// The backend's name (`flex`, `cuda`, ...), as the reports state it.
     pub backend: String,
+    /// The commit of the code running the experiment, as the reports state it (`unknown`
+    /// when not known; the command line records the commit it was built from).
+    pub commit: String,
 }
 
 /// Seeds, iterations and batch size of every model of an experiment.

@@ -175,6 +175,8 @@ pub struct WsolTable {
     pub data: String,
     /// Backend used.
     pub backend: String,
+    /// The commit of the code that made the table ([`Session::commit`]).
+    pub commit: String,
     /// Sizes and schedule.
     pub preset: Preset,
     /// Training and test images actually used.
@@ -269,6 +271,7 @@ pub fn run<B: AutodiffBackend>(
     let table = WsolTable {
         data: data.name.clone(),
         backend: session.backend.clone(),
+        commit: session.commit.clone(),
         preset: preset.clone(),
         images: (data.train.len(), data.test.len()),
         rows,

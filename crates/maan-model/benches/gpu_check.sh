@@ -24,6 +24,8 @@
 #   train    `maan bench train --backend cuda` (warm: the second cache of `autotune`), then the
 #            PyTorch anchor: eager, eager with fused Adam, torch.compile + fused Adam (default
 #            and reduce-overhead)
+#   cputrain `maan bench train --backend flex` (the fused CPU step and autodiff, every core of
+#            the machine) and the PyTorch anchor on the CPU with as many threads
 #   infer    `maan bench infer --backend cuda` (same cache)
 #   suites   the unit-test suites on CUDA: each executable named in MAAN_TEST_BINARIES (built
 #            with `cargo test --release -p maa-core -p maan-model --features
@@ -41,7 +43,7 @@ set -u
 BIN=$(realpath "$1")
 OUT=$(realpath "$2")
 shift 2
-STEPS=${*:-"cold warm flex test autotune train infer"}
+STEPS=${*:-"cold warm flex test autotune train cputrain infer"}
 mkdir -p "$OUT"
 LOG=$OUT/log.txt
 RES=$OUT/results.jsonl
@@ -98,19 +100,19 @@ log "cpus: $(nproc)"
 
 COLD_CACHE=$WORK/kernels-cold
 if has cold; then
-    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-cold 240 "$BIN" demo --backend cuda --output "$WORK/runs/cold"
+    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-cold 240 "$BIN" demo --backend cuda --run "$WORK/runs/cold"
     du -sh "$COLD_CACHE" 2>&1 | tee -a "$LOG"
 fi
 if has warm; then
-    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-warm 120 "$BIN" demo --backend cuda --output "$WORK/runs/warm"
+    MAAN_KERNEL_CACHE=$COLD_CACHE step demo-cuda-warm 120 "$BIN" demo --backend cuda --run "$WORK/runs/warm"
 fi
 if has flex; then
-    step demo-flex 200 "$BIN" demo --backend flex --output "$WORK/runs/flex"
+    step demo-flex 200 "$BIN" demo --backend flex --run "$WORK/runs/flex"
 fi
 if has test && [ -d "$WORK/runs/warm" ]; then
-    MAAN_KERNEL_CACHE=$COLD_CACHE step test-cuda-warm 60 "$BIN" test --checkpoint "$WORK/runs/warm" \
+    MAAN_KERNEL_CACHE=$COLD_CACHE step test-cuda-warm 60 "$BIN" test --run "$WORK/runs/warm" \
         --backend cuda --detections "$WORK/det-cuda.json"
-    step test-flex 60 "$BIN" test --checkpoint "$WORK/runs/warm" --backend flex \
+    step test-flex 60 "$BIN" test --run "$WORK/runs/warm" --backend flex \
         --detections "$WORK/det-flex.json"
 fi
 if has autotune; then
@@ -135,6 +137,16 @@ if has train; then
         done
     else
         log "no PyTorch: anchor skipped"
+    fi
+fi
+if has cputrain; then
+    step bench-train-flex 120 "$BIN" bench train --backend flex --iterations 1000 \
+        --json "$WORK/bench-train-flex.json"
+    cat "$WORK/bench-train-flex.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+    if python3 -c "import torch" 2>/dev/null; then
+        step "pytorch cpu" 150 python3 crates/maan-model/benches/pytorch_anchor.py --device cpu \
+            --threads "$(nproc)" --iterations 1000
+        grep -h '^\[.*\] {' "$LOG" | tail -1 | sed 's/^\[[^]]*\] //' >>"$RES"
     fi
 fi
 if has infer; then

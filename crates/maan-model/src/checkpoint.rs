@@ -1,18 +1,12 @@
 //! Checkpoints: model and optimizer records (Burn's named MessagePack recorder, full
-//! precision) and a small JSON state, written atomically.
-//!
-//! A run directory looks like
+//! precision) and a small JSON state, written atomically. A checkpoint directory of a run
+//! (`last/`, `best/`: the run's layout is [`crate::run`]'s) holds
 //!
 //! ```text
-//! RUN_DIR/
-//!   config.json          the TrainConfig (written once, at the start)
-//!   metrics.jsonl        one JSON object per logged iteration / evaluation
-//!   last/                the latest checkpoint
-//!     state.json         iteration, best metric, streams
-//!     rgb.mpk            model record of the RGB stream
-//!     rgb-optim.mpk      Adam state of the RGB stream
-//!     flow.mpk, flow-optim.mpk
-//!   best/                the checkpoint with the best evaluation metric so far
+//!   state.json         iteration, best metric, streams
+//!   rgb.mpk            model record of the RGB stream
+//!   rgb-optim.mpk      Adam state of the RGB stream
+//!   flow.mpk, flow-optim.mpk
 //! ```
 //!
 //! A checkpoint directory is first written as `NAME.tmp/`, then the old `NAME/` is renamed to
@@ -34,14 +28,6 @@ use crate::error::{ModelError, Result};
 /// The recorder used for every checkpoint file.
 pub type CheckpointRecorder = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
-/// Name of the latest checkpoint directory inside a run directory.
-pub const LAST: &str = "last";
-/// Name of the best checkpoint directory inside a run directory.
-pub const BEST: &str = "best";
-/// Name of the configuration file inside a run directory.
-pub const CONFIG_FILE: &str = "config.json";
-/// Name of the metrics file inside a run directory.
-pub const METRICS_FILE: &str = "metrics.jsonl";
 /// Name of the state file inside a checkpoint directory.
 pub const STATE_FILE: &str = "state.json";
 
@@ -166,9 +152,7 @@ impl CheckpointWriter {
     }
 }
 
-/// Writes `text` to `path` atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, text: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, text).map_err(|e| ModelError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
+/// Writes `bytes` to `path` atomically ([`maan_eval::atomic::write_atomic`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    maan_eval::atomic::write_atomic(path, bytes).map_err(|e| ModelError::io(path, e))
 }

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::setting::{Conflict, SettingError};
+
 /// An error of this crate (I/O, checkpoints, data that does not fit the model).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -36,6 +38,15 @@ pub enum ModelError {
     /// A run to continue has no `last` checkpoint.
     #[error("{0}: no run to continue (expected a checkpoint in last/state.json)")]
     NoRun(PathBuf),
+    /// A setting is out of its range (see [`crate::Setting::check`]).
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+    /// Settings given to a resumed run disagree with the run's own.
+    #[error("settings disagree with the run's: {}", conflicts_text(.0))]
+    ResumeConflicts(Vec<Conflict>),
+    /// Localization options contradict each other or their base, or are out of range.
+    #[error("localization")]
+    Localization(#[from] maan_eval::localize::LocalizeOverrideError),
     /// The configuration is invalid or does not fit the data.
     #[error("config: {0}")]
     Config(String),
@@ -66,6 +77,14 @@ impl ModelError {
             source,
         }
     }
+}
+
+/// `setting: given X, the run has Y`, one per conflict, joined by `; `.
+fn conflicts_text(list: &[Conflict]) -> String {
+    list.iter()
+        .map(|c| format!("{}: given {}, the run has {}", c.setting, c.given, c.saved))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Result with [`ModelError`].

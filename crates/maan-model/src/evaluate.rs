@@ -1,16 +1,15 @@
 //! Evaluation on the test split: detection mAP per tIoU (ActivityNet protocol) and
-//! classification mAP, through `maan-eval`.
+//! classification mAP, through `maan-eval` ([`score`], [`EvalMetrics`]); `predict::evaluate`
+//! runs the prediction pipeline on models in memory and scores it (training's evaluations,
+//! the experiments).
 
-use burn::tensor::backend::Backend;
 use dataset::WtalDataset;
 use maan_eval::detections::DetectionFile;
 use maan_eval::eval::{classification_map, detection_map};
-use maan_eval::localize::LocalizeConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::infer::{detections, run_videos_with, Batching, StreamKind, VideoOutput};
-use crate::model::StreamModel;
+use crate::infer::VideoOutput;
 
 /// Metrics of one evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +60,40 @@ impl EvalMetrics {
             classification_map: self.classification_map,
             iteration: self.iteration,
         }
+    }
+
+    /// The mAP table as `maan` prints it, two lines: the mAP at each tIoU, the averages papers
+    /// report that apply to the tIoU set (`maan_eval::eval::reported_averages`: avg 0.1:0.5,
+    /// 0.1:0.7 and 0.1:0.9 on THUMOS14, 0.5:0.95 on ActivityNet1.3; the plain average
+    /// otherwise) and the classification mAP, in percent.
+    pub fn table(&self) -> String {
+        let mut head: Vec<String> = self
+            .tiou_thresholds
+            .iter()
+            .map(|t| format!("{t:>6.2}"))
+            .collect();
+        let mut vals: Vec<String> = self
+            .map
+            .iter()
+            .map(|v| format!("{:>6.2}", v * 100.0))
+            .collect();
+        let averages = maan_eval::eval::reported_averages(&self.tiou_thresholds, &self.map);
+        if averages.is_empty() {
+            head.push(format!("{:>9}", "avg"));
+            vals.push(format!("{:>9.2}", self.average_map * 100.0));
+        }
+        for a in &averages {
+            let label = format!("avg{}", a.label());
+            let w = label.len().max(6) + 2;
+            head.push(format!("{label:>w$}"));
+            vals.push(format!("{:>w$.2}", a.map * 100.0));
+        }
+        format!(
+            "tIoU    {}   cls-mAP\nmAP (%) {}  {:>8.2}\n",
+            head.join(""),
+            vals.join(""),
+            self.classification_map * 100.0
+        )
     }
 
     /// mAP at the threshold closest to `tiou` (e.g. 0.5).
@@ -129,29 +162,4 @@ pub fn score(
         classification_map,
         warnings,
     })
-}
-
-/// Runs the models on every test video of `data` (batched as `batching` says), localizes
-/// with `localize` (the dataset's preset, [`dataset::Benchmark::paper_localize`], when `None`) and
-/// scores the detections. Returns
-/// the metrics, the detections and the per-video outputs.
-pub fn evaluate<B: Backend>(
-    models: &[(StreamKind, &StreamModel<B>)],
-    data: &WtalDataset,
-    rgb_weight: f64,
-    localize: Option<&LocalizeConfig>,
-    batching: &Batching,
-    device: &B::Device,
-) -> Result<(EvalMetrics, DetectionFile, Vec<VideoOutput>)> {
-    let outputs = run_videos_with(models, &data.test, rgb_weight, batching, device)?;
-    let names = data.classes.names().to_vec();
-    let preset = data.kind.paper_localize();
-    let dets = detections(
-        &outputs,
-        &names,
-        data.timing.seconds_per_snippet(),
-        localize.unwrap_or(&preset),
-    )?;
-    let metrics = score(data, &dets, &outputs)?;
-    Ok((metrics, dets, outputs))
 }

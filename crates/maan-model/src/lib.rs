@@ -17,21 +17,27 @@
 //! - [`optim`]: [`optim::FlatAdam`], Burn's Adam over all of a module's parameters at once
 //!   (a few kernel launches per step instead of a dozen per parameter tensor; same numbers,
 //!   same record format).
+//! - [`run`]: the run directory, its one owner ([`RunDir`], the lock) and its readers
+//!   ([`load_config`], [`load_models`], [`run::checkpoint`]).
 //! - [`checkpoint`]: atomic `last/` and `best/` checkpoints (model + Adam state + JSON state).
-//! - [`infer`] and [`mod@evaluate`]: whole-video inference, 0.5 / 0.5 fusion, localization and the
-//!   ActivityNet-protocol mAP through `maan-eval`; CAS as npy.
-//! - [`toy`]: a tiny in-memory WTAL problem for tests and benchmarks.
+//! - [`infer`]: whole-video inference and the 0.5 / 0.5 fusion; [`predict`]: the one
+//!   prediction pipeline (load, infer, localize, write, score into a [`predict::ResultRecord`]
+//!   with the protocol and the commit; [`predict::evaluate`], models in memory through it);
+//!   [`mod@evaluate`]: the ActivityNet-protocol mAP.
+//! - [`toy`]: a tiny in-memory WTAL problem for tests and benchmarks; [`bench`]: the speed
+//!   measurements of `maan bench train` and `maan bench infer` on it.
 //!
 //! The paper's sections 2.4 and 3.1 are the specification; see [`model`] for the choices the
 //! paper leaves open (LeakyReLU slope, loss reduction, CAS of the baselines), [`train`] for the
 //! batch size (16, not given by the paper) and [`infer`] for the fusion point.
 //!
-//! From the command line: `maan train --backend ndarray --output runs/maan` then
-//! `maan test --checkpoint runs/maan --detections det.json`. Speed: `BENCHMARKS.md`.
+//! From the command line: `maan train --backend ndarray --run runs/maan` then
+//! `maan test --run runs/maan --detections det.json`. Speed: `BENCHMARKS.md`.
 
 // Each backend suite loads the same test files (`suite_*.rs`).
 #![cfg_attr(test, allow(clippy::duplicate_mod))]
 
+pub mod bench;
 pub mod checkpoint;
 pub mod error;
 pub mod evaluate;
@@ -39,19 +45,25 @@ pub mod fused;
 pub mod infer;
 pub mod model;
 pub mod optim;
+pub mod predict;
+pub mod run;
+pub mod setting;
 pub mod toy;
 pub mod train;
 
 pub use error::{ModelError, Result};
-pub use evaluate::{evaluate, EvalMetrics};
+pub use evaluate::EvalMetrics;
 pub use infer::{StreamKind, VideoOutput};
 pub use model::{
     bce_with_logits, erase_highest, Background, CasWeighting, StreamModel, StreamModelConfig,
     StreamOutput, VideoPrediction,
 };
+pub use predict::evaluate;
+pub use run::{load_config, load_models, RunDir, StreamModels, Which};
+pub use setting::{Conflict, Setting, SettingError};
 pub use train::{
-    fit_config, load_config, load_models, EraseFraction, EraseProbability, NoObserver, RunData,
-    RunDir, StepEngine, Streams, TrainConfig, TrainObserver, TrainSummary, Trainer,
+    fit_config, EraseFraction, EraseProbability, NoObserver, Recipe, ResumePlan, RunData,
+    StepEngine, Streams, TrainConfig, TrainObserver, TrainOverrides, TrainSummary, Trainer,
     ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };

@@ -6,6 +6,14 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VideoError {
+    /// A path does not name videos to process (see [`crate::list_videos`]).
+    #[error("{path}: {message}")]
+    Listing {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// The file could not be opened or read.
     #[error("{path}: cannot read: {source}")]
     Io {

@@ -55,21 +55,25 @@
 //!
 //! The crate never prints: what a caller may want to tell the user is in [`VideoInfo`].
 
+mod clip;
 mod decode;
 mod demux;
 mod encode;
 mod error;
 mod ffmpeg;
+mod files;
 mod frame;
 mod h264;
 mod resample;
 
+pub use clip::panning_clip;
 pub use decode::{
     ffmpeg_available, for_each_frame, for_each_frame_with, read_frames, DecodeOptions, Decoder,
     Ffmpeg, VideoInfo, DECODER_THREAD,
 };
 pub use encode::write_h264_mp4;
 pub use error::VideoError;
+pub use files::{list_videos, VIDEO_EXTENSIONS};
 pub use frame::{Frame, FrameSettings};
 
 #[cfg(test)]

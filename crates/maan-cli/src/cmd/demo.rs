@@ -1,21 +1,23 @@
 //! `maan demo`: the README's first command. Generates the THUMOS14-shaped synthetic dataset
 //! (or, with `--dataset activitynet`, the ActivityNet-shaped one) unless it is there, trains
-//! MAAN on both streams, tests it (detections, mAP at the dataset's tIoUs, classification mAP)
-//! and plots the CAS of a test video (the paper's Figure 5).
+//! MAAN on both streams, tests it (detections, mAP at the dataset's tIoUs, classification mAP,
+//! and the run's report, `RUN/report.html`, whose path it prints last) and plots the CAS of a
+//! test video (the paper's Figure 5).
 
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::Result;
 use dataset::Benchmark;
 use maan_eval::annotations::GroundTruth;
-use maan_model::StepEngine;
+use maan_model::run::{cas_file, default_run_path, plot_stem, CAS_DIR, DETECTIONS_FILE};
+use maan_model::{Recipe, StepEngine, TrainOverrides, Which};
 
 use crate::backend::BackendOpts;
-use crate::figure::plot_video;
-use crate::jobs::test::{self, TestArgs};
-use crate::jobs::train::{self, TrainArgs};
-use crate::opts::{builtin_data_dir, ensure_synthetic, DataOpts, LocalizeOpts, WhichArg};
+use crate::jobs::test::{self, Testing};
+use crate::jobs::train::{self, take_run_dir, Training};
+use crate::opts::{builtin_data_dir, ensure_synthetic, DataOpts, LocalizeOpts};
+use maan_plot::plot_video;
 
 /// Arguments of `maan demo`.
 #[derive(Debug, clap::Args)]
@@ -30,14 +32,15 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Benchmark the synthetic data imitates: thumos14 or activitynet.
-    #[arg(long, default_value = "thumos14", value_name = "thumos14|activitynet")]
+    #[arg(long, default_value_t, value_name = "thumos14|activitynet")]
     pub dataset: Benchmark,
     /// Synthetic dataset folder (generated on first use) [default: data/synthetic/<dataset>
     /// inside the maan-rs repository, else $MAAN_DATA_DIR/synthetic/<dataset>, else
     /// ~/.local/share/maan/synthetic/<dataset>].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Localization (default: the dataset's paper preset).
+    /// Localization (default: the recommended recipe's for MAAN on the benchmark,
+    /// docs/recipe.md).
     #[command(flatten)]
     pub localize: LocalizeOpts,
     /// Run directory (default: runs/demo-<unix time>).
@@ -51,24 +54,23 @@ pub struct DemoArgs {
 /// Runs `maan demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
     let start = Instant::now();
-    let run_dir = args.run.clone().unwrap_or_else(|| {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        PathBuf::from(format!("runs/demo-{secs}"))
-    });
+    let run_dir = args.run.clone().unwrap_or_else(|| default_run_path("demo"));
     let data_path = args
         .data_dir
         .clone()
         .unwrap_or_else(|| builtin_data_dir(args.dataset));
     // Fail at once on a missing GPU, before generating data or training.
     args.backend.check()?;
-    let data = DataOpts {
-        data_dir: Some(data_path.clone()),
-        dataset: Some(args.dataset),
-        load: Default::default(),
+    let overrides = TrainOverrides {
+        iterations: Some(args.iterations),
+        seed: Some(args.seed),
+        eval_every: Some(args.iterations),
+        localize: args.localize.overrides(),
+        ..TrainOverrides::default()
     };
+    let config = overrides
+        .config(Recipe::Recommended, args.dataset)
+        .map_err(|e| train::flag_error(e, &run_dir))?;
 
     eprintln!(
         "[1/3] training MAAN (RGB and flow streams) -> {}",
@@ -80,28 +82,34 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if args.data_dir.is_none() || !data_path.join("gt.json").is_file() {
         ensure_synthetic(&data_path, args.dataset, "")?;
     }
-    train::run(TrainArgs {
+    let data = DataOpts {
+        data_dir: Some(data_path.clone()),
+        dataset: Some(args.dataset),
+        load: Default::default(),
+    }
+    .load()?;
+    // The run's lock, held to the end: the demo writes its detections, CAS and plots into it.
+    let run = take_run_dir(&run_dir, false)?;
+    train::train(Training {
         data: data.clone(),
-        backend: args.backend,
-        iterations: Some(args.iterations),
-        seed: Some(args.seed),
-        eval_every: Some(args.iterations),
-        run: Some(run_dir.clone()),
-        // Saved in the run, and so used by `test` below.
-        localize: args.localize.clone(),
+        run: run.clone(),
+        config: Some(config),
+        iterations: None,
         engine: args.engine,
-        ..TrainArgs::default()
+        backend: args.backend,
+        quiet: false,
+        recipe_note: true,
     })?;
 
     eprintln!("[2/3] testing on every test video");
-    let cas_dir = run_dir.join("cas");
-    test::run(TestArgs {
+    let cas_dir = run.artifact(CAS_DIR);
+    test::test(Testing {
+        run: &run_dir,
+        which: Which::Last,
         data,
-        run: run_dir.clone(),
-        which: WhichArg::Last,
-        detections: run_dir.join("detections.json"),
-        cas_dir: Some(cas_dir.clone()),
-        localize: LocalizeOpts::default(),
+        localize: &LocalizeOpts::default(),
+        detections: &run.artifact(DETECTIONS_FILE),
+        cas_dir: Some(&cas_dir),
         backend: args.backend,
     })?;
 
@@ -113,7 +121,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         gt.videos
             .iter()
             .filter(|(_, v)| args.dataset.is_test_subset(&v.subset))
-            .filter(|(id, _)| cas_dir.join(format!("{id}.npy")).is_file())
+            .filter(|(id, _)| cas_file(&run_dir, id).is_file())
             .find(|(_, v)| {
                 v.segments
                     .iter()
@@ -130,14 +138,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 .or_else(|| gt.videos[&video].segments.first())
                 .map(|s| s.label.clone());
             let (svg, png) = plot_video(
-                std::slice::from_ref(&run_dir),
-                &["MAAN".to_string()],
+                &[("MAAN".to_string(), cas_file(&run_dir, &video))],
                 &video,
                 class.as_deref(),
                 &gt,
                 &classes,
                 args.dataset.snippet_timing().seconds_per_snippet(),
-                None,
+                |class| plot_stem(&run_dir, &video, class),
             )?;
             eprintln!("CAS plot: {} and {}", svg.display(), png.display());
         }
@@ -148,5 +155,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         run_dir.display()
     );
+    let report = run_dir.join(crate::jobs::report::REPORT_FILE);
+    if report.is_file() {
+        println!("report: {}", report.display());
+    }
     Ok(())
 }

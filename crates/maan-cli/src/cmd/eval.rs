@@ -10,10 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use dataset::Benchmark;
-use maan_eval::eval::reported_averages;
-use maan_eval::{
-    detection_map, parse_tiou_range, ClassList, DetectionFile, DetectionReport, GroundTruth,
-};
+use maan_eval::{detection_map, parse_tiou_range, DetectionFile, EvalRecord, GroundTruth};
 
 /// Arguments of `maan eval`.
 #[derive(Debug, clap::Args)]
@@ -29,7 +26,8 @@ pub struct EvalArgs {
     pub detections: PathBuf,
 
     /// Dataset, which sets the defaults of --subset and --tiou
-    /// [default: inferred: thumos14 if every ground-truth label is a THUMOS14 class, else activitynet].
+    /// [default: inferred from the labels, as the dataset loader does: activitynet if more of
+    /// them are ActivityNet1.3 classes than THUMOS14 classes, else thumos14].
     #[arg(long, value_name = "thumos14|activitynet")]
     pub dataset: Option<Benchmark>,
 
@@ -60,7 +58,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let det_name = args.detections.display().to_string();
     let gt_all = GroundTruth::from_path(&args.ground_truth)
         .with_context(|| format!("reading the ground truth {gt_name}"))?;
-    let dataset = args.dataset.unwrap_or_else(|| infer_dataset(&gt_all));
+    let dataset = args
+        .dataset
+        .unwrap_or_else(|| Benchmark::infer_from(&gt_all));
     let subset = args
         .subset
         .clone()
@@ -103,98 +103,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     println!();
-    print!("{}", summary_table(&report));
+    print!("{}", report.summary_table());
     if args.per_class {
         println!();
-        print!("{}", per_class_table(&report));
+        print!("{}", report.per_class_table());
     }
     if let Some(out) = &args.json {
-        let mut value = serde_json::to_value(&report)?;
-        if let Some(obj) = value.as_object_mut() {
-            let averages: serde_json::Map<String, serde_json::Value> =
-                maan_eval::eval::reported_averages(&report.tiou_thresholds, &report.map)
-                    .into_iter()
-                    .map(|a| (a.label(), a.map.into()))
-                    .collect();
-            obj.insert("averages".into(), averages.into());
-            obj.insert("dataset".into(), dataset.to_string().into());
-            obj.insert("subset".into(), subset.clone().into());
-            obj.insert("videos".into(), gt.videos.len().into());
-            obj.insert("commit".into(), env!("MAAN_GIT_COMMIT").into());
-        }
-        std::fs::write(out, serde_json::to_string_pretty(&value)?)
+        EvalRecord::new(report, dataset, &subset, gt.videos.len(), crate::COMMIT)
+            .write(out)
             .with_context(|| format!("writing the report {}", out.display()))?;
         println!("\nwrote {}", out.display());
     }
     Ok(())
-}
-
-/// THUMOS14 when every label of the ground truth is a THUMOS14 class, ActivityNet otherwise.
-fn infer_dataset(gt: &GroundTruth) -> Benchmark {
-    let thumos = ClassList::thumos14();
-    let labels = gt.labels();
-    if !labels.is_empty() && labels.iter().all(|l| thumos.index_of(l).is_some()) {
-        Benchmark::Thumos14
-    } else {
-        Benchmark::ActivityNet13
-    }
-}
-
-/// tIoU / mAP table with the full average and the other averages papers report that apply
-/// (`maan_eval::eval::reported_averages`), mAP in percent.
-fn summary_table(report: &DetectionReport) -> String {
-    let mut rows: Vec<(String, f64)> = report
-        .tiou_thresholds
-        .iter()
-        .zip(&report.map)
-        .map(|(t, m)| (format!("{t:.2}"), *m))
-        .collect();
-    let (first, last) = (
-        report.tiou_thresholds.first().copied().unwrap_or(0.0),
-        report.tiou_thresholds.last().copied().unwrap_or(0.0),
-    );
-    rows.push((format!("avg {first:.2}:{last:.2}"), report.average_map));
-    // The other averages papers report (THUMOS14: 0.1:0.5 and 0.1:0.7 beside the full
-    // 0.1:0.9), when their ends are thresholds of this set and they differ from the full one.
-    for a in reported_averages(&report.tiou_thresholds, &report.map) {
-        let full = (a.from - first).abs() < 1e-9 && (a.to - last).abs() < 1e-9;
-        if !full {
-            rows.push((format!("avg {:.2}:{:.2}", a.from, a.to), a.map));
-        }
-    }
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);
-    let mut s = format!("{:<width$}  {:>7}\n", "tIoU", "mAP(%)");
-    for (i, (name, m)) in rows.iter().enumerate() {
-        if i == report.map.len() {
-            s.push_str(&format!("{}\n", "-".repeat(width + 9)));
-        }
-        s.push_str(&format!("{name:<width$}  {:>7.2}\n", m * 100.0));
-    }
-    s
-}
-
-/// Class x tIoU table of AP in percent.
-fn per_class_table(report: &DetectionReport) -> String {
-    let width = report
-        .per_class_ap
-        .keys()
-        .map(|k| k.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let mut s = format!("{:<width$}", "class");
-    for t in &report.tiou_thresholds {
-        s.push_str(&format!("  {t:>6.2}"));
-    }
-    s.push('\n');
-    for (name, aps) in &report.per_class_ap {
-        let pad = width - name.chars().count();
-        s.push_str(name);
-        s.push_str(&" ".repeat(pad));
-        for ap in aps {
-            s.push_str(&format!("  {:>6.2}", ap * 100.0));
-        }
-        s.push('\n');
-    }
-    s
 }

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod inspect;
 pub mod plot;
 pub mod predict;
+pub mod report;
 pub mod synth;
 pub mod test;
 pub mod train;

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::opts::builtin_data_dir;
 use anyhow::Result;
+use dataset::Benchmark;
 use maan_eval::annotations::{ClassList, GroundTruth};
-
-use crate::figure::plot_video;
+use maan_model::run::{cas_file, plot_stem};
+use maan_model::RunDir;
+use maan_plot::plot_video;
 
 /// Arguments of `maan plot`.
 #[derive(Debug, clap::Args)]
@@ -25,14 +28,15 @@ pub struct PlotArgs {
     /// instance, else the class whose CAS peaks highest).
     #[arg(long)]
     pub class: Option<String>,
-    /// Dataset folder holding `gt.json` (the ground truth drawn above the CAS).
-    #[arg(long, default_value = crate::opts::DEFAULT_DATA_DIR)]
-    pub data_dir: PathBuf,
+    /// Dataset folder holding `gt.json` (the ground truth drawn above the CAS) [default: the
+    /// built-in synthetic data of the default benchmark, as `maan demo` makes it].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Class list: thumos14, activitynet, or a path to a text file with one name per line.
-    #[arg(long, default_value = "thumos14")]
+    #[arg(long, default_value = Benchmark::default().name())]
     pub classes: String,
-    /// Seconds per snippet (16 frames at 25 fps).
-    #[arg(long, default_value_t = 0.64)]
+    /// Seconds per snippet.
+    #[arg(long, default_value_t = Benchmark::default().snippet_timing().seconds_per_snippet())]
     pub seconds_per_snippet: f64,
     /// Output path without extension (default: `RUN/plots/<video>_<class>` of the first run).
     #[arg(long)]
@@ -41,7 +45,7 @@ pub struct PlotArgs {
 
 /// Loads a class list by preset name or path.
 pub fn class_list(spec: &str) -> Result<ClassList> {
-    Ok(match spec.parse::<dataset::Benchmark>() {
+    Ok(match spec.parse::<Benchmark>() {
         Ok(kind) => kind.classes(),
         Err(_) => ClassList::from_path(Path::new(spec))?,
     })
@@ -50,17 +54,41 @@ pub fn class_list(spec: &str) -> Result<ClassList> {
 /// Runs `maan plot`.
 pub fn run(args: PlotArgs) -> Result<()> {
     let classes = class_list(&args.classes)?;
-    let gt_path = args.data_dir.join("gt.json");
-    let gt = GroundTruth::from_path(&gt_path)?;
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| builtin_data_dir(Benchmark::default()));
+    let gt = GroundTruth::from_path(&data_dir.join("gt.json"))?;
+    // Into the first run's plots/ unless --out says elsewhere: under that run's lock.
+    let _lock = match (&args.out, args.runs.first()) {
+        (None, Some(run)) if run.is_dir() => Some(RunDir::open(run)?),
+        _ => None,
+    };
+    let rows: Vec<(String, PathBuf)> = args
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            let label = args.labels.get(i).cloned().unwrap_or_else(|| {
+                run.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| format!("run {i}"))
+            });
+            (label, cas_file(run, &args.video))
+        })
+        .collect();
+    let stem = |class: &str| match &args.out {
+        Some(out) => out.clone(),
+        None => plot_stem(&args.runs[0], &args.video, class),
+    };
     let (svg, png) = plot_video(
-        &args.runs,
-        &args.labels,
+        &rows,
         &args.video,
         args.class.as_deref(),
         &gt,
         &classes,
         args.seconds_per_snippet,
-        args.out.as_deref(),
+        stem,
     )?;
     println!("wrote {}", svg.display());
     println!("wrote {}", png.display());

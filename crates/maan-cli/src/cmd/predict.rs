@@ -21,15 +21,15 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::{read_unlabelled, StreamDims};
-use maan_model::checkpoint::{BEST, LAST};
-use maan_model::infer::run_videos_with;
-use maan_model::{load_config, load_models, RunData, TrainConfig};
+use maan_model::predict::{Prediction, Predictor};
+use maan_model::run::{cas_file, plot_stem, CAS_DIR};
+use maan_model::{load_config, RunData, TrainConfig, Which};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-use crate::figure::plot_video;
 use crate::jobs::extract::{self, ExtractArgs, LayoutArg};
-use crate::opts::{LocalizeOpts, WhichArg};
-use crate::report::write_outputs;
+use crate::opts::LocalizeOpts;
+use crate::report::write_prediction;
+use maan_plot::plot_video;
 
 /// Arguments of `maan predict`.
 #[derive(Debug, clap::Args)]
@@ -38,8 +38,10 @@ pub struct PredictArgs {
     #[arg(long, alias = "checkpoint", value_name = "RUN_DIR")]
     pub run: PathBuf,
     /// Which checkpoint of the run.
-    #[arg(long, value_enum, default_value = "best")]
-    pub which: WhichArg,
+    /// (best: the best evaluation so far, falling back to last if the run never evaluated;
+    /// last: the latest).
+    #[arg(long, value_name = "best|last", default_value_t)]
+    pub which: Which,
     /// Folder of features: rgb/<video>.npy and flow/<video>.npy, or <video>.npy with rgb and
     /// flow concatenated (rgb first).
     #[arg(long, required_unless_present = "video", conflicts_with = "video")]
@@ -167,34 +169,24 @@ impl BackendJob for PredictJob {
             run,
             videos,
         } = self;
-        let which = match args.which {
-            WhichArg::Best => BEST,
-            WhichArg::Last => LAST,
-        };
-        let (_, models) = load_models::<B::InnerBackend>(&args.run, which, None, &device)?;
-        let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
-        let start = Instant::now();
-        let outputs = run_videos_with(
-            &refs,
-            &videos,
-            config.rgb_weight,
-            &backend.batching(),
+        let predictor = Predictor::<B::InnerBackend>::load(
+            &args.run,
+            args.which,
+            None,
+            backend.batching(),
             &device,
         )?;
+        let start = Instant::now();
+        let outputs = predictor.infer(&videos)?;
         let secs = start.elapsed().as_secs_f64();
         let base = config.localization(run.kind);
         let localize = args.localize.apply(&base, run.kind)?;
-        let dets = write_outputs(
-            &outputs,
-            &run.classes,
-            run.timing.seconds_per_snippet(),
-            &localize,
-            &args.detections,
-            args.cas_dir.as_deref(),
-        )?;
-        eprintln!("({} videos in {secs:.2} s)", outputs.len());
+        let seconds = run.timing.seconds_per_snippet();
+        let prediction = Prediction::localize(outputs, &run.classes, seconds, &localize)?;
+        write_prediction(&prediction, &args.detections, args.cas_dir.as_deref())?;
+        eprintln!("({} videos in {secs:.2} s)", prediction.outputs.len());
         if let Some(dir) = &args.plot {
-            plot_top_classes(&outputs, &dets, &run, dir)?;
+            plot_top_classes(&prediction, &run, dir)?;
         }
         Ok(())
     }
@@ -202,14 +194,10 @@ impl BackendJob for PredictJob {
 
 /// Writes each video's CAS into `dir/cas/` and plots the CAS of its top-scoring class (the
 /// label of its best detection; the class of the highest CAS peak when it has none) into
-/// `dir/plots/<video>_<class>.{svg,png}`.
-fn plot_top_classes(
-    outputs: &[maan_model::VideoOutput],
-    dets: &maan_eval::DetectionFile,
-    run: &RunData,
-    dir: &std::path::Path,
-) -> Result<()> {
-    maan_model::infer::write_cas_npy(outputs, &dir.join("cas"))?;
+/// `dir/plots/<video>_<class>.{svg,png}` (a run's layout: `maan_model::run`).
+fn plot_top_classes(prediction: &Prediction, run: &RunData, dir: &std::path::Path) -> Result<()> {
+    prediction.write_cas(&dir.join(CAS_DIR))?;
+    let (outputs, dets) = (&prediction.outputs, &prediction.detections);
     let classes = maan_eval::ClassList::from_names(&run.classes, "the run's class list")?;
     let no_ground_truth = maan_eval::GroundTruth::default();
     for o in outputs {
@@ -219,14 +207,13 @@ fn plot_top_classes(
                 .map(|d| d.label.clone())
         });
         let (_, png) = plot_video(
-            &[dir.to_path_buf()],
-            &["MAAN".to_string()],
+            &[("MAAN".to_string(), cas_file(dir, &o.id))],
             &o.id,
             top.as_deref(),
             &no_ground_truth,
             &classes,
             run.timing.seconds_per_snippet(),
-            None,
+            |class| plot_stem(dir, &o.id, class),
         )?;
         eprintln!("CAS plot: {}", png.display());
     }

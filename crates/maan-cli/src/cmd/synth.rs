@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use std::time::Instant;
 
-use dataset::synth::{generate, Regime, Signal, SynthConfig, DEFAULT_DIM};
+use dataset::synth::{
+    generate, Regime, SignalOverrideError, SignalOverrides, SynthConfig, DEFAULT_DIM,
+};
 use dataset::{Benchmark, NpyDtype, SnippetTiming};
 
 /// Arguments of `maan synth`.
@@ -20,7 +21,7 @@ pub struct SynthArgs {
     #[arg(
         long = "dataset",
         alias = "like",
-        default_value = "thumos14",
+        default_value_t,
         value_name = "thumos14|activitynet"
     )]
     pub like: Benchmark,
@@ -78,74 +79,6 @@ pub struct SynthArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Reads a `synth.json` written by `maan synth` (or edited from one).
-pub fn read_config(path: &std::path::Path) -> anyhow::Result<SynthConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "cannot read the synthetic-data configuration {}",
-            path.display()
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a synthetic-data configuration (the synth.json that `maan synth` writes)",
-            path.display()
-        )
-    })
-}
-
-/// The configuration of `maan synth`'s signal options over `base`.
-pub fn signal_config(
-    base: SynthConfig,
-    regime: Regime,
-    noise_correlation: Option<f32>,
-    dominance: Option<f32>,
-    specificity: Option<f32>,
-    scale: Option<f32>,
-) -> anyhow::Result<SynthConfig> {
-    if let Some(phi) = noise_correlation.filter(|phi| !(0.0..1.0).contains(phi)) {
-        anyhow::bail!("--noise-correlation must be in [0, 1), got {phi}");
-    }
-    if let Some(d) = dominance.filter(|d| !(d.is_finite() && *d >= 0.0)) {
-        anyhow::bail!("--dominance must be finite and >= 0, got {d}");
-    }
-    if let Some(sp) = specificity.filter(|sp| !(0.0..=1.0).contains(sp)) {
-        anyhow::bail!("--specificity must be in [0, 1], got {sp}");
-    }
-    if let Some(k) = scale.filter(|k| !(k.is_finite() && *k > 0.0)) {
-        anyhow::bail!("--scale must be finite and > 0, got {k}");
-    }
-    let mut cfg = base.with_regime(regime);
-    match &mut cfg.signal {
-        Signal::Legacy(p) => {
-            if dominance.is_some() || specificity.is_some() || scale.is_some() {
-                anyhow::bail!(
-                    "--dominance, --specificity and --scale apply to the I3D-like regimes, not \
-                     legacy"
-                );
-            }
-            if let Some(phi) = noise_correlation {
-                p.noise_correlation = phi;
-            }
-        }
-        Signal::I3d(p) => {
-            if let Some(phi) = noise_correlation {
-                p.noise_correlation = phi;
-            }
-            if let Some(d) = dominance {
-                *p = p.with_dominance(d);
-            }
-            if let Some(s) = specificity {
-                p.rest_specificity = s;
-            }
-            if let Some(k) = scale {
-                p.scale = k;
-            }
-        }
-    }
-    Ok(cfg)
-}
-
 /// Runs `maan synth`.
 pub fn run(args: SynthArgs) -> anyhow::Result<()> {
     if args.dim == 0 {
@@ -164,15 +97,26 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         ..SynthConfig::default()
     };
     let cfg = match &args.config {
-        Some(path) => read_config(path)?,
-        None => signal_config(
-            base,
-            args.regime,
-            args.noise_correlation,
-            args.dominance,
-            args.specificity,
-            args.scale,
-        )?,
+        Some(path) => SynthConfig::from_file(path)?,
+        None => SignalOverrides {
+            noise_correlation: args.noise_correlation,
+            dominance: args.dominance,
+            specificity: args.specificity,
+            scale: args.scale,
+        }
+        .apply(base, args.regime)
+        .map_err(|e| {
+            use SignalOverrideError as E;
+            match e {
+                E::NoiseCorrelation(v) => anyhow::anyhow!("--noise-correlation must be in [0, 1), got {v}"),
+                E::Dominance(v) => anyhow::anyhow!("--dominance must be finite and >= 0, got {v}"),
+                E::Specificity(v) => anyhow::anyhow!("--specificity must be in [0, 1], got {v}"),
+                E::Scale(v) => anyhow::anyhow!("--scale must be finite and > 0, got {v}"),
+                E::NotI3d => anyhow::anyhow!(
+                    "--dominance, --specificity and --scale apply to the I3D-like regimes, not legacy"
+                ),
+            }
+        })?,
     };
     let start = Instant::now();
     let s = generate(&args.out, &cfg).map_err(|e| match &args.config {

@@ -21,23 +21,16 @@
 //! others go on; the command then lists the failed videos with their errors and exits
 //! non-zero.
 
-use std::collections::BTreeMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use dataset::{write_features, NpyDtype};
-use i3d::{extract_video_with, load_weights, ExtractConfig, FlowEngine, I3d, I3dConfig, Stream};
+use dataset::{feature_files, write_video_features, FeatureLayout};
+use i3d::{extract_video_caught, init_stream, ExtractConfig, FlowEngine, Stream};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-
-/// File extensions taken as videos when `--videos` is a folder (lower case).
-pub const VIDEO_EXTENSIONS: &[&str] = &[
-    "mp4", "m4v", "mov", "mkv", "avi", "webm", "mpg", "mpeg", "flv", "wmv", "3gp", "ts",
-];
 
 /// The default of `--decode-timeout`, in seconds: an hour, over two hours of 30 fps 1080p
 /// video at the decoding speed measured in docs/extract.md, after which a stuck decoder is
@@ -119,106 +112,12 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
-/// The videos to extract: `path` itself, or the video files of the folder `path` sorted by
-/// name, with their ids (file stems).
-fn list_videos(path: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut files = Vec::new();
-        for entry in
-            std::fs::read_dir(path).with_context(|| format!("listing {}", path.display()))?
-        {
-            let p = entry
-                .with_context(|| format!("listing {}", path.display()))?
-                .path();
-            let is_video = p
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-            if p.is_file() && is_video {
-                files.push(p);
-            }
-        }
-        if files.is_empty() {
-            bail!(
-                "{}: no video files (extensions {})",
-                path.display(),
-                VIDEO_EXTENSIONS.join(", ")
-            );
-        }
-        files
-    } else if path.is_file() {
-        vec![path.to_path_buf()]
-    } else {
-        bail!("{}: no such file or folder", path.display());
-    };
-    let mut by_id: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for f in files {
-        let id = f
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .with_context(|| format!("{}: file name is not UTF-8", f.display()))?
-            .to_string();
-        if let Some(other) = by_id.insert(id.clone(), f.clone()) {
-            bail!(
-                "{} and {} would both write the features of video {id}",
-                other.display(),
-                f.display()
-            );
-        }
-    }
-    Ok(by_id.into_iter().collect())
-}
-
-/// The output files of video `id`.
-fn outputs(out: &Path, layout: LayoutArg, id: &str) -> Vec<PathBuf> {
-    let name = format!("{id}.npy");
+/// The library's layout of a feature folder.
+fn feature_layout(layout: LayoutArg) -> FeatureLayout {
     match layout {
-        LayoutArg::A => vec![out.join("rgb").join(&name), out.join("flow").join(name)],
-        LayoutArg::B => vec![out.join(name)],
+        LayoutArg::A => FeatureLayout::A,
+        LayoutArg::B => FeatureLayout::B,
     }
-}
-
-/// Writes `[rows, cols]` f32 to `path` through a temporary file in the same folder and a
-/// rename, so that `path` is either absent or complete. The temporary file is created
-/// exclusively under a random name (`.<file>.<random>.tmp`), so writers that share a folder
-/// never write into each other's temporary file: not even two pods of one Kubernetes shard,
-/// whose processes may all have pid 1 (names made from the pid alone could collide there).
-fn write_atomic(path: &Path, data: &[f32], rows: usize, cols: usize) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    write_features(tmp.path(), data, rows, cols, NpyDtype::F32)?;
-    let tmp_path = tmp.path().to_path_buf();
-    tmp.persist(path)
-        .with_context(|| format!("renaming {} to {}", tmp_path.display(), path.display()))?;
-    Ok(())
-}
-
-/// The extraction settings: the public features' (`ExtractConfig::default`), with the flow on
-/// the crops when `flow_on_crop`, and the test options: a `crop` side (the shorter side then
-/// resized to `crop * 256 / 224`) and a cheap TV-L1 (`light_flow`).
-pub(crate) fn extract_config(
-    flow_on_crop: bool,
-    crop: Option<usize>,
-    light_flow: bool,
-) -> ExtractConfig {
-    let mut config = ExtractConfig {
-        flow_on_crop,
-        ..ExtractConfig::default()
-    };
-    if let Some(c) = crop {
-        config.crop = c;
-        config.frames.short_side = (c * 256).div_ceil(224);
-    }
-    if light_flow {
-        config.tvl1 = i3d::flow::TvL1::light();
-    }
-    config
 }
 
 struct ExtractJob {
@@ -247,7 +146,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
             bail!("--crop must be at least 32");
         }
     }
-    let all = list_videos(&args.videos)?;
+    let all = video::list_videos(&args.videos)?;
     let total = all.len();
     let mine: Vec<(String, PathBuf)> = match args.shard {
         Some((k, n)) => all
@@ -262,7 +161,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
     let videos: Vec<_> = mine
         .into_iter()
         .filter(|(id, _)| {
-            !outputs(&args.out, args.layout, id)
+            !feature_files(&args.out, feature_layout(args.layout), id)
                 .iter()
                 .all(|p| p.is_file())
         })
@@ -311,21 +210,6 @@ where
     any.downcast::<Box<dyn FlowEngine<B>>>().ok().map(|e| *e)
 }
 
-pub(crate) fn init_stream<B: Backend>(
-    stream: Stream,
-    width_div: usize,
-    weights: Option<&Path>,
-    device: &B::Device,
-) -> Result<I3d<B>> {
-    let mut model = I3dConfig::new(stream)
-        .with_width_div(width_div)
-        .init::<B>(device);
-    if let Some(path) = weights {
-        load_weights(&mut model, path)?;
-    }
-    Ok(model)
-}
-
 impl BackendJob for ExtractJob {
     type Output = ();
 
@@ -345,7 +229,7 @@ impl BackendJob for ExtractJob {
             &device,
         )?;
         let engine = flow_engine::<Inner<B>>();
-        let mut config = extract_config(args.flow_on_crop, args.crop, args.light_flow);
+        let mut config = ExtractConfig::with_options(args.flow_on_crop, args.crop, args.light_flow);
         config.decode_time_limit =
             (args.decode_timeout > 0).then(|| Duration::from_secs(args.decode_timeout));
         quiet_decoder_panics();
@@ -365,24 +249,15 @@ impl BackendJob for ExtractJob {
         for (id, path) in &videos {
             let video_start = Instant::now();
             // A panic while extracting one video (a bug) fails that video, not the folder.
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                extract_video_with(path, &rgb, &flow, &*engine, &config, &device, |p| {
-                    let secs = video_start.elapsed().as_secs_f64().max(1e-9);
-                    bar.set_message(format!(
-                        "{id}: {} frames, {:.1} frames/s",
-                        p.frames,
-                        p.frames as f64 / secs
-                    ));
-                })
-                .map_err(|e| e.to_string())
-            }))
-            .unwrap_or_else(|payload| {
-                Err(format!(
-                    "{}: internal error while extracting (a bug): {}",
-                    path.display(),
-                    panic_text(payload.as_ref())
-                ))
-            });
+            let result = extract_video_caught(path, &rgb, &flow, &*engine, &config, &device, |p| {
+                let secs = video_start.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!(
+                    "{id}: {} frames, {:.1} frames/s",
+                    p.frames,
+                    p.frames as f64 / secs
+                ));
+            })
+            .map_err(|e| e.to_string());
             let features = match result {
                 Ok(f) => f,
                 Err(e) => {
@@ -396,21 +271,8 @@ impl BackendJob for ExtractJob {
                 bar.suspend(|| eprintln!("note: {note}"));
             }
             let (t, d) = (features.snippets, features.dim);
-            match args.layout {
-                LayoutArg::A => {
-                    let files = outputs(&args.out, args.layout, id);
-                    write_atomic(&files[0], &features.rgb, t, d)?;
-                    write_atomic(&files[1], &features.flow, t, d)?;
-                }
-                LayoutArg::B => {
-                    let mut both = Vec::with_capacity(2 * t * d);
-                    for i in 0..t {
-                        both.extend_from_slice(&features.rgb[i * d..(i + 1) * d]);
-                        both.extend_from_slice(&features.flow[i * d..(i + 1) * d]);
-                    }
-                    write_atomic(&outputs(&args.out, args.layout, id)[0], &both, t, 2 * d)?;
-                }
-            }
+            let layout = feature_layout(args.layout);
+            write_video_features(&args.out, layout, id, &features.rgb, &features.flow, t, d)?;
             frames_total += t * config.chunk;
             bar.inc(1);
         }
@@ -434,17 +296,6 @@ impl BackendJob for ExtractJob {
     }
 }
 
-/// The message of a caught panic.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".into()
-    }
-}
-
 /// Installs a panic hook that prints nothing for panics of the video decoder's thread: the
 /// `video` crate catches them and the video's error (naming the file, with the panic's
 /// message) is printed instead. Other panics print as before.
@@ -460,33 +311,6 @@ fn quiet_decoder_panics() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `write_atomic` leaves a complete file and no temporary file, and never touches a file
-    /// under the name the pid-based scheme used (`.<file>.<pid>.tmp`: another writer's, e.g. a
-    /// pod of the same shard with the same pid).
-    #[test]
-    fn write_atomic_leaves_other_writers_temporary_files_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v.npy");
-        let other = dir
-            .path()
-            .join(format!(".v.npy.{}.tmp", std::process::id()));
-        std::fs::write(&other, b"another writer").unwrap();
-        let data: Vec<f32> = (0..6).map(|i| i as f32 * 0.5).collect();
-        write_atomic(&path, &data, 2, 3).unwrap();
-        assert_eq!(std::fs::read(&other).unwrap(), b"another writer");
-        let back = dataset::npy::read_features(&path, "v").unwrap();
-        assert_eq!(back.data, data);
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [other.file_name().unwrap().to_str().unwrap(), "v.npy"]
-        );
-    }
 
     #[test]
     fn shards_parse() {

@@ -9,23 +9,26 @@
 //! (`excluded_videos`: those of the annotation file's test subset that are not in the test
 //! split, e.g. THUMOS14's 270 and 1496 with the usual 210-video split), the localization
 //! (`localization_preset`: `paper`, `oic` or `custom`, and `localization`, every setting and
-//! threshold), the run's seed and the commit `maan` was built from (`commit`, recorded at build
-//! time by `build.rs`; `unknown` when built outside git).
+//! threshold), the run's seed, the backend (`backend`) and the commit `maan` was built from
+//! (`commit`, recorded at build time by `build.rs`; `unknown` when built outside git).
+//!
+//! Then it writes the run's report, `RUN/report.html` ([`crate::jobs::report`]), and prints its
+//! path; a report that cannot be written is a warning (the detections and metrics are there).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
-use maan_model::checkpoint::{BEST, LAST};
-use maan_model::evaluate::score;
-use maan_model::infer::run_videos_with;
-use maan_model::load_models;
+use maan_model::predict::{Prediction, Predictor, ResultRecord};
+use maan_model::run::CONFIG_FILE;
+use maan_model::Which;
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
-use crate::opts::{DataOpts, LocalizeOpts, WhichArg};
-use crate::report::{print_metrics, protocol, write_outputs};
+use crate::jobs::report;
+use crate::opts::{DataOpts, LocalizeOpts};
+use crate::report::{print_metrics, write_prediction};
 
 /// Arguments of `maan test`.
 #[derive(Debug, clap::Args)]
@@ -37,8 +40,10 @@ pub struct TestArgs {
     #[arg(long, alias = "checkpoint", value_name = "RUN_DIR")]
     pub run: PathBuf,
     /// Which checkpoint of the run.
-    #[arg(long, value_enum, default_value = "best")]
-    pub which: WhichArg,
+    /// (best: the best evaluation so far, falling back to last if the run never evaluated;
+    /// last: the latest).
+    #[arg(long, value_name = "best|last", default_value_t)]
+    pub which: Which,
     /// Output detections JSON (ActivityNet result format).
     #[arg(long)]
     pub detections: PathBuf,
@@ -54,14 +59,9 @@ pub struct TestArgs {
     pub backend: BackendOpts,
 }
 
-struct TestJob {
-    args: TestArgs,
-    data: WtalDataset,
-}
-
 /// Runs `maan test`.
 pub fn run(args: TestArgs) -> Result<()> {
-    if !args.run.join(maan_model::checkpoint::CONFIG_FILE).is_file() {
+    if !args.run.join(CONFIG_FILE).is_file() {
         bail!(
             "{} is not a run directory (no config.json); pass the --run of `maan train`",
             args.run.display()
@@ -70,27 +70,63 @@ pub fn run(args: TestArgs) -> Result<()> {
     args.backend.check()?;
     let config = maan_model::load_config(&args.run)?;
     let data = args.data.load_for_run(&config)?;
-    if data.test.is_empty() {
-        bail!("{}: the test split has no videos", data.dir.display());
-    }
-    args.backend.run(TestJob { args, data })
+    test(Testing {
+        run: &args.run,
+        which: args.which,
+        data,
+        localize: &args.localize,
+        detections: &args.detections,
+        cas_dir: args.cas_dir.as_deref(),
+        backend: args.backend,
+    })
 }
 
-impl BackendJob for TestJob {
+/// One test with its flags resolved: what `maan test` and `maan demo` run.
+pub struct Testing<'a> {
+    /// The run directory.
+    pub run: &'a Path,
+    /// Its checkpoint to test.
+    pub which: Which,
+    /// The dataset (fitting the run).
+    pub data: WtalDataset,
+    /// Localization options over the run's own settings.
+    pub localize: &'a LocalizeOpts,
+    /// Where the detections go; the result record goes beside them
+    /// (`<detections>.metrics.json`).
+    pub detections: &'a Path,
+    /// Where each video's CAS goes, if anywhere.
+    pub cas_dir: Option<&'a Path>,
+    /// Backend and device.
+    pub backend: BackendOpts,
+}
+
+/// Tests a run on every test video through the prediction pipeline
+/// ([`maan_model::predict`]): writes the detections (and CAS) and, when the test split has
+/// ground truth, prints the mAP table and writes the result record.
+pub fn test(testing: Testing<'_>) -> Result<()> {
+    if testing.data.test.is_empty() {
+        bail!(
+            "{}: the test split has no videos",
+            testing.data.dir.display()
+        );
+    }
+    testing.backend.run(testing)
+}
+
+impl BackendJob for Testing<'_> {
     type Output = ();
 
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<()> {
-        let TestJob { args, data } = self;
-        let which = match args.which {
-            WhichArg::Best => BEST,
-            WhichArg::Last => LAST,
-        };
-        let (config, models) = load_models::<B::InnerBackend>(
-            &args.run,
-            which,
-            Some((data.rgb_dim(), data.flow_dim())),
+        let data = &self.data;
+        let dims = Some((data.rgb_dim(), data.flow_dim()));
+        let predictor = Predictor::<B::InnerBackend>::load(
+            self.run,
+            self.which,
+            dims,
+            backend.batching(),
             &device,
         )?;
+        let config = predictor.config();
         if config.model.num_classes != data.num_classes() {
             bail!(
                 "the run was trained for {} classes, the dataset has {}",
@@ -98,44 +134,46 @@ impl BackendJob for TestJob {
                 data.num_classes()
             );
         }
-        let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
         let start = Instant::now();
-        let outputs = run_videos_with(
-            &refs,
-            &data.test,
-            config.rgb_weight,
-            &backend.batching(),
-            &device,
-        )?;
+        let outputs = predictor.infer(&data.test)?;
         let secs = start.elapsed().as_secs_f64();
         let base = config.localization(data.kind);
-        let localize = args.localize.apply(&base, data.kind)?;
-        let dets = write_outputs(
-            &outputs,
+        let localize = self.localize.apply(&base, data.kind)?;
+        let prediction = Prediction::localize(
+            outputs,
             data.classes.names(),
             data.timing.seconds_per_snippet(),
             &localize,
-            &args.detections,
-            args.cas_dir.as_deref(),
         )?;
-        eprintln!("({} test videos in {secs:.2} s)", outputs.len());
-        let gt = data.test_ground_truth();
-        if gt.num_segments() > 0 {
-            let metrics = score(&data, &dets, &outputs)?;
+        write_prediction(&prediction, self.detections, self.cas_dir)?;
+        eprintln!("({} test videos in {secs:.2} s)", prediction.outputs.len());
+        let mut recorded = None;
+        if data.test_ground_truth().num_segments() > 0 {
+            let metrics = prediction.score(data)?;
             print_metrics(&metrics);
-            let json_path = args.detections.with_extension("metrics.json");
-            let mut value = serde_json::to_value(&metrics)?;
-            if let Some(obj) = value.as_object_mut() {
-                for (k, v) in protocol(&data, &metrics, &localize, config.seed)? {
-                    obj.insert(k, v);
-                }
-            }
-            let json = serde_json::to_string_pretty(&value)?;
-            std::fs::write(&json_path, json)
-                .with_context(|| format!("writing {}", json_path.display()))?;
+            let record = ResultRecord::new(data, metrics, &localize, config.seed, crate::COMMIT)
+                .with_backend(backend.name());
+            let json_path = self.detections.with_extension("metrics.json");
+            record.write(&json_path)?;
             eprintln!("metrics (JSON) -> {}", json_path.display());
+            recorded = Some(serde_json::to_value(&record)?);
         } else {
             eprintln!("no ground-truth segments in the test split: mAP not computed");
+        }
+        let start = Instant::now();
+        match report::write_after_test(
+            self.run,
+            data,
+            &prediction.detections,
+            &prediction.outputs,
+            recorded.as_ref(),
+        ) {
+            Ok(path) => eprintln!(
+                "report -> {} ({:.2} s)",
+                path.display(),
+                start.elapsed().as_secs_f64()
+            ),
+            Err(e) => eprintln!("warning: the report was not written: {e:#}"),
         }
         Ok(())
     }

@@ -5,21 +5,22 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
 use burn::tensor::backend::AutodiffBackend;
 use dataset::WtalDataset;
 use indicatif::{ProgressBar, ProgressStyle};
 use maa_core::Aggregator;
-use maan_model::checkpoint::{checkpoint_dir, LAST};
+use maan_model::run::default_run_path;
 use maan_model::{
-    fit_config, Background, EraseFraction, EraseProbability, EvalMetrics, ModelError, RunDir,
-    StepEngine, StreamModelConfig, Streams, TrainConfig, TrainObserver, Trainer,
+    fit_config, load_config, Background, EvalMetrics, ModelError, Recipe, ResumePlan, RunDir,
+    Setting, SettingError, StepEngine, StreamModelConfig, Streams, TrainConfig, TrainObserver,
+    TrainOverrides, Trainer,
 };
 
 use crate::backend::{run_on, BackendArg, BackendJob, BackendOpts};
-use crate::opts::{DataOpts, LocalizeOpts};
+use crate::opts::{localize_error, DataOpts, LocalizeOpts};
 use crate::report::print_metrics;
 
 /// Arguments of `maan train`.
@@ -31,62 +32,55 @@ pub struct TrainArgs {
     /// Backend and device.
     #[command(flatten)]
     pub backend: BackendOpts,
-    /// Feature aggregator: maa (MAAN) or a Table 1 baseline [default: maa].
+    /// Feature aggregator: maa (MAAN) or a Table 1 baseline.
     #[arg(long)]
     pub aggregator: Option<Aggregator>,
-    /// Streams to train: both (two models, fused 0.5 / 0.5 at test time), rgb or flow
-    /// [default: both].
+    /// Streams to train: both (two models, fused 0.5 / 0.5 at test time), rgb or flow.
     #[arg(long, value_name = "both|rgb|flow")]
     pub streams: Option<Streams>,
-    /// Training iterations (the paper does not state it) [default: 5000]. With --resume: the
-    /// new total, to extend the run (without it, the run's own total).
+    /// Training iterations (the paper does not state it). With --resume: the new total, to
+    /// extend the run (without it, the run's own total).
     #[arg(long)]
     pub iterations: Option<usize>,
-    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA) [default: 16;
-    /// 32 for MAAN and STPN on ActivityNet1.3, their recipe; --paper: 16].
+    /// Videos per batch (the paper does not state it; 16 as in BaSNet/UM/CoLA).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Snippets sampled per video (the paper's T) [default: 20].
+    /// Snippets sampled per video (the paper's T).
     #[arg(long)]
     pub segments: Option<usize>,
-    /// Adam learning rate (the paper's 5e-4) [default: 0.0005].
+    /// Adam learning rate (the paper's 5e-4).
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Seed of initialisation, sampling and dropout [default: 0].
+    /// Seed of initialisation, sampling and dropout.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only) [default: 0.0001].
+    /// Weight of STPN's L1 sparsity loss (used with --aggregator stpn only).
     #[arg(long)]
     pub sparsity: Option<f64>,
     /// Background modelling, with any aggregator (saved in the run's config.json): none (the
     /// paper's model and loss) or bas (BaS-Net's background class with filtering, adapted to
     /// MAAN's sigmoid classifier: an extra background output, trained = 1 on the
     /// attention-free mean of the snippets and = 0 on the aggregator's attention-weighted
-    /// feature; testing drops it) [default: none; bas for MAAN on ActivityNet1.3, its
-    /// recipe; --paper: none].
+    /// feature; testing drops it).
     #[arg(long, value_name = "none|bas")]
     pub background: Option<Background>,
-    /// The paper's procedure, whatever the benchmark and aggregator: batch 16, T = 20, no
-    /// erasing, the paper localization preset, no background class. Without it, MAAN on
-    /// ActivityNet1.3 trains with the recipe measured to beat it there (batch 32, T = 12,
-    /// --attention-erase 0.25, --background bas, --localize long;
-    /// docs/results/activitynet.md), STPN
-    /// there trains with batch 32 and localizes with --localize long, and MAAN, STPN and Dropout on THUMOS14 localize with --localize oic;
-    /// flags still override single settings.
+    /// The paper's procedure, whatever the benchmark and aggregator, instead of the
+    /// recommended recipe of the benchmark and aggregator (which departs from it for MAAN and
+    /// STPN on ActivityNet1.3 and in the localization of MAAN, STPN and Dropout on THUMOS14:
+    /// docs/recipe.md); flags still override single settings.
     #[arg(long, conflicts_with_all = ["config", "resume"])]
     pub paper: bool,
     /// Temporal erasing (hide-and-seek): hide this fraction of each video's sampled snippets,
-    /// one contiguous block at a random place, in [0, 1) (saved in the run's config.json)
-    /// [default: 0, the paper's training].
+    /// one contiguous block at a random place, in [0, 1) (saved in the run's config.json).
     #[arg(long, value_name = "FRACTION")]
     pub erase: Option<f64>,
     /// Erase each visit of a video only with this probability, in (0, 1] (saved in the run's
-    /// config.json) [default: 1, every visit].
+    /// config.json).
     #[arg(long, value_name = "P")]
     pub erase_probability: Option<f64>,
     /// Attention-guided erasing: in each training sample, also hide this fraction of its
     /// snippets, those the stream's own attention rates highest, in [0, 1) (saved in the
-    /// run's config.json) [default: 0, the paper's training].
+    /// run's config.json).
     #[arg(long, value_name = "FRACTION")]
     pub attention_erase: Option<f64>,
     /// How the training step computes: fused (the loss, its gradients and Adam in one pass
@@ -95,10 +89,10 @@ pub struct TrainArgs {
     /// flex and ndarray (autodiff with the dropout aggregator), autodiff on GPU backends]
     #[arg(long, value_name = "fused|autodiff")]
     pub engine: Option<StepEngine>,
-    /// Evaluate on the test split every N iterations (0: at the end only) [default: 500].
+    /// Evaluate on the test split every N iterations (0: at the end only).
     #[arg(long)]
     pub eval_every: Option<usize>,
-    /// Save the `last` checkpoint every N iterations (0: at the end only) [default: 500].
+    /// Save the `last` checkpoint every N iterations (0: at the end only).
     #[arg(long)]
     pub checkpoint_every: Option<usize>,
     /// Run directory: config.json, metrics.jsonl, last/, best/, run.lock. [default:
@@ -123,155 +117,86 @@ pub struct TrainArgs {
     pub quiet: bool,
 }
 
-struct TrainJob {
-    args: TrainArgs,
-    data: WtalDataset,
-    run: RunDir,
-    base: Option<TrainConfig>,
-}
-
-/// Reads a configuration file of `maan train --config` (a run's config.json).
-fn read_config_file(path: &Path) -> Result<TrainConfig> {
-    Ok(TrainConfig::from_file(path)?)
-}
-
-/// The configuration of a new run from the flags, over `base` (a `--config` file) or the
-/// defaults where a flag is absent, before [`fit_config`] completes it with the data's
-/// dimensions.
-fn config_from_args(
-    args: &TrainArgs,
-    data: &WtalDataset,
-    base: Option<&TrainConfig>,
-) -> Result<TrainConfig> {
-    let defaults = match base {
-        Some(base) => base.clone(),
-        None => {
-            let model = StreamModelConfig::new().with_aggregator(
-                args.aggregator
-                    .unwrap_or(StreamModelConfig::new().aggregator),
-            );
-            if args.paper {
-                TrainConfig::new(model)
-            } else {
-                TrainConfig::recommended(model, data.kind)
-            }
-        }
-    };
-    let model = defaults
-        .model
-        .clone()
-        .with_aggregator(args.aggregator.unwrap_or(defaults.model.aggregator))
-        .with_sparsity_weight(args.sparsity.unwrap_or(defaults.model.sparsity_weight))
-        .with_background(args.background.unwrap_or(defaults.model.background));
-    let streams = args.streams.unwrap_or(defaults.streams);
-    let localize = match (&defaults.localize, args.localize.is_set()) {
-        (Some(base), true) => Some(args.localize.apply(base, data.kind)?),
-        (Some(base), false) => Some(base.clone()),
-        (None, _) => args.localize.for_data(data)?,
-    };
-    Ok(TrainConfig {
-        model,
-        streams,
-        iterations: args.iterations.unwrap_or(defaults.iterations),
-        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
-        num_segments: args.segments.unwrap_or(defaults.num_segments),
-        learning_rate: args.lr.unwrap_or(defaults.learning_rate),
-        seed: args.seed.unwrap_or(defaults.seed),
-        eval_every: args.eval_every.unwrap_or(defaults.eval_every),
-        checkpoint_every: args.checkpoint_every.unwrap_or(defaults.checkpoint_every),
-        erase: args.erase.map_or(defaults.erase, EraseFraction),
-        erase_probability: args
-            .erase_probability
-            .map_or(defaults.erase_probability, EraseProbability),
-        attention_erase: args
-            .attention_erase
-            .map_or(defaults.attention_erase, EraseFraction),
-        localize,
-        ..defaults
-    })
-}
-
-/// With `--resume`: the training options given on the command line that disagree with the
-/// run's saved configuration, as "--flag: given X, the run has Y" (empty: none).
-fn resume_conflicts(
-    args: &TrainArgs,
-    saved: &TrainConfig,
-    data: &WtalDataset,
-) -> Result<Vec<String>> {
-    fn check<T: PartialEq + std::fmt::Debug>(
-        out: &mut Vec<String>,
-        flag: &str,
-        given: Option<T>,
-        saved: T,
-    ) {
-        if let Some(g) = given {
-            if g != saved {
-                out.push(format!("{flag}: given {g:?}, the run has {saved:?}"));
-            }
+impl TrainArgs {
+    /// The training flags as the library's overrides.
+    pub fn overrides(&self) -> TrainOverrides {
+        TrainOverrides {
+            aggregator: self.aggregator,
+            streams: self.streams,
+            iterations: self.iterations,
+            batch_size: self.batch_size,
+            segments: self.segments,
+            learning_rate: self.lr,
+            seed: self.seed,
+            sparsity: self.sparsity,
+            background: self.background,
+            erase: self.erase,
+            erase_probability: self.erase_probability,
+            attention_erase: self.attention_erase,
+            eval_every: self.eval_every,
+            checkpoint_every: self.checkpoint_every,
+            localize: self.localize.overrides(),
         }
     }
-    let mut out = Vec::new();
-    check(
-        &mut out,
-        "--aggregator",
-        args.aggregator,
-        saved.model.aggregator,
-    );
-    check(&mut out, "--streams", args.streams, saved.streams);
-    check(&mut out, "--batch-size", args.batch_size, saved.batch_size);
-    check(&mut out, "--segments", args.segments, saved.num_segments);
-    check(&mut out, "--lr", args.lr, saved.learning_rate);
-    check(&mut out, "--seed", args.seed, saved.seed);
-    check(
-        &mut out,
-        "--sparsity",
-        args.sparsity,
-        saved.model.sparsity_weight,
-    );
-    check(
-        &mut out,
-        "--background",
-        args.background,
-        saved.model.background,
-    );
-    check(&mut out, "--erase", args.erase, saved.erase.0);
-    check(
-        &mut out,
-        "--erase-probability",
-        args.erase_probability,
-        saved.erase_probability.0,
-    );
-    check(
-        &mut out,
-        "--attention-erase",
-        args.attention_erase,
-        saved.attention_erase.0,
-    );
-    check(&mut out, "--eval-every", args.eval_every, saved.eval_every);
-    check(
-        &mut out,
-        "--checkpoint-every",
-        args.checkpoint_every,
-        saved.checkpoint_every,
-    );
-    if args.localize.is_set() {
-        let base = saved.localization(data.kind);
-        let given = args.localize.apply(&base, data.kind)?;
-        if given != base {
-            out.push(format!(
-                "--localize / --suppression / --nms-iou / --soft-nms-sigma / --cas-smoothing / \
-                 --proposal-score: given {}, the run has {}",
-                given.describe(),
-                base.describe()
-            ));
+}
+
+/// The flag of a training setting.
+pub fn setting_flag(setting: Setting) -> &'static str {
+    match setting {
+        Setting::Aggregator => "--aggregator",
+        Setting::Streams => "--streams",
+        Setting::Iterations => "--iterations",
+        Setting::BatchSize => "--batch-size",
+        Setting::Segments => "--segments",
+        Setting::LearningRate => "--lr",
+        Setting::Seed => "--seed",
+        Setting::Sparsity => "--sparsity",
+        Setting::Background => "--background",
+        Setting::Erase => "--erase",
+        Setting::EraseProbability => "--erase-probability",
+        Setting::AttentionErase => "--attention-erase",
+        Setting::EvalEvery => "--eval-every",
+        Setting::CheckpointEvery => "--checkpoint-every",
+        Setting::Localize => {
+            "--localize / --suppression / --nms-iou / --soft-nms-sigma / --cas-smoothing / \
+             --proposal-score"
         }
     }
-    Ok(out)
+}
+
+/// A library error about training settings in the words of the flags (the run directory
+/// `run` names the run a `--resume` disagrees with).
+pub fn flag_error(err: ModelError, run: &Path) -> anyhow::Error {
+    match err {
+        ModelError::Setting(SettingError {
+            setting,
+            value,
+            rule,
+        }) => anyhow!("{} {value}: {rule}", setting_flag(setting)),
+        ModelError::Localization(e) => localize_error(e),
+        ModelError::ResumeConflicts(list) => {
+            let lines: Vec<String> = list
+                .iter()
+                .map(|c| {
+                    let flag = setting_flag(c.setting);
+                    format!("{flag}: given {}, the run has {}", c.given, c.saved)
+                })
+                .collect();
+            anyhow!(
+                "--resume continues {} with its own settings (config.json), and these options \
+                 disagree with them:\n  {}\n(leave them out, or start a new run with another \
+                 --run)",
+                run.display(),
+                lines.join("\n  ")
+            )
+        }
+        e => e.into(),
+    }
 }
 
 /// Takes the run directory for this process: [`RunDir::resume`] with `--resume`, else
 /// [`RunDir::create`]; their errors in the words of the command's flags.
-fn take_run_dir(run_dir: &Path, resume: bool) -> Result<RunDir> {
+pub fn take_run_dir(run_dir: &Path, resume: bool) -> Result<RunDir> {
     let taken = if resume {
         RunDir::resume(run_dir)
     } else {
@@ -293,43 +218,17 @@ fn take_run_dir(run_dir: &Path, resume: bool) -> Result<RunDir> {
 
 /// Runs `maan train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    if args.iterations == Some(0) {
-        bail!("--iterations must be at least 1");
+    let overrides = args.overrides();
+    if args.resume && args.run.is_none() {
+        bail!("--resume needs --run RUN_DIR (the run to continue)");
     }
-    if args.batch_size == Some(0) || args.segments == Some(0) {
-        bail!("--batch-size and --segments must be at least 1");
-    }
-    if let Some(f) = args.erase {
-        if !(0.0..1.0).contains(&f) {
-            bail!("--erase {f}: the erased fraction must be in [0, 1)");
-        }
-    }
-    if let Some(f) = args.attention_erase {
-        if !(0.0..1.0).contains(&f) {
-            bail!("--attention-erase {f}: the erased fraction must be in [0, 1)");
-        }
-    }
-    if let Some(p) = args.erase_probability {
-        if !(p > 0.0 && p <= 1.0) {
-            bail!("--erase-probability {p}: the probability must be in (0, 1]");
-        }
-    }
-    let run_dir = match &args.run {
-        Some(d) => d.clone(),
-        None => {
-            if args.resume {
-                bail!("--resume needs --run RUN_DIR (the run to continue)");
-            }
-            let secs = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let aggregator = args
-                .aggregator
-                .unwrap_or(StreamModelConfig::new().aggregator);
-            PathBuf::from(format!("runs/{}-{secs}", aggregator.name()))
-        }
-    };
+    let run_dir = args.run.clone().unwrap_or_else(|| {
+        let aggregator = overrides
+            .aggregator
+            .unwrap_or(StreamModelConfig::new().aggregator);
+        default_run_path(aggregator.name())
+    });
+    overrides.validate().map_err(|e| flag_error(e, &run_dir))?;
     // The run directory's lock: taken at once to continue a run or when the directory exists
     // (so that a run in use by another process is reported as such, naming its pid), else
     // right before training (a failed start leaves no empty run directory behind). `RunDir`
@@ -342,134 +241,120 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "--config starts a new run from a configuration; --resume continues one with its own"
         );
     }
-    let base = args.config.as_deref().map(read_config_file).transpose()?;
+    let base = args
+        .config
+        .as_deref()
+        .map(TrainConfig::from_file)
+        .transpose()?;
     args.backend.check()?;
-    let data = if args.resume {
-        args.data
-            .load_for_run(&maan_model::load_config(&run_dir)?)?
-    } else if let Some(base) = base.as_ref().filter(|b| b.data.is_some()) {
-        args.data.load_for_run(base)?
-    } else {
-        args.data.load()?
+    let saved = args.resume.then(|| load_config(&run_dir)).transpose()?;
+    let data = match saved
+        .as_ref()
+        .or(base.as_ref().filter(|b| b.data.is_some()))
+    {
+        Some(config) => args.data.load_for_run(config)?,
+        None => args.data.load()?,
     };
-    if args.resume {
-        let saved = maan_model::load_config(&run_dir)?;
-        let conflicts = resume_conflicts(&args, &saved, &data)?;
-        if !conflicts.is_empty() {
-            bail!(
-                "--resume continues {} with its own settings (config.json), and these options \
-                 disagree with them:\n  {}\n(leave them out, or start a new run with another \
-                 --run)",
-                run_dir.display(),
-                conflicts.join("\n  ")
-            );
-        }
-        let dir = checkpoint_dir(&run_dir, LAST)
-            .ok_or_else(|| anyhow!("{}: no last/ checkpoint", run_dir.display()))?;
-        let done = maan_model::checkpoint::read_state(&dir)?.iteration;
-        let total = args.iterations.unwrap_or(saved.iterations);
-        if total <= done {
-            if args.iterations.is_some() {
-                bail!(
-                    "--iterations {total}: {} is already at iteration {done}; give a larger total \
-                     to extend it",
+    let config = match (saved, base) {
+        (Some(saved), _) => {
+            let done = maan_model::run::last_iteration(&run_dir)?;
+            let plan = overrides
+                .resume(&saved, data.kind, done)
+                .map_err(|e| flag_error(e, &run_dir))?;
+            if let ResumePlan::Complete { done, total } = plan {
+                eprintln!(
+                    "{} is complete ({done} of {total} iterations); --resume --iterations N \
+                     extends it",
                     run_dir.display()
                 );
+                return Ok(());
             }
-            eprintln!(
-                "{} is complete ({done} of {total} iterations); --resume --iterations N extends it",
-                run_dir.display()
-            );
-            return Ok(());
+            None
         }
-    }
+        (None, Some(base)) => Some(overrides.apply(base, data.kind)),
+        (None, None) if args.paper => Some(overrides.config(Recipe::Paper, data.kind)),
+        (None, None) => Some(overrides.config(Recipe::Recommended, data.kind)),
+    };
+    let config = config.transpose().map_err(|e| flag_error(e, &run_dir))?;
     // The run directory's lock, held until training ends; the checks above are made again
     // under it (another process may have started the same run meanwhile).
     let run = match early {
         Some(run) => run,
         None => take_run_dir(&run_dir, args.resume)?,
     };
-    let (backend, device) = (args.backend.backend, args.backend.device);
-    run_on(
-        backend,
-        device,
-        TrainJob {
-            args,
-            data,
-            run,
-            base,
-        },
-    )
+    train(Training {
+        recipe_note: args.config.is_none() && !args.paper,
+        data,
+        run,
+        config,
+        iterations: args.iterations,
+        engine: args.engine,
+        backend: args.backend,
+        quiet: args.quiet,
+    })
 }
 
-impl BackendJob for TrainJob {
+/// One training with its flags resolved: what `maan train` and `maan demo` run.
+pub struct Training {
+    /// The dataset.
+    pub data: WtalDataset,
+    /// The run directory, held.
+    pub run: RunDir,
+    /// A new run's configuration (before [`fit_config`]), or `None` to continue the run.
+    pub config: Option<TrainConfig>,
+    /// With `config: None`: the new total of iterations, if any.
+    pub iterations: Option<usize>,
+    /// The step engine, when not the backend's default.
+    pub engine: Option<StepEngine>,
+    /// Backend and device.
+    pub backend: BackendOpts,
+    /// Hide the progress bar.
+    pub quiet: bool,
+    /// Say so when a new run follows the recommended recipe rather than the paper.
+    pub recipe_note: bool,
+}
+
+/// Trains (see [`Training`]) with a progress bar and Ctrl-C handling, then prints the last
+/// evaluation.
+pub fn train(training: Training) -> Result<()> {
+    let BackendOpts { backend, device } = training.backend;
+    run_on(backend, device, training)
+}
+
+impl BackendJob for Training {
     type Output = ();
 
     fn run<B: AutodiffBackend>(self, device: B::Device, backend: BackendArg) -> Result<()> {
-        let TrainJob {
-            args,
-            data,
-            run,
-            base,
-        } = self;
+        let Training { data, run, .. } = self;
         let run_dir = run.path().to_path_buf();
-        let mut trainer = if args.resume {
-            Trainer::<B>::resume(run, &data, args.iterations, device)?
-        } else {
-            let config = fit_config(&config_from_args(&args, &data, base.as_ref())?, &data)?;
-            Trainer::<B>::new(config, &data, Some(run), device)?
+        let recipe_note = self.recipe_note && self.config.is_some();
+        let mut trainer = match self.config {
+            None => Trainer::<B>::resume(run, &data, self.iterations, device)?,
+            Some(config) => {
+                Trainer::<B>::new(fit_config(&config, &data)?, &data, Some(run), device)?
+            }
         };
         trainer.set_batching(backend.batching());
-        if let Some(engine) = args.engine {
+        if let Some(engine) = self.engine {
             trainer.set_engine(engine)?;
         }
         let c = trainer.config();
-        let localize = c.localization(data.kind);
-        eprintln!("evaluation localization: {}", localize.describe());
-        if !args.resume && args.config.is_none() && !args.paper {
-            let model = StreamModelConfig::new().with_aggregator(c.model.aggregator);
-            if TrainConfig::recommended(model.clone(), data.kind) != TrainConfig::new(model) {
-                eprintln!(
-                    "{} on {}: the recommended recipe (batch {}, T = {}, erasing {}, \
-                     attention erasing {}, background {}, localization {}); --paper for the \
-                     paper's procedure",
-                    c.model.aggregator.paper_name(),
-                    data.kind,
-                    c.batch_size,
-                    c.num_segments,
-                    c.erase.0,
-                    c.attention_erase.0,
-                    c.model.background,
-                    maan_eval::LocalizePreset::name_of(&localize, data.kind)
-                );
-            }
-        }
-        let mut background = match c.model.background {
-            Background::None => String::new(),
-            bg => format!(", background {bg}"),
-        };
-        if c.erase.0 > 0.0 {
-            background.push_str(&format!(", erasing {} of each sample", c.erase.0));
-            if c.erase_probability.0 < 1.0 {
-                background.push_str(&format!(" with probability {}", c.erase_probability.0));
-            }
-        }
-        if c.attention_erase.0 > 0.0 {
-            background.push_str(&format!(
-                ", erasing the {} the attention rates highest",
-                c.attention_erase.0
-            ));
+        eprintln!(
+            "evaluation localization: {}",
+            c.localization(data.kind).describe()
+        );
+        if recipe_note && Recipe::recommended_departs_from_paper(c.model.aggregator, data.kind) {
+            eprintln!(
+                "{} on {}: the recommended recipe ({}); --paper for the paper's procedure",
+                c.model.aggregator.paper_name(),
+                data.kind,
+                c.describe_recipe(data.kind)
+            );
         }
         eprintln!(
-            "training {}{background} ({}) on {} [{} train / {} test videos, D = {}, C = {}], \
-             backend {backend}, batch {}, T = {}, {} iterations -> {}",
-            c.model.aggregator.paper_name(),
-            c.streams
-                .kinds()
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(" + "),
+            "training {} on {} [{} train / {} test videos, D = {}, C = {}], backend {backend}, \
+             batch {}, T = {}, {} iterations -> {}",
+            c.describe_model(),
             data.dir.display(),
             data.train.len(),
             data.test.len(),
@@ -486,7 +371,7 @@ impl BackendJob for TrainJob {
             // Only one handler per process; a second `set_handler` fails, which is harmless.
             let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
         }
-        let mut observer = Progress::new(stop, args.quiet);
+        let mut observer = Progress::new(stop, self.quiet);
         let summary = trainer.run(&data, &mut observer)?;
         observer.finish();
         if summary.stopped {

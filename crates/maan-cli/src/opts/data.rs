@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use dataset::synth::{generate, SynthConfig};
+pub use dataset::synth::builtin_dir as builtin_data_dir;
+use dataset::synth::{builtin_status, make_builtin, BuiltinStatus, SynthConfig};
 use dataset::{
     Benchmark, DatasetError, Layout, LoadOptions, ProblemKind, SnippetTiming, WtalDataset,
 };
@@ -36,7 +37,7 @@ impl DataOpts {
     pub fn load(&self) -> Result<WtalDataset> {
         load_data(
             self.data_dir.as_deref(),
-            self.dataset.unwrap_or(Benchmark::Thumos14),
+            self.dataset.unwrap_or_default(),
             &self.load,
         )
     }
@@ -108,51 +109,33 @@ fn load_dir(dir: &Path, opts: &dataset::LoadOptions) -> Result<WtalDataset> {
     Ok(data)
 }
 
-/// Generates the built-in synthetic dataset shaped like `kind` in `dir` unless it is there;
-/// `why` starts the message saying so. A folder made by `maan synth` with other settings than
-/// the built-in default (its `synth.json` differs, e.g. data from an older generator) is made
-/// again; a folder with a `gt.json` and no `synth.json` is the user's and is left alone.
+/// Generates the built-in synthetic dataset shaped like `kind` in `dir` unless it is there
+/// (`dataset::synth::builtin_status`), saying so; `why` starts the message. A folder made by
+/// `maan synth` with other settings than the built-in default is made again; a folder with a
+/// `gt.json` and no `synth.json` is the user's and is left alone.
 pub fn ensure_synthetic(dir: &Path, kind: Benchmark, why: &str) -> Result<()> {
     let cfg = SynthConfig {
         like: kind,
         ..SynthConfig::default()
     };
-    ensure_synthetic_with(dir, &cfg, why)
-}
-
-/// [`ensure_synthetic`] for a given configuration.
-pub fn ensure_synthetic_with(dir: &Path, cfg: &SynthConfig, why: &str) -> Result<()> {
-    let recorded = std::fs::read_to_string(dir.join("synth.json")).ok();
-    match (&recorded, dir.join("gt.json").is_file()) {
-        (None, true) => return Ok(()),
-        (Some(text), true)
-            if serde_json::from_str::<SynthConfig>(text).ok().as_ref() == Some(cfg) =>
-        {
-            return Ok(())
-        }
-        (Some(_), _) => {
-            eprintln!(
-                "{why}the synthetic dataset in {} was made with other settings than the built-in \
-                 {} regime; making it again...",
-                dir.display(),
-                cfg.regime
-            );
-            let features = dir.join("features");
-            if features.is_dir() {
-                std::fs::remove_dir_all(&features)
-                    .with_context(|| format!("removing {}", features.display()))?;
-            }
-        }
-        (None, false) => eprintln!(
+    let status = builtin_status(dir, &cfg);
+    match status {
+        BuiltinStatus::Ready => return Ok(()),
+        BuiltinStatus::Stale => eprintln!(
+            "{why}the synthetic dataset in {} was made with other settings than the built-in \
+             {} regime; making it again...",
+            dir.display(),
+            cfg.regime
+        ),
+        BuiltinStatus::Missing => eprintln!(
             "{why}generating the synthetic {}-shaped dataset ({} regime) in {} (first use)...",
             cfg.like,
             cfg.regime,
             dir.display()
         ),
     }
-    generate(dir, cfg)
-        .with_context(|| format!("generating the synthetic dataset in {}", dir.display()))?;
-    Ok(())
+    make_builtin(dir, &cfg, status)
+        .with_context(|| format!("generating the synthetic dataset in {}", dir.display()))
 }
 
 /// How to read a feature dataset: every option `maan inspect` takes besides the folder, so
@@ -197,7 +180,7 @@ impl LoadArgs {
     ) -> LoadOptions {
         let default_timing = base
             .map(|b| b.1)
-            .unwrap_or_else(|| kind.unwrap_or(Benchmark::Thumos14).snippet_timing());
+            .unwrap_or_else(|| kind.unwrap_or_default().snippet_timing());
         LoadOptions {
             layout: self.layout.or(base.map(|b| b.0)),
             kind,
@@ -236,87 +219,4 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
         matches!(e, DatasetError::Many { .. })
             .then_some("`maan inspect --data-dir DIR` lists every problem of the dataset")
     })
-}
-
-/// The built-in synthetic THUMOS14-shaped dataset, generated on first use.
-pub const DEFAULT_DATA_DIR: &str = "data/synthetic/thumos14";
-
-/// Where the built-in synthetic dataset `name` (`thumos14`, `activitynet`) lives when no
-/// `--data-dir` is given:
-///
-/// 1. `$MAAN_DATA_DIR/synthetic/<name>` when the variable is set;
-/// 2. `data/synthetic/<name>` under the current directory when it already exists there, or
-///    when the current directory is the maan-rs repository (it has `data/thumos14/gt.json`),
-///    as in the README's commands;
-/// 3. otherwise a per-user directory, so that an installed `maan` run from anywhere does not
-///    write hundreds of megabytes into the current directory: `$XDG_DATA_HOME/maan/synthetic/
-///    <name>`, else `~/.local/share/maan/synthetic/<name>`.
-pub fn builtin_data_dir(kind: dataset::Benchmark) -> std::path::PathBuf {
-    use std::path::PathBuf;
-    let name = match kind {
-        dataset::Benchmark::Thumos14 => "thumos14",
-        dataset::Benchmark::ActivityNet13 => "activitynet",
-    };
-    if let Some(root) = std::env::var_os("MAAN_DATA_DIR").filter(|v| !v.is_empty()) {
-        return PathBuf::from(root).join("synthetic").join(name);
-    }
-    let local = PathBuf::from("data/synthetic").join(name);
-    if local.is_dir() || std::path::Path::new("data/thumos14/gt.json").is_file() {
-        return local;
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".local/share"))
-        });
-    match base {
-        Some(base) => base.join("maan").join("synthetic").join(name),
-        None => local,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The built-in data is made once, kept while its settings match, made again when they
-    /// differ (stale data from another generator), and a user's folder without `synth.json`
-    /// is never touched.
-    #[test]
-    fn builtin_data_is_regenerated_only_when_its_settings_differ() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("thumos14");
-        let cfg = SynthConfig {
-            dim: 4,
-            num_videos: Some(2),
-            ..SynthConfig::default()
-        };
-        ensure_synthetic_with(&dir, &cfg, "").unwrap();
-        let marker = dir.join("features").join("marker");
-        std::fs::write(&marker, "x").unwrap();
-        ensure_synthetic_with(&dir, &cfg, "").unwrap();
-        assert!(marker.is_file(), "regenerated although the settings match");
-        let other = SynthConfig {
-            seed: 1,
-            ..cfg.clone()
-        };
-        ensure_synthetic_with(&dir, &other, "").unwrap();
-        assert!(
-            !marker.is_file(),
-            "not regenerated although the settings differ"
-        );
-        let recorded: SynthConfig =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("synth.json")).unwrap())
-                .unwrap();
-        assert_eq!(recorded, other);
-        // A user's dataset: gt.json, no synth.json.
-        let user = tmp.path().join("user");
-        std::fs::create_dir_all(&user).unwrap();
-        std::fs::write(user.join("gt.json"), "{}").unwrap();
-        ensure_synthetic_with(&user, &cfg, "").unwrap();
-        assert_eq!(std::fs::read_dir(&user).unwrap().count(), 1);
-    }
 }

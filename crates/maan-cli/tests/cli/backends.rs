@@ -84,7 +84,7 @@ fn wgpu_end_to_end_matches_flex() {
         "4",
         "--eval-every",
         "5",
-        "--output",
+        "--run",
         "run",
         "--quiet",
     ]);
@@ -98,7 +98,7 @@ fn wgpu_end_to_end_matches_flex() {
             backend,
             "--data-dir",
             "data",
-            "--checkpoint",
+            "--run",
             "run",
             "--which",
             "last",

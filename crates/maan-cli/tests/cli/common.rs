@@ -103,7 +103,7 @@ pub fn assert_runs_detect_alike(dir: &Path, a: &str, b: &str, with_data: bool) {
         let detections = format!("{run}.json");
         let mut args = vec![
             "test",
-            "--checkpoint",
+            "--run",
             run,
             "--which",
             "last",

@@ -173,7 +173,7 @@ fn inspect_stream_lengths_and_crop_flag() {
             "--eval-every",
             "0",
             "--quiet",
-            "--output",
+            "--run",
             out.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);

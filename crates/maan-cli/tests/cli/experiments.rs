@@ -29,7 +29,7 @@ fn experiment_regimes_writes_tables_and_a_heat_map() {
             "1,4",
             "--specificity",
             "0.5",
-            "--out",
+            "--run",
             "out",
             "--quiet",
         ],
@@ -63,7 +63,7 @@ fn experiment_regimes_writes_tables_and_a_heat_map() {
     assert!(!dir.join("out/data").exists(), "generated data left behind");
     fails(
         &maan(
-            &["experiment", "regimes", "--specificity", "2", "--out", "o2"],
+            &["experiment", "regimes", "--specificity", "2", "--run", "o2"],
             dir,
         ),
         "--specificity",
@@ -91,7 +91,7 @@ fn experiment_ablation_writes_four_rows_per_regime() {
             "3",
             "--dim",
             "4",
-            "--out",
+            "--run",
             "out",
             "--quiet",
         ],
@@ -133,7 +133,7 @@ fn experiment_ablation_writes_four_rows_per_regime() {
                 "ablation",
                 "--aggregators",
                 "stpn",
-                "--out",
+                "--run",
                 "o2",
             ],
             dir,
@@ -143,7 +143,7 @@ fn experiment_ablation_writes_four_rows_per_regime() {
 }
 
 /// `maan experiment wsol` at tiny sizes (hidden `--tiny`): the Table 4-shaped table on stdout,
-/// and wsol.md, wsol.json and the Figure 6 PNG in `--output`; `--backbone-weights` without
+/// and wsol.md, wsol.json and the Figure 6 PNG in `--run`; `--backbone-weights` without
 /// CUB is refused.
 #[test]
 fn experiment_wsol_writes_table_json_and_figure() {
@@ -157,7 +157,7 @@ fn experiment_wsol_writes_table_json_and_figure() {
             "--quiet",
             "--backend",
             "flex",
-            "--output",
+            "--run",
             out_dir.to_str().unwrap(),
         ],
         dir.path(),
@@ -196,7 +196,7 @@ fn experiment_wsol_writes_table_json_and_figure() {
                 "--quiet",
                 "--data-dir",
                 cub.to_str().unwrap(),
-                "--out",
+                "--run",
                 cub_out.to_str().unwrap(),
             ],
             dir.path(),

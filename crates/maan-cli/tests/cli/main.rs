@@ -12,5 +12,6 @@ mod extract;
 mod localize;
 mod options;
 mod predict;
+mod report;
 mod resume;
 mod train;

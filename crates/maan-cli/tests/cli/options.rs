@@ -17,7 +17,7 @@ fn train_args<'a>(run: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "--quiet",
         "--streams",
         "rgb",
-        "--output",
+        "--run",
         run,
     ];
     args.extend(extra);
@@ -44,7 +44,7 @@ fn background_option_is_saved_tested_and_resumed() {
     ok(&maan(
         &[
             "test",
-            "--checkpoint",
+            "--run",
             "bg",
             "--which",
             "last",

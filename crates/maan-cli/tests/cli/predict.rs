@@ -26,7 +26,7 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
             "--eval-every",
             "0",
             "--quiet",
-            "--output",
+            "--run",
             "run",
         ],
         dir,
@@ -43,14 +43,14 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
     );
     // No --data-dir anywhere from here on.
     ok(&maan(
-        &["test", "--checkpoint", "run", "--detections", "test.json"],
+        &["test", "--run", "run", "--detections", "test.json"],
         dir,
     ));
     ok(&maan(
         &[
             "train",
             "--resume",
-            "--output",
+            "--run",
             "run",
             "--iterations",
             "24",
@@ -60,14 +60,14 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
     ));
     assert_eq!(last_iteration(&dir.join("run")), 24);
     ok(&maan(
-        &["test", "--checkpoint", "run", "--detections", "test.json"],
+        &["test", "--run", "run", "--detections", "test.json"],
         dir,
     ));
     // Layout A's per-stream files of the test videos.
     let text = ok(&maan(
         &[
             "predict",
-            "--checkpoint",
+            "--run",
             "run",
             "--features",
             "data/features/test",
@@ -121,7 +121,7 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
     ok(&maan(
         &[
             "predict",
-            "--checkpoint",
+            "--run",
             "run",
             "--features",
             "concat",
@@ -136,7 +136,7 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
         &maan(
             &[
                 "predict",
-                "--checkpoint",
+                "--run",
                 "run",
                 "--features",
                 "nowhere",
@@ -153,7 +153,7 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
         &maan(
             &[
                 "predict",
-                "--checkpoint",
+                "--run",
                 "run",
                 "--features",
                 "data/features/test",
@@ -180,7 +180,7 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
         &maan(
             &[
                 "predict",
-                "--checkpoint",
+                "--run",
                 "run",
                 "--features",
                 "concat",
@@ -194,16 +194,13 @@ fn run_directory_is_enough_to_test_resume_and_predict() {
     // A moved dataset.
     std::fs::rename(dir.join("data"), dir.join("moved")).unwrap();
     fails(
-        &maan(
-            &["test", "--checkpoint", "run", "--detections", "t2.json"],
-            dir,
-        ),
+        &maan(&["test", "--run", "run", "--detections", "t2.json"], dir),
         "pass --data-dir",
     );
     ok(&maan(
         &[
             "test",
-            "--checkpoint",
+            "--run",
             "run",
             "--data-dir",
             "moved",

@@ -24,13 +24,13 @@ fn resume_continues_to_the_same_end() {
         "--streams",
         "rgb",
     ];
-    let mut a = vec!["train", "--iterations", "12", "--output", "a"];
+    let mut a = vec!["train", "--iterations", "12", "--run", "a"];
     a.extend(common);
     ok(&maan(&a, dir));
-    let mut b = vec!["train", "--iterations", "5", "--output", "b"];
+    let mut b = vec!["train", "--iterations", "5", "--run", "b"];
     b.extend(common);
     ok(&maan(&b, dir));
-    let mut b2 = vec!["train", "--iterations", "12", "--output", "b", "--resume"];
+    let mut b2 = vec!["train", "--iterations", "12", "--run", "b", "--resume"];
     b2.extend(common);
     ok(&maan(&b2, dir));
     let state: serde_json::Value =
@@ -41,8 +41,8 @@ fn resume_continues_to_the_same_end() {
     assert_runs_detect_alike(dir, "a", "b", true);
 }
 
-/// One writer per run directory, across processes: while one `maan train --output run` is
-/// training, a second `maan train --output run` and a `maan train --output run --resume` both
+/// One writer per run directory, across processes: while one `maan train --run run` is
+/// training, a second `maan train --run run` and a `maan train --run run --resume` both
 /// fail with an error naming the run and the first process's pid, and leave its files alone;
 /// once the first process is killed (SIGKILL: the OS releases its lock, nothing stale is left),
 /// `--resume` continues the run.
@@ -68,7 +68,7 @@ fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
         "rgb",
         "--iterations",
         "1000000",
-        "--output",
+        "--run",
         "run",
     ];
     let mut first = crate::common::maan_cmd()
@@ -94,7 +94,7 @@ fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
     let config = std::fs::read(run.join("config.json")).unwrap();
     let holder = format!("pid {pid}");
     fails(&maan(&train, dir), &holder);
-    let resume = ["train", "--output", "run", "--resume", "--quiet"];
+    let resume = ["train", "--run", "run", "--resume", "--quiet"];
     let second = maan(&resume, dir);
     fails(&second, &holder);
     assert!(String::from_utf8_lossy(&second.stderr).contains("run"));
@@ -110,7 +110,7 @@ fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
     ok(&maan(
         &[
             "train",
-            "--output",
+            "--run",
             "run",
             "--resume",
             "--quiet",
@@ -124,7 +124,7 @@ fn second_process_on_a_run_directory_is_refused_naming_the_holder() {
 
 /// A training process killed with SIGKILL at several moments (a few milliseconds after a
 /// checkpoint appeared, so some kills land inside the next checkpoint write) leaves a run that
-/// `maan train --resume --output RUN` continues with the run's own settings (no --iterations:
+/// `maan train --resume --run RUN` continues with the run's own settings (no --iterations:
 /// it keeps the run's total rather than the flag's default) and that ends with the weights of
 /// the uninterrupted run. Then: resuming a complete run does nothing; an option that disagrees
 /// with the run, or a total below the run's iteration, is an error naming both values.
@@ -154,14 +154,14 @@ fn sigkill_then_resume_alone_ends_where_an_uninterrupted_run_ends() {
         &total_s,
     ];
     let mut a = fresh.clone();
-    a.extend(["--output", "a"]);
+    a.extend(["--run", "a"]);
     ok(&maan(&a, dir));
-    fresh.extend(["--output", "b"]);
+    fresh.extend(["--run", "b"]);
     let resume = [
         "train",
         "--data-dir",
         "data",
-        "--output",
+        "--run",
         "b",
         "--resume",
         "--quiet",
@@ -246,7 +246,7 @@ fn ctrl_c_saves_and_resume_continues() {
             "0",
             "--checkpoint-every",
             "0",
-            "--output",
+            "--run",
             "run",
             "--quiet",
             "--streams",
@@ -286,7 +286,7 @@ fn ctrl_c_saves_and_resume_continues() {
             "data",
             "--iterations",
             &(stopped_at + 5).to_string(),
-            "--output",
+            "--run",
             "run",
             "--resume",
             "--quiet",

@@ -23,7 +23,7 @@ fn train_test_eval_round_trip() {
             "4",
             "--eval-every",
             "10",
-            "--output",
+            "--run",
             "run",
             "--quiet",
             // The paper's procedure (MAAN's THUMOS14 default localizes with `oic`).
@@ -53,7 +53,7 @@ fn train_test_eval_round_trip() {
             "test",
             "--data-dir",
             "data",
-            "--checkpoint",
+            "--run",
             "run",
             "--detections",
             "det.json",
@@ -179,7 +179,7 @@ fn train_test_eval_round_trip() {
             "test",
             "--data-dir",
             "data",
-            "--checkpoint",
+            "--run",
             "run",
             "--detections",
             "oic.json",
@@ -222,7 +222,7 @@ fn bad_input_is_an_error_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     fails(
-        &maan(&["train", "--data-dir", "missing", "--output", "r"], dir),
+        &maan(&["train", "--data-dir", "missing", "--run", "r"], dir),
         "missing",
     );
     fails(
@@ -231,7 +231,7 @@ fn bad_input_is_an_error_not_a_panic() {
                 "test",
                 "--data-dir",
                 "missing",
-                "--checkpoint",
+                "--run",
                 "nope",
                 "--detections",
                 "d.json",
@@ -243,7 +243,7 @@ fn bad_input_is_an_error_not_a_panic() {
     synth(dir);
     fails(
         &maan(
-            &["train", "--data-dir", "data", "--output", "r", "--resume"],
+            &["train", "--data-dir", "data", "--run", "r", "--resume"],
             dir,
         ),
         "holds no checkpoint",
@@ -254,7 +254,7 @@ fn bad_input_is_an_error_not_a_panic() {
                 "train",
                 "--data-dir",
                 "data",
-                "--output",
+                "--run",
                 "r",
                 "--iterations",
                 "0",
@@ -279,7 +279,7 @@ fn bad_input_is_an_error_not_a_panic() {
                     "data",
                     "--backend",
                     "cuda",
-                    "--output",
+                    "--run",
                     "r",
                 ],
                 dir,
@@ -296,7 +296,7 @@ fn bad_input_is_an_error_not_a_panic() {
                 "data",
                 "--backend",
                 "wgpu",
-                "--output",
+                "--run",
                 "r",
             ],
             dir,
@@ -334,7 +334,7 @@ fn config_file_reproduces_a_run_and_flags_override_it() {
             "--cas-smoothing",
             "3",
             "--quiet",
-            "--output",
+            "--run",
             "a",
         ],
         dir,
@@ -345,7 +345,7 @@ fn config_file_reproduces_a_run_and_flags_override_it() {
             "--config",
             "a/config.json",
             "--quiet",
-            "--output",
+            "--run",
             "b",
         ],
         dir,
@@ -365,7 +365,7 @@ fn config_file_reproduces_a_run_and_flags_override_it() {
             "--iterations",
             "2",
             "--quiet",
-            "--output",
+            "--run",
             "c",
         ],
         dir,
@@ -390,7 +390,7 @@ fn config_file_reproduces_a_run_and_flags_override_it() {
                 "--config",
                 "a/config.json",
                 "--resume",
-                "--output",
+                "--run",
                 "a",
             ],
             dir,
@@ -399,7 +399,7 @@ fn config_file_reproduces_a_run_and_flags_override_it() {
     );
     std::fs::write(dir.join("bad.json"), "{\"iterations\": ").unwrap();
     fails(
-        &maan(&["train", "--config", "bad.json", "--output", "d"], dir),
+        &maan(&["train", "--config", "bad.json", "--run", "d"], dir),
         "bad.json: not a maan training configuration",
     );
 }
@@ -425,7 +425,7 @@ fn builtin_data_goes_to_the_per_user_directory_outside_the_repository() {
             "0",
             "--streams",
             "rgb",
-            "--output",
+            "--run",
             "run",
             "--quiet",
         ])
@@ -484,7 +484,7 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
             "0",
             "--streams",
             "rgb",
-            "--output",
+            "--run",
             run,
             "--quiet",
         ];
@@ -502,13 +502,7 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     };
     let preset_of_test = |run: &str| {
         ok(&maan(
-            &[
-                "test",
-                "--checkpoint",
-                run,
-                "--detections",
-                &format!("{run}.json"),
-            ],
+            &["test", "--run", run, "--detections", &format!("{run}.json")],
             dir,
         ));
         let m: serde_json::Value = serde_json::from_str(
@@ -595,7 +589,7 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     let resumed = maan(
         &[
             "train",
-            "--output",
+            "--run",
             "maan",
             "--resume",
             "--paper",
@@ -606,4 +600,72 @@ fn recommended_defaults_per_benchmark_and_aggregator_and_paper_restores_the_pape
     );
     assert!(!resumed.status.success());
     assert!(String::from_utf8_lossy(&resumed.stderr).contains("--paper"));
+}
+
+/// The older names of `--run` (`--output` on `train`, `--checkpoint` on `test`), hidden from
+/// the help, still work; and `maan plot` draws Figure 5 from a tested run into its `plots/`
+/// (under the run's lock, which it takes and releases).
+#[test]
+fn hidden_run_aliases_still_work_and_plot_draws_into_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    synth(dir);
+    ok(&maan(
+        &[
+            "train",
+            "--data-dir",
+            "data",
+            "--iterations",
+            "2",
+            "--eval-every",
+            "0",
+            "--streams",
+            "rgb",
+            "--quiet",
+            "--output",
+            "a",
+        ],
+        dir,
+    ));
+    assert!(dir.join("a/config.json").is_file());
+    ok(&maan(
+        &[
+            "test",
+            "--checkpoint",
+            "a",
+            "--which",
+            "last",
+            "--detections",
+            "a/detections.json",
+            "--cas-dir",
+            "a/cas",
+        ],
+        dir,
+    ));
+    let video = std::fs::read_dir(dir.join("a/cas"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".npy") && !n.ends_with(".attention.npy"))
+        .unwrap()
+        .trim_end_matches(".npy")
+        .to_string();
+    let out = ok(&maan(
+        &[
+            "plot",
+            "--run",
+            "a",
+            "--video",
+            &video,
+            "--data-dir",
+            "data",
+        ],
+        dir,
+    ));
+    let pngs: Vec<_> = std::fs::read_dir(dir.join("a/plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert_eq!(pngs.len(), 1, "{out}");
+    assert!(out.contains(&pngs[0].file_name().unwrap().to_string_lossy().to_string()));
 }

@@ -140,6 +140,18 @@ impl LocalizePreset {
     }
 }
 
+impl Benchmark {
+    /// The benchmark's configuration of a named localization preset.
+    pub fn localize(self, preset: LocalizePreset) -> LocalizeConfig {
+        preset.config(self)
+    }
+
+    /// The paper's localization (MAAN section 3.1) on this benchmark: [`LocalizePreset::Paper`].
+    pub fn paper_localize(self) -> LocalizeConfig {
+        self.localize(LocalizePreset::Paper)
+    }
+}
+
 impl std::fmt::Display for LocalizePreset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -115,6 +115,7 @@
 //! rather than dropping them.
 
 mod config;
+mod overrides;
 mod proposals;
 mod score;
 mod suppress;
@@ -124,6 +125,10 @@ mod tests;
 pub use config::{
     LocalizeConfig, LocalizePreset, ProposalScore, Suppression, Thresholds,
     LONG_ATTENTION_THRESHOLDS, LONG_SOFT_NMS_SIGMA, SOFT_NMS_SIGMA,
+};
+pub use overrides::{
+    check_fraction, check_nms_iou, check_soft_nms_sigma, LocalizeOverrideError, LocalizeOverrides,
+    ProposalScoreKind, SuppressionKind,
 };
 pub use proposals::smooth_moving_average;
 

@@ -56,7 +56,7 @@ fn localize(
 
 /// Converts class-indexed detections to labelled [`Detection`]s for a result file. Detections
 /// whose class index is out of range for `classes` are skipped. (Was public; only this test
-/// module used it: maan-model's `infer::detections` labels detections itself.)
+/// module used it: maan-model's `predict::detections` labels detections itself.)
 fn to_detections(dets: &[ClassDetection], classes: &ClassList) -> Vec<Detection> {
     dets.iter()
         .filter_map(|d| {

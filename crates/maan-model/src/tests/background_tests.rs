@@ -9,11 +9,12 @@ use maa_core::{mask_from_lengths, Aggregator};
 
 use super::{model_params, SLACK};
 use super::{TestAutodiffBackend, TestBackend};
-use crate::checkpoint::{CONFIG_FILE, LAST};
 use crate::infer::run_videos;
 use crate::model::{bce_with_logits, Background, StreamModel, StreamModelConfig};
+use crate::run::{load_config, load_models};
+use crate::run::{Which, CONFIG_FILE};
 use crate::toy::{toy_dataset, ToyConfig};
-use crate::train::{fit_config, load_config, load_models, NoObserver, TrainConfig, Trainer};
+use crate::train::{fit_config, NoObserver, TrainConfig, Trainer};
 
 type AD = TestAutodiffBackend;
 type Inner = <AD as AutodiffBackend>::InnerBackend;
@@ -359,7 +360,8 @@ fn bas_run_round_trips_through_config_and_checkpoint() {
 
     // Save -> load gives the live model's outputs, and the run evaluates.
     super::train_tests::check_reload(&dir, &trainer, &data);
-    let (loaded_config, models) = load_models::<TestBackend>(&dir, LAST, None, &device).unwrap();
+    let (loaded_config, models) =
+        load_models::<TestBackend>(&dir, Which::Last, None, &device).unwrap();
     assert_eq!(loaded_config.model.background, Background::Bas);
     let c = data.num_classes();
     for (_, m) in &models {
@@ -378,6 +380,6 @@ fn bas_run_round_trips_through_config_and_checkpoint() {
     let edited = text.replace("\"background\": \"bas\"", "\"background\": \"none\"");
     assert_ne!(edited, text);
     std::fs::write(dir.join(CONFIG_FILE), edited).unwrap();
-    let err = load_models::<TestBackend>(&dir, LAST, None, &device).unwrap_err();
+    let err = load_models::<TestBackend>(&dir, Which::Last, None, &device).unwrap_err();
     assert!(err.to_string().contains("classifier"), "{err}");
 }

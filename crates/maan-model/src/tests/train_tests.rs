@@ -7,13 +7,13 @@ use maa_core::Aggregator;
 
 use super::model_params;
 use super::{TestAutodiffBackend, TestBackend};
-use crate::checkpoint::{checkpoint_dir, BEST, LAST, METRICS_FILE};
-use crate::evaluate::evaluate;
+use crate::checkpoint::checkpoint_dir;
 use crate::infer::{run_videos, StreamKind};
+use crate::predict::evaluate;
+use crate::run::load_models;
+use crate::run::{Which, BEST, LAST, METRICS_FILE};
 use crate::toy::{toy_dataset, ToyConfig};
-use crate::train::{
-    fit_config, load_models, NoObserver, Streams, TrainConfig, TrainObserver, Trainer,
-};
+use crate::train::{fit_config, NoObserver, Streams, TrainConfig, TrainObserver, Trainer};
 use crate::{ModelError, StreamModelConfig};
 
 type AD = TestAutodiffBackend;
@@ -281,7 +281,7 @@ fn check_resume(edit: impl Fn(&mut TrainConfig)) {
 /// (save -> load changes nothing) and that the loaded run evaluates.
 pub(super) fn check_reload(dir: &Path, trainer: &Trainer<AD>, data: &dataset::WtalDataset) {
     let device = Default::default();
-    let (_, models) = load_models::<TestBackend>(dir, LAST, None, &device).unwrap();
+    let (_, models) = load_models::<TestBackend>(dir, Which::Last, None, &device).unwrap();
     let refs: Vec<_> = models.iter().map(|(k, m)| (*k, m)).collect();
     let loaded = run_videos(&refs, &data.test, 0.5, &device).unwrap();
     let valid: Vec<_> = trainer
@@ -328,7 +328,7 @@ fn run_dir_lock_admits_one_writer_and_is_released_on_drop() {
     let held = crate::RunDir::create(&dir).unwrap();
     let pid = std::process::id().to_string();
     assert_eq!(
-        std::fs::read_to_string(dir.join(crate::train::LOCK_FILE)).unwrap(),
+        std::fs::read_to_string(dir.join(crate::run::LOCK_FILE)).unwrap(),
         pid
     );
     match crate::RunDir::create(&dir).unwrap_err() {

@@ -264,36 +264,17 @@ impl RunData {
 }
 
 impl TrainConfig {
-    /// What `maan train` uses where no flag says otherwise: the paper's procedure
-    /// ([`TrainConfig::new`]), except where a recipe measured on this project's family of
-    /// benchmark-shaped datasets beats it for the benchmark and the aggregator, on seeds it
-    /// was not chosen on (docs/results/activitynet.md):
-    ///
-    /// - MAAN on ActivityNet1.3: batches of [`ACTIVITYNET_BATCH_SIZE`] videos,
-    ///   [`ACTIVITYNET_MAAN_SEGMENTS`] sampled snippets per video of which the
-    ///   [`ACTIVITYNET_MAAN_ATTENTION_ERASE`] that the attention rates highest are hidden
-    ///   (attention-guided erasing: the loss must be met by the rest of the instance), BaS-Net's
-    ///   background class ([`ACTIVITYNET_MAAN_BACKGROUND`]: the class context outside the
-    ///   instances goes to the background output instead of the class), and the
-    ///   [`LocalizeConfig::activitynet_long`] localization (the `long` preset: a smoothed
-    ///   CAS cut at low thresholds, proposals from the attention too, soft-NMS). Under the
-    ///   paper's procedure MAAN's attention marks an instance's most discriminative part
-    ///   only, which cannot reach tIoU 0.5 on actions that last most of a video.
-    /// - STPN on ActivityNet1.3: the paper's training with batches of
-    ///   [`ACTIVITYNET_BATCH_SIZE`] videos and the same `long` localization (on the family,
-    ///   the best of the candidates for STPN too).
-    /// - MAAN on THUMOS14: the paper's training with the [`LocalizeConfig::thumos14_oic`]
-    ///   localization, which beats the paper's on all five synthetic THUMOS14 regimes of the
-    ///   ablation (+2.7 to +14.7 points of average mAP 0.1:0.5) and by 9.8 points on a
-    ///   held-out THUMOS14-shaped dataset the project never saw (docs/results/ablation.md).
-    /// - STPN and Dropout on THUMOS14: the paper's training with the same `oic`
-    ///   localization, better than the paper's on all five regimes with seeds 0-2 and 3-5
-    ///   (docs/results/thumos-baselines.md); Norm and SoftmaxNorm keep the paper's (`oic` is
-    ///   mixed for Norm and costs SoftmaxNorm about 20 points).
-    /// - everything else (the other baselines on ActivityNet1.3, unmeasured there): the
-    ///   paper's procedure.
-    ///
-    /// The localization is stored in the run (`localize`), so `maan test` uses it too.
+    /// The recommended recipe for `model`'s aggregator on `kind`, what `maan train` starts
+    /// from: the paper's procedure ([`TrainConfig::new`]) except where a recipe measured on
+    /// this project's benchmark-shaped data beats it on seeds it was not chosen on. MAAN on
+    /// ActivityNet1.3: batch [`ACTIVITYNET_BATCH_SIZE`], [`ACTIVITYNET_MAAN_SEGMENTS`]
+    /// snippets, attention erasing [`ACTIVITYNET_MAAN_ATTENTION_ERASE`], background
+    /// [`ACTIVITYNET_MAAN_BACKGROUND`], the `long` localization
+    /// ([`LocalizeConfig::activitynet_long`]); STPN there: batch [`ACTIVITYNET_BATCH_SIZE`] and
+    /// `long`; MAAN, STPN and Dropout on THUMOS14: the `oic` localization
+    /// ([`LocalizeConfig::thumos14_oic`]). Which, and why: `docs/recipe.md`, the one page
+    /// that explains the recipe. The localization is stored in the run (`localize`), so
+    /// `maan test` uses it too.
     pub fn recommended(model: StreamModelConfig, kind: Benchmark) -> TrainConfig {
         let paper = TrainConfig::new(model);
         match (kind, paper.model.aggregator) {
@@ -334,6 +315,44 @@ impl TrainConfig {
             .unwrap_or_else(|| benchmark.paper_localize())
     }
 
+    /// The model in words: the aggregator's paper name, its background modelling and erasing
+    /// when not the paper's, and the streams, e.g. `MAAN, background bas, erasing the 0.25
+    /// the attention rates highest (rgb + flow)`.
+    pub fn describe_model(&self) -> String {
+        let mut s = self.model.aggregator.paper_name().to_string();
+        if self.model.background != Background::None {
+            s.push_str(&format!(", background {}", self.model.background));
+        }
+        if self.erase.0 > 0.0 {
+            s.push_str(&format!(", erasing {} of each sample", self.erase.0));
+            if self.erase_probability.0 < 1.0 {
+                s.push_str(&format!(" with probability {}", self.erase_probability.0));
+            }
+        }
+        if self.attention_erase.0 > 0.0 {
+            s.push_str(&format!(
+                ", erasing the {} the attention rates highest",
+                self.attention_erase.0
+            ));
+        }
+        let streams: Vec<&str> = self.streams.kinds().iter().map(|k| k.name()).collect();
+        format!("{s} ({})", streams.join(" + "))
+    }
+
+    /// The settings of a recipe in words (batch, T, erasing, attention erasing, background,
+    /// the localization preset's name on `benchmark`).
+    pub fn describe_recipe(&self, benchmark: Benchmark) -> String {
+        format!(
+            "batch {}, T = {}, erasing {}, attention erasing {}, background {}, localization {}",
+            self.batch_size,
+            self.num_segments,
+            self.erase.0,
+            self.attention_erase.0,
+            self.model.background,
+            maan_eval::LocalizePreset::name_of(&self.localization(benchmark), benchmark)
+        )
+    }
+
     /// The sampler of this run's training batches over `videos` (batch size, T and seed from
     /// the configuration).
     pub fn sampler(&self, videos: Vec<Arc<Video>>) -> Sampler {
@@ -352,29 +371,7 @@ pub fn fit_config(config: &TrainConfig, data: &WtalDataset) -> ModelResult<Train
             "the training split has no videos".into(),
         ));
     }
-    if config.batch_size == 0 || config.num_segments == 0 {
-        return Err(ModelError::Config(
-            "batch size and T must be positive".into(),
-        ));
-    }
-    if !(0.0..1.0).contains(&config.erase.0) {
-        return Err(ModelError::Config(format!(
-            "the erased fraction must be in [0, 1), got {}",
-            config.erase.0
-        )));
-    }
-    if !(0.0..1.0).contains(&config.attention_erase.0) {
-        return Err(ModelError::Config(format!(
-            "the attention-erased fraction must be in [0, 1), got {}",
-            config.attention_erase.0
-        )));
-    }
-    let p = config.erase_probability.0;
-    if !(p > 0.0 && p <= 1.0) {
-        return Err(ModelError::Config(format!(
-            "the erasing probability must be in (0, 1], got {p}"
-        )));
-    }
+    config.validate()?;
     let has_flow = data.flow_dim() > 0;
     if !has_flow {
         match config.streams {

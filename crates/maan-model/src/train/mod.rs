@@ -31,18 +31,18 @@
 //!
 //! The library never prints: progress goes to a [`TrainObserver`].
 
-mod config;
-mod run_dir;
+pub(crate) mod config;
+mod overrides;
 
+pub(crate) use config::stream_dim;
 pub use config::{
     fit_config, EraseFraction, EraseProbability, RunData, Streams, TrainConfig,
     ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
-pub use run_dir::{load_config, load_models, RunDir, StreamModels, LOCK_FILE};
+pub use overrides::{Recipe, ResumePlan, TrainOverrides};
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
@@ -55,16 +55,17 @@ use dataset::{HostBatch, WtalDataset};
 use maan_eval::localize::LocalizeConfig;
 
 use crate::checkpoint::{
-    self, checkpoint_dir, load_module, read_state, record_from_bytes, record_to_bytes,
-    CheckpointState, CheckpointWriter, BEST, LAST, METRICS_FILE,
+    checkpoint_dir, load_module, read_state, record_from_bytes, record_to_bytes, CheckpointState,
+    CheckpointWriter,
 };
 use crate::error::{ModelError, Result as ModelResult};
-use crate::evaluate::{evaluate, BestMetrics, EvalMetrics};
+use crate::evaluate::{BestMetrics, EvalMetrics};
 use crate::fused::{FusedBatch, FusedStep};
 use crate::infer::{Batching, StreamKind};
 use crate::model::StreamModel;
 use crate::optim::{read_params, write_params, AdamRecord, FlatAdam};
-use config::stream_dim;
+use crate::predict::evaluate;
+use crate::run::{self, RunDir, BEST, LAST};
 
 /// Receives the progress of a training run (the CLI draws progress bars with it).
 pub trait TrainObserver {
@@ -377,7 +378,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             let path = dir.join(format!("{name}.mpk"));
             let model = load_module(model, &path, &trainer.device)?;
             let dim = stream_dim(s.kind, data.rgb_dim(), data.flow_dim());
-            run_dir::check_loaded_shapes(
+            run::check_loaded_shapes(
                 &model,
                 &trainer.config.model.clone().with_feature_dim(dim),
                 &path,
@@ -392,7 +393,9 @@ impl<B: AutodiffBackend> Trainer<B> {
                 .map_err(|e| ModelError::Checkpoint(format!("{}: {e}", path.display())))?;
         }
         trainer.iteration = state.iteration;
-        drop_metrics_after(run_dir, state.iteration)?;
+        if let Some(run) = &trainer.run_dir {
+            run.drop_metrics_after(state.iteration)?;
+        }
         trainer.best =
             state
                 .best_metric
@@ -732,41 +735,11 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     fn log_metrics(&self, value: &serde_json::Value) -> ModelResult<()> {
-        let Some(dir) = &self.run_dir else {
-            return Ok(());
-        };
-        let path = dir.path().join(METRICS_FILE);
-        let mut f = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| ModelError::io(&path, e))?;
-        writeln!(f, "{value}").map_err(|e| ModelError::io(&path, e))
-    }
-}
-
-/// Rewrites the run's `metrics.jsonl` without the records of iterations after `iteration`
-/// (and without a line cut short), atomically: a process killed after its last checkpoint
-/// logged iterations that the resumed run trains again, and each iteration must appear once.
-fn drop_metrics_after(run_dir: &Path, iteration: usize) -> ModelResult<()> {
-    let path = run_dir.join(METRICS_FILE);
-    let Ok(text) = fs::read_to_string(&path) else {
-        return Ok(());
-    };
-    let mut kept = String::with_capacity(text.len());
-    for line in text.lines() {
-        let it = serde_json::from_str::<serde_json::Value>(line)
-            .ok()
-            .and_then(|v| v.get("iteration").and_then(serde_json::Value::as_u64));
-        if it.is_some_and(|it| it as usize <= iteration) {
-            kept.push_str(line);
-            kept.push('\n');
+        match &self.run_dir {
+            Some(run) => run.append_metrics(value),
+            None => Ok(()),
         }
     }
-    if kept.len() != text.len() {
-        checkpoint::write_atomic(&path, kept.as_bytes())?;
-    }
-    Ok(())
 }
 
 /// A training batch on the device, as [`Trainer::step_device`] takes it.

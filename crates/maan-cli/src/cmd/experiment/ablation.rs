@@ -11,10 +11,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::Regime;
-use dataset::Benchmark;
 use maan_experiments::ablation::{self, report_markdown, AblationPlan, AblationReport};
 use maan_experiments::regimes::{DEFAULT_DIM, DEFAULT_ITERATIONS};
 
@@ -59,7 +58,7 @@ impl BackendJob for AblationJob {
         let mut bar = Bar::new(self.quiet, 12, false);
         if self.localize.is_set() {
             // The options given replace the `oic` preset's where set.
-            plan.oic = self.localize.apply(&plan.oic, Benchmark::Thumos14)?;
+            plan.oic = self.localize.apply(&plan.oic, ablation::BENCHMARK)?;
         }
         let session = session::<B>(device, backend);
         let report =
@@ -76,8 +75,7 @@ pub fn run(args: AblationArgs) -> Result<()> {
     let plan = AblationPlan::new(&args.regimes, args.dim.unwrap_or(DEFAULT_DIM), schedule)
         .map_err(plan_error)?;
     args.common.backend.check()?;
-    let out = args.common.run_dir("ablation");
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let run = args.common.run_dir("ablation")?;
     eprintln!(
         "ablation: {} regime(s) x 2 trainings (background none, bas) x {} seed(s), each tested with the paper's and the OIC localization; {} iterations, dim {}, backend {}",
         plan.regimes.len(),
@@ -90,11 +88,11 @@ pub fn run(args: AblationArgs) -> Result<()> {
         plan,
         localize: args.localize,
         quiet: args.common.quiet,
-        data_root: out.join("data"),
+        data_root: run.artifact("data"),
     })?;
     let md = report_markdown(&report);
     println!("{md}");
-    let (md_path, json_path) = write_report(&out, "ablation", &report, &md)?;
+    let (md_path, json_path) = write_report(&run, "ablation", &report, &md)?;
     eprintln!("wrote {} and {}", md_path.display(), json_path.display());
     Ok(())
 }

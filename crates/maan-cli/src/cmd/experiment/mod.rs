@@ -17,10 +17,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::tensor::backend::Backend;
 use indicatif::{ProgressBar, ProgressStyle};
 use maan_experiments::{Error, Observer, PlanError, Schedule, Session};
+use maan_model::RunDir;
 use serde::Serialize;
 
 use crate::backend::{BackendArg, BackendOpts};
@@ -107,12 +108,17 @@ impl TrainingArgs {
         }
     }
 
-    /// The run directory: `--run`, else `runs/<experiment>`.
-    pub fn run_dir(&self, experiment: &str) -> PathBuf {
-        self.run
-            .clone()
-            .unwrap_or_else(|| Path::new("runs").join(experiment))
+    /// The run directory, held: `--run`, else `runs/<experiment>` ([`open_run`]).
+    pub fn run_dir(&self, experiment: &str) -> Result<RunDir> {
+        open_run(self.run.as_deref(), experiment)
     }
+}
+
+/// The run directory of an experiment, held for as long as it runs: `run`, else
+/// `runs/<experiment>` (created if need be).
+pub(crate) fn open_run(run: Option<&Path>, experiment: &str) -> Result<RunDir> {
+    let path = run.map_or_else(|| Path::new("runs").join(experiment), Path::to_path_buf);
+    Ok(RunDir::open(&path)?)
 }
 
 /// The session of an experiment on `backend` and its `device`.
@@ -121,6 +127,7 @@ pub(crate) fn session<B: Backend>(device: B::Device, backend: BackendArg) -> Ses
         device,
         batching: backend.batching(),
         backend: backend.to_string(),
+        commit: crate::COMMIT.to_string(),
     }
 }
 
@@ -210,19 +217,16 @@ pub(crate) fn plan_error(err: PlanError) -> anyhow::Error {
     anyhow::anyhow!(message)
 }
 
-/// Writes `report` as `<name>.json` and `md` as `<name>.md` into `out` (created if need be);
-/// returns the Markdown's and the JSON's paths.
+/// Writes `report` as `<name>.json` and `md` as `<name>.md` into the experiment's run
+/// directory; returns the Markdown's and the JSON's paths.
 pub(crate) fn write_report<T: Serialize>(
-    out: &Path,
+    run: &RunDir,
     name: &str,
     report: &T,
     md: &str,
 ) -> Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let json_path = out.join(format!("{name}.json"));
-    let md_path = out.join(format!("{name}.md"));
-    std::fs::write(&json_path, serde_json::to_string_pretty(report)?)
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    std::fs::write(&md_path, md).with_context(|| format!("cannot write {}", md_path.display()))?;
+    let json = serde_json::to_string_pretty(report)?;
+    let json_path = run.write_file(&format!("{name}.json"), json.as_bytes())?;
+    let md_path = run.write_file(&format!("{name}.md"), md.as_bytes())?;
     Ok((md_path, json_path))
 }

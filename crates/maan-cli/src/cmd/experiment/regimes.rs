@@ -16,7 +16,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::tensor::backend::AutodiffBackend;
 use dataset::synth::Regime;
 use dataset::Benchmark;
@@ -28,7 +28,6 @@ use maan_experiments::regimes::{
 
 use super::{flag_error, plan_error, session, write_report, Bar, TrainingArgs};
 use crate::backend::{BackendArg, BackendJob};
-use crate::heatmap;
 use crate::opts::LocalizeOpts;
 
 /// Arguments of `maan experiment regimes`.
@@ -127,8 +126,7 @@ pub fn run(args: RegimesArgs) -> Result<()> {
     let plan =
         RegimesPlan::new(options, args.common.schedule(DEFAULT_ITERATIONS)).map_err(plan_error)?;
     args.common.backend.check()?;
-    let out = args.common.run_dir("regimes");
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let run = args.common.run_dir("regimes")?;
     if !plan.family.is_empty() {
         eprintln!(
             "regimes: the ActivityNet-shaped family, {} cells x {} model(s) and MAAN's recipe x {} seed(s) from seed {}",
@@ -154,17 +152,17 @@ pub fn run(args: RegimesArgs) -> Result<()> {
         plan,
         localize: args.localize,
         quiet: args.common.quiet,
-        data_root: out.join("data"),
+        data_root: run.artifact("data"),
     })?;
     let md = report_markdown(&report);
     println!("{md}");
-    let (md_path, json_path) = write_report(&out, "regimes", &report, &md)?;
+    let (md_path, json_path) = write_report(&run, "regimes", &report, &md)?;
     if let Some(grid) = &report.grid {
-        let (png, svg) = heatmap::render(&grid.heatmap(), &out.join("heatmap"))?;
+        let (png, svg) = maan_plot::render_heatmap(&grid.heatmap(), &run.artifact("heatmap"))?;
         eprintln!("heat map: {} and {}", png.display(), svg.display());
     }
     if let Some(map) = family_heatmap(&report.family) {
-        let (png, svg) = heatmap::render(&map, &out.join("family-heatmap"))?;
+        let (png, svg) = maan_plot::render_heatmap(&map, &run.artifact("family-heatmap"))?;
         eprintln!("family heat map: {} and {}", png.display(), svg.display());
     }
     eprintln!("wrote {} and {}", md_path.display(), json_path.display());

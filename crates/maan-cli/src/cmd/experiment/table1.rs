@@ -50,7 +50,7 @@ impl BackendJob for Table1Job {
         let plan = Table1Plan {
             aggregators: aggregators(&args.aggregators),
             schedule: args.common.schedule(TABLE1_ITERATIONS),
-            variant: args.localize.for_data(&data)?,
+            variant: args.localize.for_benchmark(data.kind)?,
         };
         let mut bar = Bar::new(args.common.quiet, 12, false);
         let table = table1::run(&data, &plan, &session::<B>(device, backend), &mut bar)
@@ -65,7 +65,7 @@ pub fn run(args: Table1Args) -> Result<()> {
     args.common.check()?;
     args.common.backend.check()?;
     let data = args.data.load()?;
-    let out = args.common.run_dir("table1");
+    let run = args.common.run_dir("table1")?;
     let opts = args.common.backend;
     eprintln!(
         "Table 1: {} models x {} seeds x {} iterations (both streams) on {}, backend {}",
@@ -78,7 +78,7 @@ pub fn run(args: Table1Args) -> Result<()> {
     let table = opts.run(Table1Job { args, data })?;
     let md = markdown(&table);
     println!("{md}");
-    let (md_path, json_path) = write_report(&out, "table1", &table, &md)?;
+    let (md_path, json_path) = write_report(&run, "table1", &table, &md)?;
     eprintln!("wrote {} and {}", md_path.display(), json_path.display());
     Ok(())
 }

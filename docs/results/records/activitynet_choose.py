@@ -10,7 +10,7 @@ evaluates every trained model with every candidate localization by editing the r
 localization on stdout, and appended to OUT/grid.jsonl (a rerun evaluates only what is
 missing).
 
-    python3 docs/results/activitynet_choose.py target/release/maan 0,1,2 out/ \
+    python3 docs/results/records/activitynet_choose.py target/release/maan 0,1,2 out/ \
         [STPN,MAAN-e5s10,...] [paper,L3,L3att5,...] > grid.jsonl
 
 Round 1 was `... 0,1,2 OUT STPN,MAAN,MAAN-e5s10 paper,L1,L2,L3` (its records,

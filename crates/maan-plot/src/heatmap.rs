@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use crate::{bail, Context as _, PlotError, Result};
 use maan_experiments::HeatMap;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -17,8 +17,8 @@ const TOP: i32 = 60;
 const BOTTOM: i32 = 80;
 const RIGHT: i32 = 30;
 
-/// Writes `stem.png` and `stem.svg`; returns both paths.
-pub fn render(map: &HeatMap, stem: &Path) -> Result<(PathBuf, PathBuf)> {
+/// Writes the heat map to `stem.png` and `stem.svg`; returns both paths.
+pub fn render_heatmap(map: &HeatMap, stem: &Path) -> Result<(PathBuf, PathBuf)> {
     let rows = map.values.len();
     let cols = map.values.first().map_or(0, Vec::len);
     if rows == 0 || cols == 0 || map.values.iter().any(|r| r.len() != cols) {
@@ -31,7 +31,7 @@ pub fn render(map: &HeatMap, stem: &Path) -> Result<(PathBuf, PathBuf)> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    crate::figure::register_font();
+    crate::register_font();
     let size = (
         (LEFT + RIGHT + CELL * cols as i32) as u32,
         (TOP + BOTTOM + CELL * rows as i32) as u32,
@@ -41,13 +41,13 @@ pub fn render(map: &HeatMap, stem: &Path) -> Result<(PathBuf, PathBuf)> {
         let root = BitMapBackend::new(&png, size).into_drawing_area();
         draw(map, &root).with_context(|| format!("cannot draw {}", png.display()))?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", png.display()))?;
+            .map_err(|e| PlotError(format!("cannot write {}: {e}", png.display())))?;
     }
     {
         let root = SVGBackend::new(&svg, size).into_drawing_area();
         draw(map, &root).with_context(|| format!("cannot draw {}", svg.display()))?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", svg.display()))?;
+            .map_err(|e| PlotError(format!("cannot write {}: {e}", svg.display())))?;
     }
     Ok((png, svg))
 }
@@ -70,7 +70,7 @@ fn draw<DB: DrawingBackend>(map: &HeatMap, root: &DrawingArea<DB, Shift>) -> Res
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| PlotError(format!("{e:?}"));
     root.fill(&WHITE).map_err(err)?;
     let rows = map.values.len() as i32;
     let cols = map.values[0].len() as i32;
@@ -182,7 +182,7 @@ mod tests {
             values: vec![vec![-3.25, 0.0, 1.5], vec![f64::NAN, 7.0, -0.5]],
             format: |v| format!("{v:+.1}"),
         };
-        let (png, svg) = render(&map, &tmp.path().join("h")).unwrap();
+        let (png, svg) = render_heatmap(&map, &tmp.path().join("h")).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
         for v in ["-3.2", "+0.0", "+1.5", "+7.0", "-0.5", "NaN"] {
             assert!(text.contains(v), "{v} missing from the SVG");
@@ -196,6 +196,6 @@ mod tests {
             values: vec![vec![1.0, 2.0, 3.0], vec![1.0]],
             ..map
         };
-        assert!(render(&ragged, &tmp.path().join("r")).is_err());
+        assert!(render_heatmap(&ragged, &tmp.path().join("r")).is_err());
     }
 }

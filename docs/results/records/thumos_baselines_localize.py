@@ -8,7 +8,7 @@ ablation), and tests every trained model with `--localize paper` and `--localize
 line per aggregator, regime, seed and preset (average mAP over tIoU 0.1:0.5, the
 classification mAP).
 
-    python3 docs/results/thumos_baselines_localize.py target/release/maan 0,1,2 OUT \
+    python3 docs/results/records/thumos_baselines_localize.py target/release/maan 0,1,2 OUT \
         [stpn,dropout,norm,softmax-norm] > baselines.jsonl
 
 Needs only the `maan` binary and Python's standard library.

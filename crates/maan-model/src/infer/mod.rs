@@ -1,6 +1,6 @@
-//! Inference on whole videos: per-stream CAS and video-level probabilities, the 0.5 / 0.5
-//! two-stream fusion of the paper's section 3.1, localization with `maan-eval`, and the
-//! ActivityNet-protocol evaluation.
+//! Inference on whole videos: per-stream CAS and video-level probabilities and the 0.5 / 0.5
+//! two-stream fusion of the paper's section 3.1 ([`run_videos_with`]), in the batches
+//! [`Batching`] plans. Localizing and writing the outputs is [`crate::predict`]'s.
 //!
 //! **Shape-stable inference.** Every snippet of a video goes through the model (the paper's
 //! test procedure). CPU backends run each video alone at its exact length
@@ -43,15 +43,16 @@
 //! and its videos get CAS proposals only. Reading it back is one extra `[B, T]` tensor per
 //! batch; the CAS and the video-level probabilities are computed exactly as before.
 
-use std::fs;
-use std::path::Path;
+mod batching;
+
+pub use batching::{Batching, PlannedBatch};
+
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use dataset::Video;
-use maan_eval::detections::{Detection, DetectionFile};
-use maan_eval::localize::{fuse, try_localize_signals, LocalizeConfig, VideoSignals};
+use maan_eval::localize::fuse;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
@@ -131,137 +132,6 @@ pub fn predict_video<B: Backend>(
         read_back(pred.cas, "CAS")?,
         read_back(pred.video_probs, "video-level probabilities")?,
     ))
-}
-
-/// How [`run_videos`] groups whole videos into padded batches (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batching {
-    /// Pad videos to bucket lengths and batch them (`true`, for GPU backends), or run each
-    /// video alone at its exact length (`false`: CPU backends compile nothing per shape, and
-    /// padding would only add work: 1.8× slower on flex, `maan bench infer`).
-    pub buckets: bool,
-    /// The shortest bucket length (a power of two).
-    pub min_bucket: usize,
-    /// The longest bucket length (a power of two); longer videos are padded to a multiple of
-    /// it and run alone.
-    pub max_bucket: usize,
-    /// At most this many (padded) snippets in one batch, which bounds the memory of a batch
-    /// (per stream: `max_snippets × D` features, `max_snippets × C` CAS values).
-    pub max_snippets: usize,
-    /// Snippets per chunk of the *chunked* mode (0: off). When `buckets` is set and this is
-    /// not 0, the per-snippet layers run on the snippets of all videos stacked in chunks of
-    /// `min(chunk, total.next_power_of_two())` rows (one shape per run, zero rows padding
-    /// the last chunk), and each video's aggregation is done on the host (module docs).
-    #[serde(default)]
-    pub chunk: usize,
-}
-
-impl Default for Batching {
-    fn default() -> Self {
-        Batching {
-            buckets: true,
-            min_bucket: 64,
-            max_bucket: 8192,
-            max_snippets: 16_384,
-            chunk: 8192,
-        }
-    }
-}
-
-impl Batching {
-    /// One video a batch at its exact length (no padding): the choice for CPU backends.
-    pub fn exact() -> Self {
-        Batching {
-            buckets: false,
-            chunk: 0,
-            ..Batching::default()
-        }
-    }
-
-    /// Whole videos padded to bucket lengths, batched, on the device end to end (the mode
-    /// before chunks; kept for comparison, `maan bench infer --batching buckets`).
-    pub fn buckets() -> Self {
-        Batching {
-            chunk: 0,
-            ..Batching::default()
-        }
-    }
-
-    /// Whether this is the chunked mode (see [`Batching::chunk`]).
-    pub fn is_chunked(&self) -> bool {
-        self.buckets && self.chunk > 0
-    }
-
-    /// Buckets on GPU backends (`gpu = true`), exact lengths on CPU backends.
-    pub fn for_gpu(gpu: bool) -> Self {
-        if gpu {
-            Batching::default()
-        } else {
-            Batching::exact()
-        }
-    }
-}
-
-/// One padded batch of [`Batching::plan`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedBatch {
-    /// The padded length `T` of every video in the batch.
-    pub len: usize,
-    /// The batch size (a power of two for the last batch of a bucket, padded with copies of
-    /// `videos[0]`), `>= videos.len()`.
-    pub size: usize,
-    /// Indices of the real videos, in batch order.
-    pub videos: Vec<usize>,
-}
-
-impl Batching {
-    /// The bucket length of a video of `len` snippets: the next power of two, clamped below by
-    /// `min_bucket`; above `max_bucket`, the next multiple of `max_bucket`.
-    pub fn bucket_len(&self, len: usize) -> usize {
-        let len = len.max(1);
-        if !self.buckets {
-            len
-        } else if len > self.max_bucket {
-            len.div_ceil(self.max_bucket) * self.max_bucket
-        } else {
-            len.next_power_of_two().max(self.min_bucket)
-        }
-    }
-
-    /// The full batch size of a bucket: as many videos as fit in `max_snippets` (at least 1).
-    pub fn full_batch(&self, bucket_len: usize) -> usize {
-        if !self.buckets {
-            return 1;
-        }
-        (self.max_snippets / bucket_len.max(1)).max(1)
-    }
-
-    /// Groups videos of the given lengths into padded batches: by bucket (shortest first),
-    /// full batches of [`Batching::full_batch`] videos, then a last batch padded up to a power
-    /// of two. Every index appears in exactly one batch.
-    pub fn plan(&self, lengths: &[usize]) -> Vec<PlannedBatch> {
-        let mut by_bucket: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-        for (i, &len) in lengths.iter().enumerate() {
-            by_bucket.entry(self.bucket_len(len)).or_default().push(i);
-        }
-        let mut out = Vec::new();
-        for (len, videos) in by_bucket {
-            let full = self.full_batch(len);
-            for chunk in videos.chunks(full) {
-                let size = if chunk.len() == full {
-                    full
-                } else {
-                    chunk.len().next_power_of_two().min(full)
-                };
-                out.push(PlannedBatch {
-                    len,
-                    size,
-                    videos: chunk.to_vec(),
-                });
-            }
-        }
-        out
-    }
 }
 
 /// Whether some video of the batch is shorter than the batch's length (so needs a mask).
@@ -529,85 +399,4 @@ pub fn run_videos_with<B: Backend>(
         });
     }
     Ok(out)
-}
-
-/// Localizes actions in every video output (class rejection, thresholds on the CAS and, when
-/// `cfg` has attention thresholds, on the attention, connected components, scores, NMS or
-/// soft-NMS: see `maan_eval::localize`) and collects them in an ActivityNet result file.
-/// `class_names[c]` names class `c`.
-pub fn detections(
-    outputs: &[VideoOutput],
-    class_names: &[String],
-    seconds_per_snippet: f64,
-    cfg: &LocalizeConfig,
-) -> Result<DetectionFile> {
-    let mut file = DetectionFile::default();
-    for o in outputs {
-        let signals = VideoSignals {
-            cas: &o.cas,
-            attention: o.attention.as_deref(),
-            num_snippets: o.num_snippets,
-            num_classes: o.num_classes,
-            video_scores: &o.video_probs,
-            seconds_per_snippet,
-        };
-        let dets = try_localize_signals(&signals, cfg).map_err(|source| ModelError::Localize {
-            video: o.id.clone(),
-            source,
-        })?;
-        let list = dets
-            .into_iter()
-            .filter_map(|d| {
-                class_names.get(d.class).map(|name| Detection {
-                    label: name.clone(),
-                    score: d.score,
-                    segment: [d.start, d.end],
-                })
-            })
-            .collect();
-        file.results.insert(o.id.clone(), list);
-    }
-    Ok(file)
-}
-
-/// Writes the CAS of each video as `DIR/<id>.npy` (float32, shape `[T, C]`) and, for a model
-/// with an attention ([`VideoOutput::attention`]), the fused attention `p_t` as
-/// `DIR/<id>.attention.npy` (float32, shape `[T]`). Characters of `<id>` other than ASCII
-/// letters, digits, `-`, `_` and `.` become `_`.
-pub fn write_cas_npy(outputs: &[VideoOutput], dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
-    for o in outputs {
-        let safe: String =
-            o.id.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-        write_npy(
-            &dir.join(format!("{safe}.npy")),
-            &[o.num_snippets, o.num_classes],
-            &o.cas,
-        )?;
-        if let Some(att) = &o.attention {
-            write_npy(
-                &dir.join(format!("{safe}.attention.npy")),
-                &[o.num_snippets],
-                att,
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes `values` as a float32 npy file of the given shape ([`dataset::npy::write_f32`]); an
-/// I/O failure is a [`ModelError::Io`] naming the file, as for every other file written here.
-fn write_npy(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
-    dataset::npy::write_f32(path, shape, values).map_err(|e| match e {
-        dataset::DatasetError::Io { path, source } => ModelError::Io { path, source },
-        other => other.into(),
-    })
 }

@@ -1,11 +1,11 @@
 //! The paper's Figure 5: ground-truth segments above the class activation sequence (CAS) of
 //! one class in one video, one row per model. Written as SVG (vector) and PNG (bitmap);
-//! [`plot_video`] draws it from the CAS files of run directories (`maan plot`, `maan demo`,
-//! `maan predict --plot`).
+//! [`plot_video`] draws it from CAS files (`maan plot`, `maan demo` and `maan predict --plot`
+//! give those of run directories).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use crate::{bail, Context as _, PlotError, Result};
 use maan_eval::annotations::{ClassList, GroundTruth};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -32,24 +32,13 @@ pub struct Figure {
     pub rows: Vec<CasRow>,
 }
 
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-/// Registers the bundled font as `sans-serif` for plotters (once).
-pub(crate) fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // The bytes are a valid TrueType font shipped with the crate.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-}
-
 const WIDTH: u32 = 1000;
 const ROW_HEIGHT: u32 = 150;
 const GT_HEIGHT: u32 = 60;
 const TITLE_HEIGHT: u32 = 40;
 
 /// Writes the figure to `stem.svg` and `stem.png`; returns both paths.
-pub fn render(fig: &Figure, stem: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+pub fn render_cas(fig: &Figure, stem: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     if fig.rows.is_empty() {
         bail!("nothing to plot: no CAS given");
     }
@@ -57,7 +46,7 @@ pub fn render(fig: &Figure, stem: &Path) -> Result<(std::path::PathBuf, std::pat
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create the plot folder {}", parent.display()))?;
     }
-    register_font();
+    crate::register_font();
     let height = TITLE_HEIGHT + (GT_HEIGHT + ROW_HEIGHT) * fig.rows.len() as u32;
     let svg = stem.with_extension("svg");
     let png = stem.with_extension("png");
@@ -65,13 +54,13 @@ pub fn render(fig: &Figure, stem: &Path) -> Result<(std::path::PathBuf, std::pat
         let root = SVGBackend::new(&svg, (WIDTH, height)).into_drawing_area();
         draw(fig, &root).with_context(|| format!("cannot draw {}", svg.display()))?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", svg.display()))?;
+            .map_err(|e| PlotError(format!("cannot write {}: {e}", svg.display())))?;
     }
     {
         let root = BitMapBackend::new(&png, (WIDTH, height)).into_drawing_area();
         draw(fig, &root).with_context(|| format!("cannot draw {}", png.display()))?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", png.display()))?;
+            .map_err(|e| PlotError(format!("cannot write {}: {e}", png.display())))?;
     }
     Ok((svg, png))
 }
@@ -80,7 +69,7 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Resu
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| PlotError(format!("{e:?}"));
     root.fill(&WHITE).map_err(err)?;
     let (title, body) = root.split_vertically(TITLE_HEIGHT);
     title.titled(&fig.title, ("sans-serif", 22)).map_err(err)?;
@@ -146,7 +135,7 @@ where
     Ok(())
 }
 
-/// Reads a float32 `[T, C]` CAS written by `maan test` (`RUN/cas/<video>.npy`) with
+/// Reads a float32 `[T, C]` CAS (a run's `cas/<video>.npy`, `maan_model::predict`) with
 /// [`dataset::npy::read_f32`]; returns the values row-major and `(T, C)`.
 pub fn read_cas(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
     let (shape, values) = dataset::npy::read_f32(path)
@@ -160,31 +149,32 @@ pub fn read_cas(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
     }
 }
 
-/// Draws Figure 5 for `video` from the CAS files of `runs`; returns the SVG and PNG paths.
+/// Draws Figure 5 for `video`, one row per `(label, CAS file)` of `rows` (a `[T, C]` npy each,
+/// as `maan test --cas-dir` writes them), the ground truth of `gt` above, the class `class`
+/// (by name or index; default: the video's first ground-truth instance's, else the class whose
+/// CAS peaks highest), into `stem(class name)` `.svg` and `.png`; returns both paths.
 pub fn plot_video(
-    runs: &[PathBuf],
-    labels: &[String],
+    rows: &[(String, PathBuf)],
     video: &str,
     class: Option<&str>,
     gt: &GroundTruth,
     classes: &ClassList,
     seconds_per_snippet: f64,
-    out: Option<&Path>,
+    stem: impl FnOnce(&str) -> PathBuf,
 ) -> Result<(PathBuf, PathBuf)> {
-    if runs.is_empty() {
-        bail!("give at least one --run");
+    if rows.is_empty() {
+        bail!("nothing to plot: no CAS given");
     }
     let gt_video = gt.videos.get(video);
     let mut cas = Vec::new();
-    for run in runs {
-        let path = run.join("cas").join(format!("{video}.npy"));
+    for (_, path) in rows {
         if !path.exists() {
             bail!(
                 "{}: no CAS for video '{video}' (run `maan test` with this run directory first)",
                 path.display()
             );
         }
-        let (values, t, c) = read_cas(&path)?;
+        let (values, t, c) = read_cas(path)?;
         if c != classes.len() {
             bail!(
                 "{}: the CAS has {c} classes but the class list has {}",
@@ -229,16 +219,11 @@ pub fn plot_video(
                 .collect()
         })
         .unwrap_or_default();
-    let rows: Vec<CasRow> = cas
+    let figure_rows: Vec<CasRow> = cas
         .iter()
-        .zip(runs)
-        .enumerate()
-        .map(|(i, ((values, t, c), run))| CasRow {
-            label: labels.get(i).cloned().unwrap_or_else(|| {
-                run.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| format!("run {i}"))
-            }),
+        .zip(rows)
+        .map(|((values, t, c), (label, _))| CasRow {
+            label: label.clone(),
             values: (0..*t).map(|k| values[k * c + class_index]).collect(),
         })
         .collect();
@@ -249,13 +234,9 @@ pub fn plot_video(
         title: format!("{video} — {class_name}"),
         duration,
         segments,
-        rows,
+        rows: figure_rows,
     };
-    let stem = match out {
-        Some(p) => p.to_path_buf(),
-        None => runs[0].join("plots").join(format!("{video}_{class_name}")),
-    };
-    render(&fig, &stem).context("cannot render the plot")
+    render_cas(&fig, &stem(&class_name)).context("cannot render the plot")
 }
 
 #[cfg(test)]
@@ -303,7 +284,7 @@ mod tests {
                 },
             ],
         };
-        let (svg, png) = render(&fig, &dir.path().join("fig")).unwrap();
+        let (svg, png) = render_cas(&fig, &dir.path().join("fig")).unwrap();
         let svg_text = std::fs::read_to_string(&svg).unwrap();
         assert!(
             svg_text.contains("HammerThrow")
@@ -312,7 +293,7 @@ mod tests {
         );
         let png_bytes = std::fs::read(&png).unwrap();
         assert_eq!(&png_bytes[1..4], b"PNG");
-        assert!(render(
+        assert!(render_cas(
             &Figure {
                 rows: vec![],
                 ..fig
