@@ -112,13 +112,7 @@ fn flow_input_matches_cpu<R: CubeRuntime>(device: &R::Device) {
     let base = ExtractConfig {
         crop: 40,
         chunk: 4,
-        tvl1: TvL1 {
-            scales: 2,
-            warps: 2,
-            outer_iterations: 3,
-            inner_iterations: 10,
-            ..TvL1::default()
-        },
+        tvl1: short_tvl1(),
         ..ExtractConfig::default()
     };
     for (frames, flow_on_crop) in [(&frames[..], false), (&frames[..4], false), (&frames[..], true)]
@@ -145,15 +139,36 @@ fn flow_input_matches_cpu<R: CubeRuntime>(device: &R::Device) {
     }
 }
 
-/// `extract_video_with(GpuFlow)` on the fused GPU backend (as `maan extract --backend wgpu`)
-/// gives the features of `extract_video` on the CPU (ndarray) within tolerance: the width / 8
-/// networks of the parity fixtures, OpenCV's TV-L1 defaults, on a two-chunk clip.
+/// The TV-L1 settings of the tests that compare the GPU's flow network input and features with
+/// the CPU's: two levels, two warpings, 3 × 10 iterations. With OpenCV's defaults (5 levels, 5
+/// warpings, up to 10 × 30 iterations) the two agree as the fixture tests above require (within
+/// the OpenCV parity tolerances: on a 72×56 clip a mean end-point difference of 1e-5 to 0.019
+/// px per pair, the largest 0.74 px at a border), since float rounding (the order of the
+/// stopping rule's sum, `|∇u|` in `f32`) moves TV-L1's iterations as much as it moves OpenCV's
+/// against ours; these shorter settings keep that drift under the 1e-3 compared here, so that
+/// the comparison checks the device path itself (chunking, crop, scaling, the hand-over to
+/// the flow network) tightly.
+fn short_tvl1() -> TvL1 {
+    TvL1 {
+        scales: 2,
+        warps: 2,
+        outer_iterations: 3,
+        inner_iterations: 10,
+        ..TvL1::default()
+    }
+}
+
+/// `extract_video_with(GpuFlow)` on the fused GPU backend (as `maan extract --backend wgpu`,
+/// stages overlapping) gives the features of `extract_video` on the CPU (ndarray) within
+/// 1e-3 relative: the width / 8 networks of the parity fixtures, [`short_tvl1`], on a
+/// three-chunk clip whose last chunk has no next frame; overlapped and sequential stages on
+/// the device give the same features bit for bit.
 fn extraction_matches_cpu<R: CubeRuntime>(device: &R::Device) {
     type G<R> = burn_fusion::Fusion<CubeBackend<R, f32, i32, u32>>;
     type C = burn::backend::NdArray<f32>;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clip.mp4");
-    let frames: Vec<Frame> = (0..33)
+    let frames: Vec<Frame> = (0..48)
         .map(|t| textured_frame(0.8 * t as f64, 0.3 * t as f64))
         .collect();
     video::write_h264_mp4(&path, &frames, 25).unwrap();
@@ -163,6 +178,7 @@ fn extraction_matches_cpu<R: CubeRuntime>(device: &R::Device) {
             short_side: 56,
         },
         crop: 56,
+        tvl1: short_tvl1(),
         ..ExtractConfig::default()
     };
     fn models<B: Backend>(device: &B::Device) -> (crate::I3d<B>, crate::I3d<B>) {
@@ -192,11 +208,27 @@ fn extraction_matches_cpu<R: CubeRuntime>(device: &R::Device) {
         |_| {},
     )
     .unwrap();
+    // The stages one after the other on the device: the same features, bit for bit.
+    let sequential = ExtractConfig {
+        overlap: false,
+        ..config
+    };
+    let gpu_sequential = extract_video_with(
+        &path,
+        &rgb,
+        &flow,
+        &GpuFlow::default(),
+        &sequential,
+        device,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(gpu, gpu_sequential);
     let cpu_device = Default::default();
     let (rgb, flow) = models::<C>(&cpu_device);
     let cpu = extract_video(&path, &rgb, &flow, &config, &cpu_device, |_| {}).unwrap();
-    assert_eq!((gpu.snippets, gpu.dim), (2, 128));
-    assert_eq!((cpu.snippets, cpu.dim), (2, 128));
+    assert_eq!((gpu.snippets, gpu.dim), (3, 128));
+    assert_eq!((cpu.snippets, cpu.dim), (3, 128));
     for (stream, g, c) in [("rgb", &gpu.rgb, &cpu.rgb), ("flow", &gpu.flow, &cpu.flow)] {
         let worst = g
             .iter()
@@ -275,36 +307,4 @@ mod cuda {
     fn gpu_extraction_matches_cpu() {
         super::extraction_matches_cpu::<CudaRuntime>(&device());
     }
-}
-
-#[cfg(feature = "test-wgpu")]
-#[test]
-fn diag_clip_flows() {
-    use cubecl::wgpu::{WgpuDevice, WgpuRuntime};
-    type Bk = CubeBackend<WgpuRuntime, f32, i32, u32>;
-    let device = WgpuDevice::DefaultDevice;
-    let frames: Vec<Frame> = (0..33)
-        .map(|t| textured_frame(0.8 * t as f64, 0.3 * t as f64))
-        .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clip.mp4");
-    video::write_h264_mp4(&path, &frames, 25).unwrap();
-    let settings = video::FrameSettings { fps: 25, short_side: 56 };
-    let (decoded, _) = video::read_frames(&path, &settings).unwrap();
-    let config = ExtractConfig { frames: settings, crop: 56, ..ExtractConfig::default() };
-    eprintln!("frame {}x{}", decoded[0].width, decoded[0].height);
-    let gray: Vec<crate::flow::Image> = decoded[..17].iter().map(|f| crate::flow::Image::new(f.width, f.height, f.gray())).collect();
-    let t0 = std::time::Instant::now();
-    let g = flow_sequence::<WgpuRuntime>(&config.tvl1, DEFAULT_THREADS, &device, &gray).to_host();
-    eprintln!("gpu {:?}", t0.elapsed());
-    let t0 = std::time::Instant::now();
-    let c = config.tvl1.flow_sequence(&gray);
-    eprintln!("cpu {:?}", t0.elapsed());
-    for p in 0..16 {
-        let d = crate::flow::tests::sorted_differences(&g[p], &c[p]);
-        let mean = d.iter().sum::<f32>() / d.len() as f32;
-        let maxf = c[p].u.data.iter().chain(&c[p].v.data).fold(0f32, |m, v| m.max(v.abs()));
-        eprintln!("pair {p}: mean {mean:.5} median {:.5} p99 {:.4} max {:.4} | max |flow| {maxf:.2}", d[d.len()/2], d[d.len()*99/100], d[d.len()-1]);
-    }
-    let _ = Bk::name(&device);
 }
