@@ -202,8 +202,15 @@ pub trait FlowEngine<B: Backend>: Sync {
     /// one (then the last flow is repeated). The flows are TV-L1 ([`ExtractConfig::tvl1`])
     /// between consecutive grayscale frames, at the frames' size (or on the centre crops with
     /// [`ExtractConfig::flow_on_crop`]), centre-cropped, truncated to ±20 px and divided by 20.
-    fn flow_input(&self, frames: &[Frame], config: &ExtractConfig, device: &B::Device)
-        -> Tensor<B, 5>;
+    fn flow_input(
+        &self,
+        frames: &[Frame],
+        config: &ExtractConfig,
+        device: &B::Device,
+    ) -> Tensor<B, 5>;
+
+    /// Whether the flow is computed on the device (true) or on the CPU (false).
+    fn on_device(&self) -> bool;
 }
 
 /// TV-L1 on the CPU ([`TvL1::flow_sequence`]: rayon over the frame pairs), the flows then
@@ -242,6 +249,10 @@ impl<B: Backend> FlowEngine<B> for CpuFlow {
             TensorData::new(i3d_clip(&flows), [1, 2, n, crop, crop]),
             device,
         )
+    }
+
+    fn on_device(&self) -> bool {
+        false
     }
 }
 
@@ -320,7 +331,10 @@ pub fn extract_video_with<B: Backend, E: FlowEngine<B> + ?Sized>(
                 }),
                 scope.spawn(move || {
                     for x in input_rx {
-                        if out_tx.send((StreamOut::Flow, features(flow_model, x))).is_err() {
+                        if out_tx
+                            .send((StreamOut::Flow, features(flow_model, x)))
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -383,7 +397,11 @@ pub fn extract_video_with<B: Backend, E: FlowEngine<B> + ?Sized>(
         });
     }
     let Results {
-        rgb, flow, chunks, dim, ..
+        rgb,
+        flow,
+        chunks,
+        dim,
+        ..
     } = results;
     if chunks == 0 {
         return Err(ExtractError::TooShort {

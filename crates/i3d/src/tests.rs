@@ -405,6 +405,9 @@ fn a_panicking_stage_fails_the_extraction() {
             assert!(calls == 0, "flow stage failed on purpose");
             crate::extract::CpuFlow.flow_input(frames, config, device)
         }
+        fn on_device(&self) -> bool {
+            false
+        }
     }
     let device = Default::default();
     let model = |s| I3dConfig::new(s).with_width_div(8).init::<B>(&device);

@@ -185,7 +185,10 @@ pub fn flow_sequence<R: CubeRuntime>(
         frames.iter().all(|f| (f.width, f.height) == (w, h)),
         "TV-L1 needs frames of one size"
     );
-    assert!(w >= 3 && h >= 3, "TV-L1 needs frames of at least 3×3 pixels");
+    assert!(
+        w >= 3 && h >= 3,
+        "TV-L1 needs frames of at least 3×3 pixels"
+    );
     assert!(
         matches!(params.median_filtering, 0 | 1 | 5),
         "the GPU TV-L1 filters with a 5×5 median or none, not {}",
@@ -365,6 +368,10 @@ where
         let t = self.flow_input_tensor::<R>(frames, config, device);
         Tensor::from_primitive(TensorPrimitive::Float(t))
     }
+
+    fn on_device(&self) -> bool {
+        true
+    }
 }
 
 impl<R, I, BT> FlowEngine<burn_fusion::Fusion<CubeBackend<R, f32, I, BT>>> for GpuFlow
@@ -399,6 +406,10 @@ where
             )
             .output();
         Tensor::from_primitive(TensorPrimitive::Float(out))
+    }
+
+    fn on_device(&self) -> bool {
+        true
     }
 }
 

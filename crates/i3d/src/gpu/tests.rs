@@ -26,8 +26,8 @@ fn one_scale_matches_opencv<R: CubeRuntime>(device: &R::Device) {
         scales: 1,
         ..TvL1::default()
     };
-    let gpu = flow_sequence::<R>(&params, DEFAULT_THREADS, device, &[i0.clone(), i1.clone()])
-        .to_host();
+    let gpu =
+        flow_sequence::<R>(&params, DEFAULT_THREADS, device, &[i0.clone(), i1.clone()]).to_host();
     assert_eq!(gpu.len(), 1);
     assert_matches_opencv_one_scale(&gpu[0], &opencv);
     assert_matches_opencv_one_scale(&gpu[0], &params.flow(&i0, &i1));
@@ -57,16 +57,16 @@ fn pairs_are_independent_and_table32_matches<R: CubeRuntime>(device: &R::Device)
         warps: 2,
         ..TvL1::default()
     };
-    let both = flow_sequence::<R>(&params, 64, device, &[a.clone(), b.clone(), a.clone()])
-        .to_host();
+    let both =
+        flow_sequence::<R>(&params, 64, device, &[a.clone(), b.clone(), a.clone()]).to_host();
     assert_eq!(both.len(), 2);
     let ab = flow_sequence::<R>(&params, 64, device, &[a.clone(), b.clone()]).to_host();
     let ba = flow_sequence::<R>(&params, 64, device, &[b.clone(), a.clone()]).to_host();
     assert_eq!(both[0], ab[0]);
     assert_eq!(both[1], ba[0]);
     // Another cube size sums the stopping rule's partial sums differently: close, not equal.
-    let other = flow_sequence::<R>(&params, DEFAULT_THREADS, device, &[a.clone(), b.clone()])
-        .to_host();
+    let other =
+        flow_sequence::<R>(&params, DEFAULT_THREADS, device, &[a.clone(), b.clone()]).to_host();
     assert_matches_opencv_one_scale(&other[0], &ab[0]);
 
     let table = TvL1 {
@@ -74,8 +74,8 @@ fn pairs_are_independent_and_table32_matches<R: CubeRuntime>(device: &R::Device)
         sub_pixel: SubPixel::Table32,
         ..TvL1::default()
     };
-    let gpu = flow_sequence::<R>(&table, DEFAULT_THREADS, device, &[a.clone(), b.clone()])
-        .to_host();
+    let gpu =
+        flow_sequence::<R>(&table, DEFAULT_THREADS, device, &[a.clone(), b.clone()]).to_host();
     assert_matches_opencv_one_scale(&gpu[0], &table.flow(&a, &b));
 }
 
@@ -115,8 +115,11 @@ fn flow_input_matches_cpu<R: CubeRuntime>(device: &R::Device) {
         tvl1: short_tvl1(),
         ..ExtractConfig::default()
     };
-    for (frames, flow_on_crop) in [(&frames[..], false), (&frames[..4], false), (&frames[..], true)]
-    {
+    for (frames, flow_on_crop) in [
+        (&frames[..], false),
+        (&frames[..4], false),
+        (&frames[..], true),
+    ] {
         let config = ExtractConfig {
             flow_on_crop,
             ..base
@@ -133,7 +136,10 @@ fn flow_input_matches_cpu<R: CubeRuntime>(device: &R::Device) {
             .zip(&cpu)
             .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         // 1e-3 of the [-1, 1] input is 0.02 px of flow.
-        assert!(worst < 1e-3, "largest difference {worst} (flow on crop: {flow_on_crop})");
+        assert!(
+            worst < 1e-3,
+            "largest difference {worst} (flow on crop: {flow_on_crop})"
+        );
         // Not a trivial input: the content moves.
         assert!(cpu.iter().any(|v| v.abs() > 0.02));
     }
@@ -234,8 +240,14 @@ fn extraction_matches_cpu<R: CubeRuntime>(device: &R::Device) {
             .iter()
             .zip(c)
             .fold(0.0f32, |m, (a, b)| m.max((a - b).abs() / (1.0 + b.abs())));
-        assert!(worst <= 1e-3, "{stream}: worst relative difference {worst:e}");
-        assert!(c.iter().any(|v| *v > 1e-3), "{stream}: features all but zero");
+        assert!(
+            worst <= 1e-3,
+            "{stream}: worst relative difference {worst:e}"
+        );
+        assert!(
+            c.iter().any(|v| *v > 1e-3),
+            "{stream}: features all but zero"
+        );
     }
 }
 

@@ -485,7 +485,7 @@ impl BackendJob for ExtractBenchJob<'_> {
             "whole_warm_fps": fps(whole_warm),
             "whole_sequential_s": whole_sequential,
             "whole_sequential_fps": fps(whole_sequential),
-            "flow_on_device": backend.is_gpu(),
+            "flow_on_device": engine.on_device(),
             "decode_s": decode,
             "tvl1_s": tvl1,
             "i3d_rgb_s": rgb_net,
