@@ -299,6 +299,12 @@ pub fn extract_video_with<B: Backend, E: FlowEngine<B> + ?Sized>(
     mut progress: impl FnMut(ExtractProgress),
 ) -> Result<VideoFeatures, ExtractError> {
     assert!(config.chunk >= 2, "a chunk needs at least two frames");
+    // Burn initialises parameters lazily, on first use, from the backend's one random
+    // generator: left to the stages' threads, the two networks' random weights would depend on
+    // how the threads interleave. Initialise them here, RGB then flow (the order of the
+    // sequential pipeline's first chunk).
+    materialize(rgb_model);
+    materialize(flow_model);
     let options = video::DecodeOptions {
         time_limit: config.decode_time_limit,
         ..video::DecodeOptions::default()
@@ -463,6 +469,18 @@ impl Chunker {
         (self.pending.len() == self.chunk && self.too_small.is_none())
             .then(|| Arc::from(std::mem::take(&mut self.pending).as_slice()))
     }
+}
+
+/// Initialises every parameter of `model` that Burn has not initialised yet (a no-op for
+/// loaded weights and after the first call).
+fn materialize<B: Backend>(model: &I3d<B>) {
+    struct Touch;
+    impl<B: Backend> burn::module::ModuleVisitor<B> for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+            let _ = param.val();
+        }
+    }
+    burn::module::Module::visit(model, &mut Touch);
 }
 
 /// Which network a feature comes from.

@@ -436,3 +436,64 @@ fn a_panicking_stage_fails_the_extraction() {
         .unwrap_or_default();
     assert!(message.contains("failed on purpose"), "{message}");
 }
+
+/// The pipeline initialises both networks' parameters before its stages' threads start:
+/// Burn initialises parameters lazily, on first use, from the backend's one random generator,
+/// so left to the threads the two random networks' weights would depend on how the threads
+/// interleave (`maan extract` with random weights wrote different bytes on every run). Checked
+/// from the flow stage's first call, which comes before the flow network's first use.
+#[test]
+fn overlapped_pipeline_initialises_the_networks_before_its_threads() {
+    use crate::extract::{extract_video_with, CpuFlow, ExtractConfig, FlowEngine};
+    use burn::module::{Module, ModuleVisitor, Param};
+    struct Uninitialised(usize);
+    impl ModuleVisitor<B> for Uninitialised {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0 += usize::from(!param.is_initialized());
+        }
+    }
+    fn uninitialised(model: &crate::I3d<B>) -> usize {
+        let mut v = Uninitialised(0);
+        model.visit(&mut v);
+        v.0
+    }
+    struct Checks<'a>(&'a crate::I3d<B>, std::sync::Mutex<Vec<usize>>);
+    impl FlowEngine<B> for Checks<'_> {
+        fn flow_input(
+            &self,
+            frames: &[video::Frame],
+            config: &ExtractConfig,
+            device: &burn::backend::ndarray::NdArrayDevice,
+        ) -> Tensor<B, 5> {
+            self.1.lock().unwrap().push(uninitialised(self.0));
+            CpuFlow.flow_input(frames, config, device)
+        }
+        fn on_device(&self) -> bool {
+            false
+        }
+    }
+    let device = Default::default();
+    let rgb = I3dConfig::new(Stream::Rgb)
+        .with_width_div(8)
+        .init::<B>(&device);
+    let flow = I3dConfig::new(Stream::Flow)
+        .with_width_div(8)
+        .init::<B>(&device);
+    assert!(uninitialised(&flow) > 0, "Burn initialises lazily");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.mp4");
+    moving_square_video(&path, 33, 2);
+    let config = ExtractConfig {
+        frames: video::FrameSettings {
+            fps: 25,
+            short_side: 64,
+        },
+        crop: 64,
+        tvl1: crate::flow::TvL1::light(),
+        ..ExtractConfig::default()
+    };
+    let checks = Checks(&flow, Default::default());
+    extract_video_with(&path, &rgb, &flow, &checks, &config, &device, |_| {}).unwrap();
+    assert_eq!(*checks.1.lock().unwrap(), vec![0, 0]);
+    assert_eq!(uninitialised(&rgb), 0);
+}
