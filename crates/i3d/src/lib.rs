@@ -70,13 +70,15 @@ pub mod error;
 pub mod extract;
 pub mod flow;
 pub mod host;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod model;
 pub mod weights;
 
 pub use error::I3dError;
 pub use extract::{
-    extract_video, extract_video_caught, ExtractConfig, ExtractError, ExtractProgress,
-    VideoFeatures,
+    extract_video, extract_video_caught, extract_video_with, CpuFlow, ExtractConfig, ExtractError,
+    ExtractProgress, FlowEngine, StageTimes, VideoFeatures, PIPELINE_DEPTH,
 };
 pub use host::{ConvEngine, HostI3d};
 pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
