@@ -69,9 +69,9 @@
 pub mod error;
 pub mod extract;
 pub mod flow;
-pub mod host;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+pub mod host;
 pub mod model;
 pub mod weights;
 
