@@ -15,8 +15,6 @@ use burn::tensor::module::{avg_pool2d, max_pool2d};
 use burn::tensor::ops::PadMode;
 use burn::tensor::{activation::relu, Tensor};
 
-use crate::host::{ConvEngine, HostI3d};
-
 /// `BatchNorm3d` epsilon of pytorch-i3d (TensorFlow's default).
 pub const BN_EPSILON: f64 = 0.001;
 /// `BatchNorm3d` momentum of pytorch-i3d (only matters when training).
@@ -375,35 +373,5 @@ impl<B: Backend> I3d<B> {
     /// small test inputs work; PyTorch would refuse them).
     pub fn extract_features(&self, x: Tensor<B, 5>) -> Tensor<B, 5> {
         avg_pool3d_stride1(self.forward_mixed_5c(x), AVG_POOL_KERNEL)
-    }
-
-    /// The clip feature of the WTAL pipelines: [`Self::extract_features`] averaged over the
-    /// remaining time and space.
-    ///
-    /// `x`: `[N, C, 16, 224, 224]` (any `T, H, W` work) → `[N, 1024 / width_div]`. For
-    /// 16×224×224 the average pooling leaves a single position, so this is exactly
-    /// pytorch-i3d's `extract_features(x)[:, :, 0, 0, 0]`.
-    ///
-    /// Computed by [`ConvEngine::default_for`] the backend: on flex and ndarray by
-    /// [`HostI3d`] (made from the model's weights at each call, a small cost beside the
-    /// network), elsewhere by Burn's operations; [`Self::features_with`] chooses.
-    pub fn features(&self, x: Tensor<B, 5>) -> Tensor<B, 2> {
-        let engine = ConvEngine::default_for::<B>(&x.device());
-        self.features_with(x, engine)
-    }
-
-    /// [`Self::features`] computed by `engine`: `[N, C, T, H, W]` → `[N, 1024 / width_div]`.
-    /// [`ConvEngine::Host`] works on any backend (through host memory) and uses BatchNorm's
-    /// running statistics, as an eval-mode model does.
-    pub fn features_with(&self, x: Tensor<B, 5>, engine: ConvEngine) -> Tensor<B, 2> {
-        if engine == ConvEngine::Host {
-            return HostI3d::new(self).features_tensor(x);
-        }
-        let pooled = self.extract_features(x);
-        let [n, c, t, h, w] = pooled.dims();
-        pooled
-            .reshape([n, c, t * h * w])
-            .mean_dim(2)
-            .reshape([n, c])
     }
 }

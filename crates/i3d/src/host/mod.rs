@@ -275,5 +275,39 @@ impl HostI3d {
     }
 }
 
+/// The clip feature, by the engine of the backend (here, beside the host engine, so that the
+/// model module does not depend on this one).
+impl<B: Backend> I3d<B> {
+    /// The clip feature of the WTAL pipelines: [`Self::extract_features`] averaged over the
+    /// remaining time and space.
+    ///
+    /// `x`: `[N, C, 16, 224, 224]` (any `T, H, W` work) → `[N, 1024 / width_div]`. For
+    /// 16×224×224 the average pooling leaves a single position, so this is exactly
+    /// pytorch-i3d's `extract_features(x)[:, :, 0, 0, 0]`.
+    ///
+    /// Computed by [`ConvEngine::default_for`] the backend: on flex and ndarray by
+    /// [`HostI3d`] (made from the model's weights at each call, a small cost beside the
+    /// network), elsewhere by Burn's operations; [`Self::features_with`] chooses.
+    pub fn features(&self, x: Tensor<B, 5>) -> Tensor<B, 2> {
+        let engine = ConvEngine::default_for::<B>(&x.device());
+        self.features_with(x, engine)
+    }
+
+    /// [`Self::features`] computed by `engine`: `[N, C, T, H, W]` → `[N, 1024 / width_div]`.
+    /// [`ConvEngine::Host`] works on any backend (through host memory) and uses BatchNorm's
+    /// running statistics, as an eval-mode model does.
+    pub fn features_with(&self, x: Tensor<B, 5>, engine: ConvEngine) -> Tensor<B, 2> {
+        if engine == ConvEngine::Host {
+            return HostI3d::new(self).features_tensor(x);
+        }
+        let pooled = self.extract_features(x);
+        let [n, c, t, h, w] = pooled.dims();
+        pooled
+            .reshape([n, c, t * h * w])
+            .mean_dim(2)
+            .reshape([n, c])
+    }
+}
+
 #[cfg(test)]
 mod tests;
