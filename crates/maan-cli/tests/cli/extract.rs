@@ -247,6 +247,27 @@ fn set32(d: &mut [u8], at: usize, v: u32) {
     d[at..at + 4].copy_from_slice(&v.to_be_bytes());
 }
 
+/// A `PATH` whose first folder (`dir/bin`) holds a stand-in `ffmpeg` that answers `-version`
+/// and otherwise sleeps for ten minutes: a decoder that hangs.
+#[cfg(unix)]
+fn hanging_ffmpeg_path(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let ffmpeg = bin.join("ffmpeg");
+    std::fs::write(
+        &ffmpeg,
+        "#!/bin/sh\nif [ \"$1\" = -version ]; then exit 0; fi\nexec sleep 600\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&ffmpeg, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// `maan extract` on a folder whose damaged files sort before its one good clip (the
 /// damaged files of issue 37 that crashed, aborted or hung, an empty and a truncated file,
 /// and a file for an ffmpeg that hangs): the good clip is extracted, every bad file is listed
@@ -256,7 +277,6 @@ fn set32(d: &mut [u8], at: usize, v: u32) {
 #[cfg(unix)]
 #[test]
 fn extract_goes_on_past_damaged_files_and_lists_them() {
-    use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let videos = tmp.path().join("videos");
     std::fs::create_dir(&videos).unwrap();
@@ -288,21 +308,7 @@ fn extract_goes_on_past_damaged_files_and_lists_them() {
     damaged("e_truncated.mp4", &|d| d.truncate(d.len() / 2));
     std::fs::write(videos.join("f_hangs.mkv"), "not a video: goes to ffmpeg").unwrap();
 
-    // The stand-in ffmpeg: answers -version, otherwise sleeps.
-    let bin = tmp.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let ffmpeg = bin.join("ffmpeg");
-    std::fs::write(
-        &ffmpeg,
-        "#!/bin/sh\nif [ \"$1\" = -version ]; then exit 0; fi\nexec sleep 600\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&ffmpeg, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = hanging_ffmpeg_path(tmp.path());
 
     let out = tmp.path().join("out");
     let o = crate::common::maan_cmd()
@@ -470,22 +476,8 @@ fn predict_video_equals_extract_then_predict_and_plots() {
     // the command's PATH) fails at the limit, naming the file, and the command returns.
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let bin = dir.join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        let ffmpeg = bin.join("ffmpeg");
-        std::fs::write(
-            &ffmpeg,
-            "#!/bin/sh\nif [ \"$1\" = -version ]; then exit 0; fi\nexec sleep 600\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&ffmpeg, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(dir.join("hangs.mkv"), "not a video: goes to ffmpeg").unwrap();
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let path = hanging_ffmpeg_path(dir);
         let mut args = vec![
             "predict",
             "--run",
