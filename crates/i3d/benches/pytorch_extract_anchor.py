@@ -2,7 +2,8 @@
 """The PyTorch + OpenCV feature-extraction pipeline that `maan bench extract` is compared with.
 
     python pytorch_extract_anchor.py --video clip.mp4 --i3d /path/to/pytorch-i3d/pytorch_i3d.py \
-        [--weights-rgb rgb_imagenet.pt --weights-flow flow_imagenet.pt] [--json out.json]
+        [--weights-rgb rgb_imagenet.pt --weights-flow flow_imagenet.pt] [--json out.json] \
+        [--device cuda] [--flow cuda]
 
 needs torch, numpy and OpenCV with the contrib modules (`pip install torch numpy
 opencv-contrib-python-headless`). The pytorch-i3d source (piergiaj/pytorch-i3d) is not copied
@@ -19,6 +20,10 @@ RGB (scaled to [-1, 1]) and of flow, averaged to one 1024-d feature per chunk an
 It times the whole pipeline (chunk by chunk, twice: cold and warm) and each stage apart
 (decoding with resizing; TV-L1; each network), prints one line and writes JSON with the same
 keys as `maan bench extract --json`'s rows. `extract_side_by_side.sh` runs both on one clip.
+
+`--device cuda` runs the networks on the GPU (TV-L1 stays OpenCV's CPU one, as the public
+features were made); `--flow cuda` computes TV-L1 with OpenCV's CUDA `OptFlow_DualTVL1`
+instead, where the OpenCV build has CUDA (pip's wheels do not: an error then).
 """
 
 import argparse
@@ -68,6 +73,22 @@ def centre(a):
     return a[y0 : y0 + CROP, x0 : x0 + CROP]
 
 
+class CudaTvl1:
+    """OpenCV's CUDA TV-L1 with the `calc(a, b, None)` of the CPU one (frames uploaded, the
+    flow downloaded)."""
+
+    def __init__(self):
+        if not hasattr(cv2, "cuda") or cv2.cuda.getCudaEnabledDeviceCount() == 0:
+            raise SystemExit("--flow cuda: this OpenCV has no CUDA (or sees no GPU)")
+        self.tvl1 = cv2.cuda_OpticalFlowDual_TVL1.create()
+
+    def calc(self, a, b, _):
+        ga, gb = cv2.cuda_GpuMat(), cv2.cuda_GpuMat()
+        ga.upload(a.astype(np.float32))
+        gb.upload(b.astype(np.float32))
+        return self.tvl1.calc(ga, gb, None).download()
+
+
 def flows_of(tvl1, grays):
     """TV-L1 flow between consecutive frames, clipped and scaled, centre-cropped: [n-1, 224, 224, 2]."""
     out = []
@@ -77,19 +98,27 @@ def flows_of(tvl1, grays):
     return out
 
 
+DEVICE = torch.device("cpu")
+
+
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def rgb_input(frames):
     x = np.stack([centre(f) for f in frames]).astype(np.float32) / 127.5 - 1.0  # T H W 3
-    return torch.from_numpy(x).permute(3, 0, 1, 2).unsqueeze(0).contiguous()
+    return torch.from_numpy(x).permute(3, 0, 1, 2).unsqueeze(0).contiguous().to(DEVICE)
 
 
 def flow_input(flows):
     x = np.stack(flows).astype(np.float32)  # T H W 2
-    return torch.from_numpy(x).permute(3, 0, 1, 2).unsqueeze(0).contiguous()
+    return torch.from_numpy(x).permute(3, 0, 1, 2).unsqueeze(0).contiguous().to(DEVICE)
 
 
 def feature(model, x):
     with torch.no_grad():
-        return model.extract_features(x).mean(dim=(2, 3, 4)).squeeze(0).numpy()
+        return model.extract_features(x).mean(dim=(2, 3, 4)).squeeze(0).cpu().numpy()
 
 
 def whole(path, rgb_net, flow_net, tvl1):
@@ -116,7 +145,11 @@ def main():
     ap.add_argument("--weights-flow")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--json")
+    ap.add_argument("--device", default="cpu", help="where the networks run: cpu or cuda")
+    ap.add_argument("--flow", default="cpu", help="TV-L1 on OpenCV's cpu or cuda implementation")
     args = ap.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
 
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
@@ -130,8 +163,8 @@ def main():
         net = i3d.InceptionI3d(400, in_channels=channels)
         if weights:
             net.load_state_dict(torch.load(weights, map_location="cpu"))
-        nets[name] = net.eval()
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
+        nets[name] = net.eval().to(DEVICE)
+    tvl1 = CudaTvl1() if args.flow == "cuda" else cv2.optflow.DualTVL1OpticalFlow_create()
 
     t0 = time.perf_counter()
     rgb, flow, chunks = whole(args.video, nets["rgb"], nets["flow"], tvl1)
@@ -151,11 +184,13 @@ def main():
     tvl1_s = time.perf_counter() - t0
 
     def net_s(net, channels):
-        x = torch.full((1, channels, CHUNK, CROP, CROP), 0.1)
+        x = torch.full((1, channels, CHUNK, CROP, CROP), 0.1, device=DEVICE)
         feature(net, x)
+        sync()
         t0 = time.perf_counter()
         for _ in range(chunks):
             feature(net, x)
+        sync()
         return time.perf_counter() - t0
 
     rgb_s = net_s(nets["rgb"], 3)
@@ -166,11 +201,11 @@ def main():
         f"pytorch+opencv: {frames_n} frames ({chunks} chunks): whole {fps(whole_s):.1f} frames/s "
         f"({whole_s:.1f} s; again {fps(whole_warm_s):.1f} frames/s) | decode {fps(decode_s):.0f} "
         f"frames/s, TV-L1 {fps(tvl1_s):.1f}, I3D rgb {fps(rgb_s):.1f}, I3D flow {fps(flow_s):.1f} "
-        f"({args.threads} threads; torch {torch.__version__}, OpenCV {cv2.__version__})"
+        f"(networks on {args.device}, TV-L1 on OpenCV's {args.flow}; {args.threads} threads; torch {torch.__version__}, OpenCV {cv2.__version__})"
     )
     if args.json:
         row = {
-            "backend": "pytorch+opencv",
+            "backend": f"pytorch-{args.device}+opencv-{args.flow}",
             "frames": frames_n,
             "chunks": chunks,
             "whole_s": whole_s,
@@ -184,6 +219,8 @@ def main():
             "threads": args.threads,
             "torch": torch.__version__,
             "opencv": cv2.__version__,
+            "device": args.device,
+            "flow": args.flow,
             "rgb_features": rgb.shape[0],
             "flow_features": flow.shape[0],
         }

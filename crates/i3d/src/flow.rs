@@ -393,8 +393,32 @@ fn norm_f64(x: f32, y: f32) -> f32 {
 }
 
 /// OpenCV's `resize` output side for a factor: `round(size · factor)` (ties to even).
-fn scaled_size(size: usize, factor: f64) -> usize {
+pub(crate) fn scaled_size(size: usize, factor: f64) -> usize {
     ((size as f64) * factor).round_ties_even() as usize
+}
+
+/// The taps of OpenCV's `INTER_LINEAR` along one axis of `dst` destination pixels from `src`
+/// source pixels: for each destination pixel, the two source pixels and the weight of the
+/// second, at source position `(d + 0.5) · scale − 0.5` (in `f64`, rounded to `f32`), clamped to
+/// the image (the edge pixel repeats). [`resize`] and the GPU's resize kernel use these.
+pub(crate) fn resize_taps(dst: usize, scale: f64, src: usize) -> Vec<(usize, usize, f32)> {
+    (0..dst)
+        .map(|d| {
+            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
+            let mut s = f.floor() as isize;
+            let mut frac = f - s as f32;
+            if s < 0 {
+                s = 0;
+                frac = 0.0;
+            }
+            if s as usize >= src - 1 {
+                s = src as isize - 1;
+                frac = 0.0;
+            }
+            let s = s as usize;
+            (s, (s + 1).min(src - 1), frac)
+        })
+        .collect()
 }
 
 /// OpenCV's `INTER_LINEAR` resize of a float image: source position
@@ -402,23 +426,8 @@ fn scaled_size(size: usize, factor: f64) -> usize {
 /// source step per destination pixel (`1 / fx` when OpenCV is given a factor, the ratio of
 /// the sizes when given a size).
 fn resize(src: &Image, width: usize, height: usize, scale_x: f64, scale_y: f64) -> Image {
-    let taps = |d: usize, scale: f64, size: usize| -> (usize, usize, f32) {
-        let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
-        let mut s = f.floor() as isize;
-        let mut frac = f - s as f32;
-        if s < 0 {
-            s = 0;
-            frac = 0.0;
-        }
-        if s as usize >= size - 1 {
-            s = size as isize - 1;
-            frac = 0.0;
-        }
-        let s = s as usize;
-        (s, (s + 1).min(size - 1), frac)
-    };
-    let xs: Vec<_> = (0..width).map(|x| taps(x, scale_x, src.width)).collect();
-    let ys: Vec<_> = (0..height).map(|y| taps(y, scale_y, src.height)).collect();
+    let xs = resize_taps(width, scale_x, src.width);
+    let ys = resize_taps(height, scale_y, src.height);
     Image::from_fn(width, height, |x, y| {
         let (x0, x1, fx) = xs[x];
         let (y0, y1, fy) = ys[y];
@@ -553,7 +562,7 @@ fn median_blur(src: &Image, side: usize) -> Image {
 /// `median_network_selects_the_median_of_every_0_1_input` checks it on all 2²⁵ inputs of
 /// zeros and ones, which by the 0-1 principle proves it for every input.
 #[rustfmt::skip]
-const MEDIAN25: [(u8, u8); 99] = [
+pub(crate) const MEDIAN25: [(u8, u8); 99] = [
     (0, 1), (3, 4), (2, 4), (2, 3), (6, 7), (5, 7), (5, 6), (9, 10), (8, 10), (8, 9), (12, 13),
     (11, 13), (11, 12), (15, 16), (14, 16), (14, 15), (18, 19), (17, 19), (17, 18), (21, 22),
     (20, 22), (20, 21), (23, 24), (2, 5), (3, 6), (0, 6), (0, 3), (4, 7), (1, 7), (1, 4),
@@ -627,7 +636,7 @@ fn median_blur_select(src: &Image, side: usize) -> Image {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A smooth texture in `[0, 255]` with several frequencies and orientations, defined
@@ -783,7 +792,7 @@ mod tests {
     }
 
     /// Reads a `make_tvl1_fixtures.py` case: the two frames and OpenCV's flow.
-    fn opencv_case(name: &str) -> (Image, Image, Flow) {
+    pub(crate) fn opencv_case(name: &str) -> (Image, Image, Flow) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let frames = std::fs::read(dir.join(format!("tvl1_{name}_frames.u8"))).unwrap();
         let flow: Vec<f32> = std::fs::read(dir.join(format!("tvl1_{name}_opencv.f32")))
@@ -802,12 +811,43 @@ mod tests {
     }
 
     /// End-point differences between two flows, sorted.
-    fn sorted_differences(a: &Flow, b: &Flow) -> Vec<f32> {
-        let mut d: Vec<f32> = (0..W * H)
+    pub(crate) fn sorted_differences(a: &Flow, b: &Flow) -> Vec<f32> {
+        let mut d: Vec<f32> = (0..a.u.data.len())
             .map(|k| (a.u.data[k] - b.u.data[k]).hypot(a.v.data[k] - b.v.data[k]))
             .collect();
         d.sort_by(f32::total_cmp);
         d
+    }
+
+    /// The one-level parity with OpenCV (`field_1scale`): mean end-point difference under
+    /// 1e-4 px, largest under 0.01 px. Shared by the CPU and GPU tests.
+    pub(crate) fn assert_matches_opencv_one_scale(ours: &Flow, opencv: &Flow) {
+        let d = sorted_differences(ours, opencv);
+        let mean = d.iter().sum::<f32>() / d.len() as f32;
+        assert!(mean < 1e-4, "mean difference from OpenCV {mean}");
+        assert!(
+            d[d.len() - 1] < 1e-2,
+            "largest difference {}",
+            d[d.len() - 1]
+        );
+    }
+
+    /// The default-parameter parity with OpenCV: mean end-point difference under 0.025 px;
+    /// pixels at least 4 from the border: median under 0.006 px, largest under 0.2 px. Shared
+    /// by the CPU and GPU tests.
+    pub(crate) fn assert_matches_opencv_default(name: &str, ours: &Flow, opencv: &Flow) {
+        let all = sorted_differences(ours, opencv);
+        let mean = all.iter().sum::<f32>() / all.len() as f32;
+        let mut inner: Vec<f32> = (4..H - 4)
+            .flat_map(|y| (4..W - 4).map(move |x| y * W + x))
+            .map(|k| (ours.u.data[k] - opencv.u.data[k]).hypot(ours.v.data[k] - opencv.v.data[k]))
+            .collect();
+        inner.sort_by(f32::total_cmp);
+        let (median, max) = (inner[inner.len() / 2], inner[inner.len() - 1]);
+        assert!(
+            mean < 0.025 && median < 0.006 && max < 0.2,
+            "{name}: mean {mean}; inside: median {median}, max {max}"
+        );
     }
 
     #[test]
@@ -819,14 +859,7 @@ mod tests {
             scales: 1,
             ..TvL1::default()
         };
-        let d = sorted_differences(&params.flow(&i0, &i1), &opencv);
-        let mean = d.iter().sum::<f32>() / d.len() as f32;
-        assert!(mean < 1e-4, "mean difference from OpenCV {mean}");
-        assert!(
-            d[d.len() - 1] < 1e-2,
-            "largest difference {}",
-            d[d.len() - 1]
-        );
+        assert_matches_opencv_one_scale(&params.flow(&i0, &i1), &opencv);
     }
 
     #[test]
@@ -838,23 +871,27 @@ mod tests {
         // px on `field`).
         for name in ["field", "shift"] {
             let (i0, i1, opencv) = opencv_case(name);
-            let ours = TvL1::default().flow(&i0, &i1);
-            let all = sorted_differences(&ours, &opencv);
-            let mean = all.iter().sum::<f32>() / all.len() as f32;
-            // Pixels at least 4 from the border.
-            let mut inner: Vec<f32> = (4..H - 4)
-                .flat_map(|y| (4..W - 4).map(move |x| y * W + x))
-                .map(|k| {
-                    (ours.u.data[k] - opencv.u.data[k]).hypot(ours.v.data[k] - opencv.v.data[k])
-                })
-                .collect();
-            inner.sort_by(f32::total_cmp);
-            let (median, max) = (inner[inner.len() / 2], inner[inner.len() - 1]);
-            assert!(
-                mean < 0.025 && median < 0.006 && max < 0.2,
-                "{name}: mean {mean}; inside: median {median}, max {max}"
-            );
+            assert_matches_opencv_default(name, &TvL1::default().flow(&i0, &i1), &opencv);
         }
+    }
+
+    /// The GPU kernels' median filter (`gpu/kernels.rs`, `median25`: one `sort2(a, i, j);` line
+    /// per compare-exchange) is [`MEDIAN25`], comparator for comparator and in order, so the
+    /// proof above covers it too. Reads the kernel's source: runs without the `gpu` feature.
+    #[test]
+    fn gpu_median_network_is_the_cpu_one() {
+        let source = include_str!("gpu/kernels.rs");
+        let body = &source[source.find("fn median25(").unwrap()..];
+        let body = &body[..body.find("\n}").unwrap()];
+        let pairs: Vec<(u8, u8)> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("sort2(a, "))
+            .map(|l| {
+                let (a, b) = l.trim_end_matches(");").split_once(", ").unwrap();
+                (a.parse().unwrap(), b.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(pairs, MEDIAN25.to_vec());
     }
 
     #[test]

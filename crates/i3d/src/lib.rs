@@ -9,6 +9,8 @@
 //! - [`model`]: the network ([`I3d`], [`I3dConfig`]) up to `Mixed_5c`, and
 //!   [`I3d::features`], the 1024-d clip feature `[N, 1024]` of a `[N, C, 16, 224, 224]`
 //!   chunk (`C` = 3 for RGB, 2 for flow, values in `[-1, 1]`).
+//! - [`host`]: [`HostI3d`], the same network on host buffers (im2col and
+//!   `gemm`), which [`I3d::features`] uses on the CPU backends ([`ConvEngine`]).
 //! - [`weights`]: [`load_weights`] reads pytorch-i3d state dicts (`.pt`, through
 //!   `burn-store`'s PyTorch reader) and safetensors files, with one key mapping.
 //! - [`flow`]: TV-L1 optical flow as OpenCV's `DualTVL1OpticalFlow` (Burn-free, rayon over
@@ -67,14 +69,18 @@
 pub mod error;
 pub mod extract;
 pub mod flow;
+#[cfg(feature = "gpu")]
+pub mod gpu;
+pub mod host;
 pub mod model;
 pub mod weights;
 
 pub use error::I3dError;
 pub use extract::{
-    extract_video, extract_video_caught, ExtractConfig, ExtractError, ExtractProgress,
-    VideoFeatures,
+    extract_video, extract_video_caught, extract_video_with, CpuFlow, ExtractConfig, ExtractError,
+    ExtractProgress, FlowEngine, StageTimes, VideoFeatures, PIPELINE_DEPTH,
 };
+pub use host::{ConvEngine, HostI3d};
 pub use model::{I3d, I3dConfig, InceptionModule, Stream, Unit3d};
 pub use weights::{expected_keys, init_stream, load_weights, LoadReport, WeightFormat};
 

@@ -374,19 +374,4 @@ impl<B: Backend> I3d<B> {
     pub fn extract_features(&self, x: Tensor<B, 5>) -> Tensor<B, 5> {
         avg_pool3d_stride1(self.forward_mixed_5c(x), AVG_POOL_KERNEL)
     }
-
-    /// The clip feature of the WTAL pipelines: [`Self::extract_features`] averaged over the
-    /// remaining time and space.
-    ///
-    /// `x`: `[N, C, 16, 224, 224]` (any `T, H, W` work) → `[N, 1024 / width_div]`. For
-    /// 16×224×224 the average pooling leaves a single position, so this is exactly
-    /// pytorch-i3d's `extract_features(x)[:, :, 0, 0, 0]`.
-    pub fn features(&self, x: Tensor<B, 5>) -> Tensor<B, 2> {
-        let pooled = self.extract_features(x);
-        let [n, c, t, h, w] = pooled.dims();
-        pooled
-            .reshape([n, c, t * h * w])
-            .mean_dim(2)
-            .reshape([n, c])
-    }
 }

@@ -8,7 +8,7 @@ use burn::backend::NdArray;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::model::same_padding;
-use crate::{expected_keys, load_weights, I3dConfig, I3dError, Stream};
+use crate::{expected_keys, load_weights, ConvEngine, I3dConfig, I3dError, Stream};
 
 type B = NdArray<f32>;
 
@@ -97,7 +97,8 @@ fn read_expected(name: &str) -> Vec<Vec<f32>> {
 }
 
 /// Loads a narrow (width / 8) network from `weights`, runs `features` on the fixture input
-/// and compares with pytorch-i3d's output: `|ours - torch| <= 1e-4 (1 + |torch|)`.
+/// with each engine (the host network the CPU backends use, and Burn's operations) and
+/// compares with pytorch-i3d's output: `|ours - torch| <= 1e-4 (1 + |torch|)`.
 fn check_parity(stream: Stream, weights: &str, shape: [usize; 5], expected: &str) {
     let device = Default::default();
     let config = I3dConfig::new(stream).with_width_div(8);
@@ -110,19 +111,21 @@ fn check_parity(stream: Stream, weights: &str, shape: [usize; 5], expected: &str
         .iter()
         .all(|k| k.starts_with("logits.") || k.ends_with(".num_batches_tracked")));
 
-    let features = model.features(fixture_input(shape));
-    assert_eq!(features.dims(), [shape[0], config.feature_dim()]);
-    let ours = features.into_data().to_vec::<f32>().unwrap();
     let torch: Vec<f32> = read_expected(expected).concat();
-    assert_eq!(ours.len(), torch.len());
-    let mut worst = 0.0f32;
-    for (a, b) in ours.iter().zip(&torch) {
-        worst = worst.max((a - b).abs() / (1.0 + b.abs()));
+    for engine in [ConvEngine::Host, ConvEngine::Burn] {
+        let features = model.features_with(fixture_input(shape), engine);
+        assert_eq!(features.dims(), [shape[0], config.feature_dim()]);
+        let ours = features.into_data().to_vec::<f32>().unwrap();
+        assert_eq!(ours.len(), torch.len());
+        let mut worst = 0.0f32;
+        for (a, b) in ours.iter().zip(&torch) {
+            worst = worst.max((a - b).abs() / (1.0 + b.abs()));
+        }
+        assert!(
+            worst <= 1e-4,
+            "{stream:?} ({engine:?}): worst relative difference {worst:e} from pytorch-i3d"
+        );
     }
-    assert!(
-        worst <= 1e-4,
-        "{stream:?}: worst relative difference {worst:e} from pytorch-i3d"
-    );
     // The fixture is not degenerate: the features vary and mostly are not zero.
     assert!(torch.iter().filter(|v| **v > 0.0).count() > torch.len() / 2);
 }
@@ -343,4 +346,157 @@ fn extract_video_gives_one_feature_per_16_frames() {
         "{e:?}"
     );
     assert!(e.to_string().contains("short.mp4"), "{e}");
+}
+
+/// The overlapped pipeline (decoding, flow and the two networks in their own threads) gives
+/// the features of the stages run one after the other, bit for bit, and reports the same
+/// progress, with and without a frame after the last chunk.
+#[test]
+fn overlapped_pipeline_equals_sequential_stages() {
+    use crate::extract::{extract_video, ExtractConfig};
+    let device = Default::default();
+    let rgb = I3dConfig::new(Stream::Rgb)
+        .with_width_div(8)
+        .init::<B>(&device);
+    let flow = I3dConfig::new(Stream::Flow)
+        .with_width_div(8)
+        .init::<B>(&device);
+    let dir = tempfile::tempdir().unwrap();
+    let overlapped = ExtractConfig {
+        frames: video::FrameSettings {
+            fps: 25,
+            short_side: 64,
+        },
+        crop: 64,
+        tvl1: crate::flow::TvL1::light(),
+        ..ExtractConfig::default()
+    };
+    assert!(overlapped.overlap, "overlap is the default");
+    let sequential = ExtractConfig {
+        overlap: false,
+        ..overlapped
+    };
+    for n in [49, 48] {
+        let path = dir.path().join(format!("v{n}.mp4"));
+        moving_square_video(&path, n, 2);
+        let mut calls = [Vec::new(), Vec::new()];
+        let [a, b] = &mut calls;
+        let x = extract_video(&path, &rgb, &flow, &overlapped, &device, |p| a.push(p)).unwrap();
+        let y = extract_video(&path, &rgb, &flow, &sequential, &device, |p| b.push(p)).unwrap();
+        assert_eq!(x.snippets, 3, "{n} frames");
+        assert_eq!(x, y, "{n} frames");
+        assert_eq!(calls[0], calls[1]);
+        assert_eq!(calls[0].len(), 3);
+        assert_eq!(calls[0][2].frames, 48);
+    }
+}
+
+/// A stage that panics (here the flow, on the second chunk) fails the call with its panic
+/// once the other stages have stopped, instead of hanging the pipeline.
+#[test]
+fn a_panicking_stage_fails_the_extraction() {
+    use crate::extract::{extract_video_with, ExtractConfig, FlowEngine};
+    struct FailsOnSecondChunk(std::sync::atomic::AtomicUsize);
+    impl FlowEngine<B> for FailsOnSecondChunk {
+        fn flow_input(
+            &self,
+            frames: &[video::Frame],
+            config: &ExtractConfig,
+            device: &burn::backend::ndarray::NdArrayDevice,
+        ) -> Tensor<B, 5> {
+            let calls = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            assert!(calls == 0, "flow stage failed on purpose");
+            crate::extract::CpuFlow.flow_input(frames, config, device)
+        }
+        fn on_device(&self) -> bool {
+            false
+        }
+    }
+    let device = Default::default();
+    let model = |s| I3dConfig::new(s).with_width_div(8).init::<B>(&device);
+    let (rgb, flow) = (model(Stream::Rgb), model(Stream::Flow));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.mp4");
+    moving_square_video(&path, 80, 1);
+    let config = ExtractConfig {
+        frames: video::FrameSettings {
+            fps: 25,
+            short_side: 64,
+        },
+        crop: 64,
+        tvl1: crate::flow::TvL1::light(),
+        ..ExtractConfig::default()
+    };
+    let engine = FailsOnSecondChunk(Default::default());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extract_video_with(&path, &rgb, &flow, &engine, &config, &device, |_| {})
+    }));
+    let panic = result.expect_err("the flow stage's panic");
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("failed on purpose"), "{message}");
+}
+
+/// The pipeline initialises both networks' parameters before its stages' threads start:
+/// Burn initialises parameters lazily, on first use, from the backend's one random generator,
+/// so left to the threads the two random networks' weights would depend on how the threads
+/// interleave (`maan extract` with random weights wrote different bytes on every run). Checked
+/// from the flow stage's first call, which comes before the flow network's first use.
+#[test]
+fn overlapped_pipeline_initialises_the_networks_before_its_threads() {
+    use crate::extract::{extract_video_with, CpuFlow, ExtractConfig, FlowEngine};
+    use burn::module::{Module, ModuleVisitor, Param};
+    struct Uninitialised(usize);
+    impl ModuleVisitor<B> for Uninitialised {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0 += usize::from(!param.is_initialized());
+        }
+    }
+    fn uninitialised(model: &crate::I3d<B>) -> usize {
+        let mut v = Uninitialised(0);
+        model.visit(&mut v);
+        v.0
+    }
+    struct Checks<'a>(&'a crate::I3d<B>, std::sync::Mutex<Vec<usize>>);
+    impl FlowEngine<B> for Checks<'_> {
+        fn flow_input(
+            &self,
+            frames: &[video::Frame],
+            config: &ExtractConfig,
+            device: &burn::backend::ndarray::NdArrayDevice,
+        ) -> Tensor<B, 5> {
+            self.1.lock().unwrap().push(uninitialised(self.0));
+            CpuFlow.flow_input(frames, config, device)
+        }
+        fn on_device(&self) -> bool {
+            false
+        }
+    }
+    let device = Default::default();
+    let rgb = I3dConfig::new(Stream::Rgb)
+        .with_width_div(8)
+        .init::<B>(&device);
+    let flow = I3dConfig::new(Stream::Flow)
+        .with_width_div(8)
+        .init::<B>(&device);
+    assert!(uninitialised(&flow) > 0, "Burn initialises lazily");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.mp4");
+    moving_square_video(&path, 33, 2);
+    let config = ExtractConfig {
+        frames: video::FrameSettings {
+            fps: 25,
+            short_side: 64,
+        },
+        crop: 64,
+        tvl1: crate::flow::TvL1::light(),
+        ..ExtractConfig::default()
+    };
+    let checks = Checks(&flow, Default::default());
+    extract_video_with(&path, &rgb, &flow, &checks, &config, &device, |_| {}).unwrap();
+    assert_eq!(*checks.1.lock().unwrap(), vec![0, 0]);
+    assert_eq!(uninitialised(&rgb), 0);
 }

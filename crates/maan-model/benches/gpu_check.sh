@@ -27,6 +27,14 @@
 #   cputrain `maan bench train --backend flex` (the fused CPU step and autodiff, every core of
 #            the machine) and the PyTorch anchor on the CPU with as many threads
 #   infer    `maan bench infer --backend cuda` (same cache)
+#   extract  `maan bench extract --backend cuda,flex` on its 8 s synthetic clip (cuda: the
+#            TV-L1 flow on the GPU, crates/i3d/src/gpu; both: the stages overlapping; each
+#            stage's rate), with the checkpoints in GPU_CHECK_I3D_WEIGHTS (a folder with
+#            rgb_imagenet.pt and flow_imagenet.pt) when set, else random weights (the same
+#            work); then, when GPU_CHECK_I3D names pytorch-i3d's pytorch_i3d.py and PyTorch and
+#            OpenCV (contrib) are installed, crates/i3d/benches/pytorch_extract_anchor.py on the
+#            same clip: the networks on CUDA with OpenCV's CPU TV-L1, and with OpenCV's CUDA
+#            TV-L1 (an error line where OpenCV has no CUDA, as pip's wheels)
 #   suites   the unit-test suites on CUDA: each executable named in MAAN_TEST_BINARIES (built
 #            with `cargo test --release -p maa-core -p maan-model --features
 #            maa-core/test-cuda,maan-model/test-cuda --no-run`), its CUDA tests (`suite_cuda`)
@@ -43,7 +51,7 @@ set -u
 BIN=$(realpath "$1")
 OUT=$(realpath "$2")
 shift 2
-STEPS=${*:-"cold warm flex test autotune train cputrain infer"}
+STEPS=${*:-"cold warm flex test autotune train cputrain infer extract"}
 mkdir -p "$OUT"
 LOG=$OUT/log.txt
 RES=$OUT/results.jsonl
@@ -153,6 +161,30 @@ if has infer; then
     MAAN_KERNEL_CACHE=$WARM_CACHE step bench-infer-cuda 120 "$BIN" bench infer --backend cuda \
         --json "$WORK/bench-infer.json"
     cat "$WORK/bench-infer.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+fi
+if has extract; then
+    weights=()
+    anchor_weights=()
+    if [ -n "${GPU_CHECK_I3D_WEIGHTS:-}" ]; then
+        weights=(--weights-rgb "$GPU_CHECK_I3D_WEIGHTS/rgb_imagenet.pt"
+            --weights-flow "$GPU_CHECK_I3D_WEIGHTS/flow_imagenet.pt")
+        anchor_weights=("${weights[@]}")
+    fi
+    CLIP=$WORK/extract-clip.mp4
+    MAAN_KERNEL_CACHE=$WARM_CACHE step bench-extract 600 "$BIN" bench extract \
+        --backend cuda,flex --clip "$CLIP" ${weights[@]+"${weights[@]}"} --json "$WORK/bench-extract.json"
+    cat "$WORK/bench-extract.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+    if [ -n "${GPU_CHECK_I3D:-}" ] && python3 -c "import torch, cv2" 2>/dev/null; then
+        for flow in cpu cuda; do
+            step "pytorch extract cuda, TV-L1 $flow" 600 python3 \
+                crates/i3d/benches/pytorch_extract_anchor.py --video "$CLIP" \
+                --i3d "$GPU_CHECK_I3D" ${anchor_weights[@]+"${anchor_weights[@]}"} --device cuda --flow "$flow" \
+                --json "$WORK/pytorch-extract-$flow.json"
+            cat "$WORK/pytorch-extract-$flow.json" >>"$RES" 2>/dev/null && echo >>"$RES"
+        done
+    else
+        log "no GPU_CHECK_I3D, PyTorch or OpenCV: extraction anchor skipped"
+    fi
 fi
 if has suites; then
     for t in ${MAAN_TEST_BINARIES:-}; do

@@ -448,12 +448,15 @@ impl BackendJob for ExtractBenchJob<'_> {
             &device,
         )?;
         let config = i3d::ExtractConfig::with_options(false, a.crop, a.light_flow);
+        // The flow where `maan extract` computes it: on the device for GPU backends.
+        let engine = crate::jobs::extract::flow_engine::<Inner<B>>();
 
-        let t = i3d::extract::time_stages(self.video, &rgb, &flow, &config, &device)?;
+        let t = i3d::extract::time_stages(self.video, &rgb, &flow, &*engine, &config, &device)?;
         let (frames, chunks) = (t.frames, t.chunks);
-        let (whole, whole_warm, decode, tvl1, rgb_net, flow_net) = (
+        let (whole, whole_warm, whole_sequential, decode, tvl1, rgb_net, flow_net) = (
             t.whole,
             t.whole_warm,
+            t.whole_sequential,
             t.decode,
             t.tvl1,
             t.rgb_net,
@@ -462,9 +465,11 @@ impl BackendJob for ExtractBenchJob<'_> {
         let fps = |secs: f64| frames as f64 / secs.max(1e-9);
         println!(
             "{backend:>8}: {frames} frames ({chunks} chunks): whole {:.1} frames/s ({whole:.1} s; \
-             again {:.1} frames/s) | decode {:.0} frames/s, TV-L1 {:.1}, I3D rgb {:.1}, I3D flow {:.1}",
+             again {:.1} frames/s; stages one after the other {:.1} frames/s) | decode {:.0} \
+             frames/s, TV-L1 {:.1}, I3D rgb {:.1}, I3D flow {:.1}",
             fps(whole),
             fps(whole_warm),
+            fps(whole_sequential),
             fps(decode),
             fps(tvl1),
             fps(rgb_net),
@@ -478,6 +483,9 @@ impl BackendJob for ExtractBenchJob<'_> {
             "whole_warm_s": whole_warm,
             "whole_fps": fps(whole),
             "whole_warm_fps": fps(whole_warm),
+            "whole_sequential_s": whole_sequential,
+            "whole_sequential_fps": fps(whole_sequential),
+            "flow_on_device": engine.on_device(),
             "decode_s": decode,
             "tvl1_s": tvl1,
             "i3d_rgb_s": rgb_net,

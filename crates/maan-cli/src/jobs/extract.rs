@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use dataset::{feature_files, write_video_features, FeatureLayout};
-use i3d::{extract_video_caught, init_stream, ExtractConfig, Stream};
+use i3d::{extract_video_caught, init_stream, ExtractConfig, FlowEngine, Stream};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::{BackendArg, BackendJob, BackendOpts};
@@ -183,6 +183,33 @@ pub fn run(args: ExtractArgs) -> Result<()> {
     args.backend.run(ExtractJob { args, videos })
 }
 
+/// Where `maan extract` computes the TV-L1 flow on backend `B`: on the device for the GPU
+/// backends (`i3d::gpu::GpuFlow`: the flows go from the TV-L1 kernels to the flow network
+/// without leaving the device), on the CPU for the others (`i3d::CpuFlow`).
+pub(crate) fn flow_engine<B: Backend>() -> Box<dyn FlowEngine<B>> {
+    #[cfg(feature = "wgpu")]
+    if let Some(engine) = gpu_flow_engine::<B, burn::backend::Wgpu>() {
+        return engine;
+    }
+    #[cfg(feature = "cuda")]
+    if let Some(engine) = gpu_flow_engine::<B, burn::backend::Cuda>() {
+        return engine;
+    }
+    Box::new(i3d::CpuFlow)
+}
+
+/// `GpuFlow` as the flow engine of `B` when `B` is the GPU backend `G`, else `None` (a type
+/// comparison through `Any`: `BackendJob::run` is generic over every backend).
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn gpu_flow_engine<B: Backend, G: Backend>() -> Option<Box<dyn FlowEngine<B>>>
+where
+    i3d::gpu::GpuFlow: FlowEngine<G>,
+{
+    let engine: Box<dyn FlowEngine<G>> = Box::new(i3d::gpu::GpuFlow::default());
+    let any: Box<dyn std::any::Any> = Box::new(engine);
+    any.downcast::<Box<dyn FlowEngine<B>>>().ok().map(|e| *e)
+}
+
 impl BackendJob for ExtractJob {
     type Output = ();
 
@@ -201,6 +228,7 @@ impl BackendJob for ExtractJob {
             args.weights_flow.as_deref(),
             &device,
         )?;
+        let engine = flow_engine::<Inner<B>>();
         let mut config = ExtractConfig::with_options(args.flow_on_crop, args.crop, args.light_flow);
         config.decode_time_limit =
             (args.decode_timeout > 0).then(|| Duration::from_secs(args.decode_timeout));
@@ -221,7 +249,7 @@ impl BackendJob for ExtractJob {
         for (id, path) in &videos {
             let video_start = Instant::now();
             // A panic while extracting one video (a bug) fails that video, not the folder.
-            let result = extract_video_caught(path, &rgb, &flow, &config, &device, |p| {
+            let result = extract_video_caught(path, &rgb, &flow, &*engine, &config, &device, |p| {
                 let secs = video_start.elapsed().as_secs_f64().max(1e-9);
                 bar.set_message(format!(
                     "{id}: {} frames, {:.1} frames/s",

@@ -543,9 +543,11 @@ fn bench_extract_writes_its_clip_and_a_consistent_report() {
     assert_eq!(row["chunks"], 3);
     assert_eq!(row["frames"], 48);
     let f = |k: &str| row[k].as_f64().unwrap_or_else(|| panic!("{k} in {row}"));
+    assert_eq!(row["flow_on_device"], false);
     for k in [
         "whole_s",
         "whole_warm_s",
+        "whole_sequential_s",
         "decode_s",
         "tvl1_s",
         "i3d_rgb_s",
@@ -556,4 +558,77 @@ fn bench_extract_writes_its_clip_and_a_consistent_report() {
     assert!((f("whole_fps") - 48.0 / f("whole_s")).abs() < 1e-9 * f("whole_fps"));
     assert!((f("whole_warm_fps") - 48.0 / f("whole_warm_s")).abs() < 1e-9 * f("whole_warm_fps"));
     assert!(text.contains("48 frames (3 chunks)"), "{text}");
+}
+
+/// `maan extract --backend wgpu` (the CI's lavapipe: the TV-L1 flow computed on the device by
+/// `i3d::gpu::GpuFlow`, handed to the flow network there) writes the features of `maan extract
+/// --backend flex` (the flow on the CPU) within 1e-3 relative, on a 3-chunk clip with the
+/// width / 8 parity-fixture networks and the light TV-L1; `maan bench extract --backend wgpu`
+/// says its flow ran on the device. (Named for CI's `wgpu_end_to_end` filter.)
+#[cfg(all(feature = "wgpu", feature = "flex"))]
+#[test]
+fn wgpu_end_to_end_extract_matches_flex() {
+    let tmp = tempfile::tempdir().unwrap();
+    let video = tmp.path().join("clip.mp4");
+    clip(&video, 48);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../i3d/fixtures");
+    let (rgb_w, flow_w) = (
+        fixtures.join("i3d_rgb_div8.pt"),
+        fixtures.join("i3d_flow_div8.safetensors"),
+    );
+    let weights = ["--weights-rgb", s(&rgb_w), "--weights-flow", s(&flow_w)];
+    let cache = tmp.path().join("kernels");
+    let extract = |backend: &str| {
+        let out = tmp.path().join(backend);
+        let o = crate::common::maan_cmd()
+            .arg("extract")
+            .args(SMALL)
+            .args(weights)
+            .args([
+                "--backend",
+                backend,
+                "--videos",
+                s(&video),
+                "--out",
+                s(&out),
+            ])
+            .env("MAAN_KERNEL_CACHE", &cache)
+            .output()
+            .unwrap();
+        ok_stderr(o);
+        out
+    };
+    let (gpu, cpu) = (extract("wgpu"), extract("flex"));
+    for stream in ["rgb", "flow"] {
+        let read = |dir: &Path| dataset::read_features(&dir.join(stream).join("clip.npy"), "clip");
+        let (g, c) = (read(&gpu).unwrap(), read(&cpu).unwrap());
+        assert_eq!((g.rows, g.cols), (3, 128), "{stream}");
+        assert_eq!((c.rows, c.cols), (3, 128), "{stream}");
+        let worst = g
+            .data
+            .iter()
+            .zip(&c.data)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs() / (1.0 + b.abs())));
+        assert!(
+            worst <= 1e-3,
+            "{stream}: worst relative difference {worst:e}"
+        );
+        assert!(c.data.iter().any(|v| *v > 1e-3), "{stream}: all but zero");
+    }
+    let json = tmp.path().join("bench.json");
+    let o = crate::common::maan_cmd()
+        .args(["bench", "extract", "--backend", "wgpu", "--seconds", "1"])
+        .args(SMALL)
+        .arg("--clip")
+        .arg(tmp.path().join("bench.mp4"))
+        .arg("--json")
+        .arg(&json)
+        .env("MAAN_KERNEL_CACHE", &cache)
+        .output()
+        .unwrap();
+    crate::common::ok(&o);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["results"][0]["backend"], "wgpu");
+    assert_eq!(report["results"][0]["flow_on_device"], true);
 }
