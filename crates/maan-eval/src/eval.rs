@@ -195,6 +195,36 @@ pub fn parse_tiou_range(spec: &str) -> Result<Vec<f64>> {
     Ok(values)
 }
 
+/// A number as thresholds are written: at most three decimals, no trailing zeros (`0.5`,
+/// `0.05`, `16`).
+pub fn format_decimal(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// tIoU thresholds as [`parse_tiou_range`] reads them: `start:stop:step` for three or more
+/// evenly spaced values (`0.1:0.9:0.1`), else a comma-separated list ([`format_decimal`] for
+/// each number).
+pub fn format_tiou_range(t: &[f64]) -> String {
+    if let [first, second, .., last] = t {
+        let range = format!(
+            "{}:{}:{}",
+            format_decimal(*first),
+            format_decimal(*last),
+            format_decimal(second - first)
+        );
+        let same =
+            |v: Vec<f64>| v.len() == t.len() && v.iter().zip(t).all(|(a, b)| (a - b).abs() < 1e-9);
+        if parse_tiou_range(&range).is_ok_and(same) {
+            return range;
+        }
+    }
+    t.iter()
+        .map(|x| format_decimal(*x))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub(crate) fn validate_thresholds(t: &[f64]) -> Result<()> {
     let spec = format!("{t:?}");
     if t.is_empty() {
@@ -596,6 +626,34 @@ pub fn classification_map(
 #[cfg(test)]
 mod range_tests {
     use super::*;
+
+    /// Thresholds are written as `parse_tiou_range` reads them back: each benchmark's as its
+    /// range, uneven or short lists as comma lists, numbers without trailing zeros.
+    #[test]
+    fn tiou_ranges_are_written_as_they_are_parsed() {
+        assert_eq!(
+            format_tiou_range(&thumos14_tiou_thresholds()),
+            "0.1:0.9:0.1"
+        );
+        assert_eq!(
+            format_tiou_range(&activitynet_tiou_thresholds()),
+            "0.5:0.95:0.05"
+        );
+        assert_eq!(format_tiou_range(&[0.5, 0.75, 0.95]), "0.5,0.75,0.95");
+        assert_eq!(format_tiou_range(&[0.3, 0.7]), "0.3,0.7");
+        assert_eq!(format_tiou_range(&[0.5]), "0.5");
+        for t in [
+            thumos14_tiou_thresholds(),
+            activitynet_tiou_thresholds(),
+            vec![0.5, 0.75, 0.95],
+            vec![0.1, 0.2, 0.4],
+        ] {
+            assert_eq!(parse_tiou_range(&format_tiou_range(&t)).unwrap(), t);
+        }
+        assert_eq!(format_decimal(16.0), "16");
+        assert_eq!(format_decimal(0.0001), "0");
+        assert_eq!(format_decimal(0.125), "0.125");
+    }
 
     /// The one tIoU: overlap, disjoint, containment, empty segments, and the "+1" convention
     /// of the localization's NMS.

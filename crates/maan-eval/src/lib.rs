@@ -76,7 +76,10 @@ pub use benchmark::Benchmark;
 pub use detections::{Detection, DetectionFile};
 pub use diagnose::{diagnose, DiagnoseConfig, Diagnosis};
 pub use error::{EvalError, Result};
-pub use eval::{classification_map, detection_map, parse_tiou_range, DetectionReport};
+pub use eval::{
+    classification_map, detection_map, format_decimal, format_tiou_range, parse_tiou_range,
+    DetectionReport,
+};
 pub use localize::{
     try_localize_signals, ClassDetection, LocalizeConfig, LocalizePreset, ProposalScore,
     Suppression, Thresholds, VideoSignals,

@@ -56,6 +56,19 @@ pub struct TrainBenchSetup {
     pub step_flop: f64,
 }
 
+/// The side of the square matrix product [`large_product_gflops`] is measured on for the
+/// training measurement's practical limit.
+pub const LIMIT_PRODUCT_SIZE: usize = 2048;
+
+/// The step engines a training measurement compares when none is asked for: both where the
+/// backend's default is the fused step (flex and ndarray), else the default alone.
+pub fn engines_to_measure(default: StepEngine) -> Vec<StepEngine> {
+    match default {
+        StepEngine::Fused => vec![StepEngine::Autodiff, StepEngine::Fused],
+        other => vec![other],
+    }
+}
+
 impl TrainBench {
     /// The data and configuration to measure on.
     pub fn setup(&self) -> Result<TrainBenchSetup> {
@@ -85,6 +98,51 @@ impl TrainBench {
             sampler,
             step_flop,
         })
+    }
+
+    /// The setting in words: `one stream, batch 16, T = 20, D = 1024, C = 20, aggregator maa,
+    /// 300 timed iterations`.
+    pub fn describe(&self) -> String {
+        format!(
+            "one stream, batch {}, T = {}, D = {}, C = {}, aggregator {}, {} timed iterations",
+            self.batch_size,
+            self.segments,
+            self.dim,
+            self.classes,
+            self.aggregator,
+            self.iterations
+        )
+    }
+
+    /// The setting as the JSON record of `maan bench train --json` starts it
+    /// (`"benchmark": "train"` and every field).
+    pub fn record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "benchmark": "train",
+            "batch_size": self.batch_size,
+            "segments": self.segments,
+            "dim": self.dim,
+            "classes": self.classes,
+            "aggregator": self.aggregator.to_string(),
+            "iterations": self.iterations,
+            "warmup": self.warmup,
+        })
+    }
+}
+
+impl TrainBenchSetup {
+    /// The practical limit in words: the rate of one large product (`limit`, GFLOP/s, from
+    /// [`large_product_gflops`] at [`LIMIT_PRODUCT_SIZE`]) and the time and speed the step's
+    /// two products would have at that rate.
+    pub fn describe_limit(&self, limit: f64) -> String {
+        let flop = self.step_flop;
+        format!(
+            "practical limit: a {n}^3 product at {limit:.0} GFLOP/s; the step's two products ({:.3} GFLOP) need {:.3} ms at that rate ({:.0} it/s)",
+            flop / 1e9,
+            1e3 * flop / (limit * 1e9),
+            limit * 1e9 / flop,
+            n = LIMIT_PRODUCT_SIZE,
+        )
     }
 }
 
@@ -151,6 +209,59 @@ pub enum StepPhases {
         /// The two products' rate, GFLOP/s.
         product_gflops: f64,
     },
+}
+
+impl TrainBenchResult {
+    /// The result in four lines, each starting with `label` right-aligned in 14 columns: the
+    /// warm-up, the speed end to end with the products' effective rate against the limit, the
+    /// training loop's speed, and the per-phase profile.
+    pub fn lines(&self, label: &str) -> Vec<String> {
+        let r = self;
+        let profile = match &r.profile_ms {
+            StepPhases::Autodiff {
+                gather,
+                upload,
+                forward,
+                backward,
+                adam,
+                adam_burn,
+            } => format!(
+                "profile (ms/iteration, synced per phase): gather {gather:.3}, upload {upload:.3}, forward {forward:.3}, backward {backward:.3}, adam {adam:.3} (Burn's Adam: {adam_burn:.3})"
+            ),
+            StepPhases::Fused {
+                gather,
+                forward,
+                forward_product,
+                backward,
+                backward_product,
+                adam,
+                product_gflops,
+            } => format!(
+                "profile (ms/iteration): gather {gather:.3}, forward {forward:.3} (product {forward_product:.3} + rest {:.3}), backward {backward:.3} (product {backward_product:.3} + rest {:.3}), adam {adam:.3}; the two products at {product_gflops:.0} GFLOP/s",
+                forward - forward_product,
+                backward - backward_product,
+            ),
+        };
+        vec![
+            format!(
+                "{label:>14}: warm-up {} iterations in {:.2} s (first {:.2} s)",
+                r.warmup_iterations, r.warmup_seconds, r.first_iteration_seconds
+            ),
+            format!(
+                "{label:>14}: {:8.1} it/s  ({:.3} ms/iteration, end to end; the step's products at an effective {:.0} GFLOP/s, {:.0} % of the limit)",
+                r.iterations_per_second,
+                r.ms_per_iteration,
+                r.effective_gflops,
+                100.0 * r.effective_gflops / r.large_product_gflops,
+            ),
+            format!(
+                "{label:>14}: {:8.1} it/s  ({:.3} ms/iteration, training loop: batches gathered on a second thread, loss read every 10)",
+                r.loop_iterations_per_second,
+                1e3 / r.loop_iterations_per_second
+            ),
+            format!("{label:>14}  {profile}"),
+        ]
+    }
 }
 
 /// The rate of an `n × n × n` matrix product on backend `B`, in GFLOP/s: the best of three
@@ -390,6 +501,26 @@ pub struct InferBenchResult {
     pub localization_seconds: f64,
 }
 
+impl InferBenchResult {
+    /// The result in three lines, each starting with `label: `: the
+    /// batching and its input shapes, the warm-up, and the time of a pass over `videos`
+    /// videos split into models and localization.
+    pub fn lines(&self, label: &str, videos: usize) -> Vec<String> {
+        let r = self;
+        vec![
+            format!(
+                "{label}: {} batching, {} distinct input shapes per stream",
+                r.batching, r.input_shapes_per_stream
+            ),
+            format!("{label}: warm-up pass in {:.2} s", r.warmup_seconds),
+            format!(
+                "{label}: {:.3} s for {videos} videos ({} snippets): models {:.3} s, localization {:.3} s",
+                r.total_seconds, r.snippets, r.model_seconds, r.localization_seconds
+            ),
+        ]
+    }
+}
+
 impl InferBench {
     /// The batching mode's name and the distinct input shapes per stream it makes on the
     /// test split's lengths.
@@ -410,6 +541,27 @@ impl InferBench {
             "exact"
         };
         (mode, shapes.len())
+    }
+
+    /// The setting in words: `two streams, 210 test videos of 50..650 snippets, D = 1024,
+    /// C = 20`.
+    pub fn describe(&self) -> String {
+        format!(
+            "two streams, {} test videos of 50..650 snippets, D = {}, C = {}",
+            self.videos, self.dim, self.classes
+        )
+    }
+
+    /// The setting as the JSON record of `maan bench infer --json` starts it
+    /// (`"benchmark": "infer"` and every field but the batching, which each result names).
+    pub fn record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "benchmark": "infer",
+            "videos": self.videos,
+            "dim": self.dim,
+            "classes": self.classes,
+            "repeats": self.repeats,
+        })
     }
 
     /// Measures inference (randomly initialised RGB and flow models, fused 0.5 / 0.5) and
@@ -462,5 +614,80 @@ impl InferBench {
             model_seconds: model_s / r,
             localization_seconds: loc_s / r,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both engines are compared where the fused step is the default, else the default alone.
+    #[test]
+    fn engines_to_measure_follow_the_default() {
+        let (a, f) = (StepEngine::Autodiff, StepEngine::Fused);
+        assert_eq!(engines_to_measure(f), [a, f]);
+        assert_eq!(engines_to_measure(a), [a]);
+    }
+
+    /// A fused result's lines: the label right-aligned, the share of the limit, the loop's
+    /// milliseconds, and each pass's time outside its product (forward 3.0 - 2.5, backward
+    /// 4.0 - 1.0).
+    #[test]
+    fn train_result_lines_derive_their_figures() {
+        let r = TrainBenchResult {
+            engine: "fused",
+            iterations_per_second: 200.0,
+            ms_per_iteration: 5.0,
+            warmup_iterations: 30,
+            warmup_seconds: 0.5,
+            first_iteration_seconds: 0.1,
+            loop_iterations_per_second: 250.0,
+            step_gflop: 0.1,
+            effective_gflops: 20.0,
+            large_product_gflops: 80.0,
+            profile_ms: StepPhases::Fused {
+                gather: 0.25,
+                forward: 3.0,
+                forward_product: 2.5,
+                backward: 4.0,
+                backward_product: 1.0,
+                adam: 0.5,
+                product_gflops: 40.0,
+            },
+        };
+        let lines = r.lines("flex fused");
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("    flex fused: warm-up 30 iterations in 0.50 s"));
+        assert!(
+            lines[1].contains("200.0 it/s  (5.000 ms/iteration")
+                && lines[1].contains("25 % of the limit")
+        );
+        assert!(lines[2].contains("250.0 it/s  (4.000 ms/iteration, training loop"));
+        assert!(lines[3].starts_with("    flex fused  profile (ms/iteration): gather 0.250"));
+        assert!(lines[3].contains("(product 2.500 + rest 0.500)"));
+        assert!(lines[3].contains("(product 1.000 + rest 3.000)"));
+    }
+
+    /// The limit's line: a product at `limit` GFLOP/s takes `flop / limit` for the step.
+    #[test]
+    fn limit_line_converts_the_rate() {
+        let setup = TrainBench {
+            aggregator: Aggregator::Maa,
+            iterations: 1,
+            warmup: 1,
+            batch_size: 2,
+            segments: 3,
+            dim: 4,
+            classes: 2,
+        }
+        .setup()
+        .unwrap();
+        let flop = 2.0 * 2.0 * (2 * 3 * 4 * setup.config.model.attention_hidden) as f64;
+        assert_eq!(setup.step_flop, flop);
+        let line = setup.describe_limit(flop / 1e9 * 1000.0);
+        assert!(
+            line.contains("need 1.000 ms at that rate (1000 it/s)"),
+            "{line}"
+        );
     }
 }

@@ -25,7 +25,8 @@
 //!   with the protocol and the commit; [`predict::evaluate`], models in memory through it);
 //!   [`mod@evaluate`]: the ActivityNet-protocol mAP.
 //! - [`toy`]: a tiny in-memory WTAL problem for tests and benchmarks; [`bench`]: the speed
-//!   measurements of `maan bench train` and `maan bench infer` on it.
+//!   measurements of `maan bench train` and `maan bench infer` on it (with the lines and JSON
+//!   records the command prints and writes).
 //!
 //! The paper's sections 2.4 and 3.1 are the specification; see [`model`] for the choices the
 //! paper leaves open (LeakyReLU slope, loss reduction, CAS of the baselines), [`train`] for the
@@ -64,8 +65,8 @@ pub use run::{load_config, load_models, RunDir, StreamModels, Which};
 pub use setting::{Conflict, Setting, SettingError};
 pub use train::{
     fit_config, EraseFraction, EraseProbability, NoObserver, Recipe, ResumePlan, RunData,
-    StepEngine, Streams, TrainConfig, TrainObserver, TrainOverrides, TrainSummary, Trainer,
-    ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
+    SettingDefault, StepEngine, Streams, TrainConfig, TrainObserver, TrainOverrides, TrainSummary,
+    Trainer, ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
 

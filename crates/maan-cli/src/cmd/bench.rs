@@ -178,39 +178,31 @@ pub fn run(args: BenchArgs) -> Result<()> {
     })?;
     match args.what {
         BenchWhat::Train(a) => {
-            println!(
-                "maan bench train: one stream, batch {}, T = {}, D = {}, C = {}, aggregator {}, {} timed iterations",
-                a.batch_size, a.segments, a.dim, a.classes, a.aggregator, a.iterations
-            );
-            let setup = serde_json::json!({
-                "benchmark": "train",
-                "batch_size": a.batch_size,
-                "segments": a.segments,
-                "dim": a.dim,
-                "classes": a.classes,
-                "aggregator": a.aggregator.to_string(),
-                "iterations": a.iterations,
-                "warmup": a.warmup,
-            });
-            run_and_report(&a.backend, a.device, a.json.as_deref(), setup, || {
-                TrainBenchJob(&a)
-            })?;
+            let bench = bench::TrainBench {
+                aggregator: a.aggregator,
+                iterations: a.iterations,
+                warmup: a.warmup,
+                batch_size: a.batch_size,
+                segments: a.segments,
+                dim: a.dim,
+                classes: a.classes,
+            };
+            println!("maan bench train: {}", bench.describe());
+            let job = || TrainBenchJob(bench, &a.engine);
+            run_and_report(&a.backend, a.device, a.json.as_deref(), bench.record(), job)?;
         }
         BenchWhat::Infer(a) => {
-            println!(
-                "maan bench infer: two streams, {} test videos of 50..650 snippets, D = {}, C = {}",
-                a.videos, a.dim, a.classes
-            );
-            let setup = serde_json::json!({
-                "benchmark": "infer",
-                "videos": a.videos,
-                "dim": a.dim,
-                "classes": a.classes,
-                "repeats": a.repeats,
-            });
-            run_and_report(&a.backend, a.device, a.json.as_deref(), setup, || {
-                InferBenchJob(&a)
-            })?;
+            let bench = bench::InferBench {
+                videos: a.videos,
+                dim: a.dim,
+                classes: a.classes,
+                repeats: a.repeats,
+                // Chosen per backend by the job.
+                batching: Batching::default(),
+            };
+            println!("maan bench infer: {}", bench.describe());
+            let job = || InferBenchJob(bench, a.batching);
+            run_and_report(&a.backend, a.device, a.json.as_deref(), bench.record(), job)?;
         }
         BenchWhat::Extract(a) => {
             let video = match &a.video {
@@ -277,7 +269,8 @@ fn run_and_report<J: BackendJob<Output = serde_json::Value>>(
     Ok(())
 }
 
-struct TrainBenchJob<'a>(&'a TrainBench);
+/// `maan bench train` on one backend: the setting and the `--engine`s asked for.
+struct TrainBenchJob<'a>(bench::TrainBench, &'a [StepEngine]);
 
 impl BackendJob for TrainBenchJob<'_> {
     type Output = serde_json::Value;
@@ -287,80 +280,25 @@ impl BackendJob for TrainBenchJob<'_> {
         device: B::Device,
         backend: BackendArg,
     ) -> Result<serde_json::Value> {
-        let a = self.0;
-        let bench = bench::TrainBench {
-            aggregator: a.aggregator,
-            iterations: a.iterations,
-            warmup: a.warmup,
-            batch_size: a.batch_size,
-            segments: a.segments,
-            dim: a.dim,
-            classes: a.classes,
-        };
+        let TrainBenchJob(bench, engines) = self;
         let setup = bench.setup()?;
-        let default = StepEngine::default_for::<B>(&device, &setup.config.model);
-        let engines = if !a.engine.is_empty() {
-            a.engine.clone()
-        } else if default == StepEngine::Fused {
-            vec![StepEngine::Autodiff, StepEngine::Fused]
-        } else {
-            vec![default]
+        let engines = match engines {
+            [] => bench::engines_to_measure(StepEngine::default_for::<B>(
+                &device,
+                &setup.config.model,
+            )),
+            given => given.to_vec(),
         };
-        // The machine's practical limit: one large product on this backend, and what the
-        // step's two products (nearly all its arithmetic) need at that rate.
-        let limit = bench::large_product_gflops::<B::InnerBackend>(&device, 2048);
-        let flop = setup.step_flop;
-        println!(
-            "{backend:>14}: practical limit: a 2048^3 product at {limit:.0} GFLOP/s; the step's two products ({:.3} GFLOP) need {:.3} ms at that rate ({:.0} it/s)",
-            flop / 1e9,
-            1e3 * flop / (limit * 1e9),
-            limit * 1e9 / flop,
-        );
+        // The machine's practical limit: one large product on this backend.
+        let size = bench::LIMIT_PRODUCT_SIZE;
+        let limit = bench::large_product_gflops::<B::InnerBackend>(&device, size);
+        println!("{backend}: {}", setup.describe_limit(limit));
         let mut rows = Vec::new();
         for engine in engines {
-            let label = format!("{backend} {engine}");
             let r = bench::train_speed::<B>(&bench, &setup, engine, limit, &device)?;
-            println!(
-                "{label:>14}: warm-up {} iterations in {:.2} s (first {:.2} s)",
-                r.warmup_iterations, r.warmup_seconds, r.first_iteration_seconds
-            );
-            println!(
-                "{label:>14}: {:8.1} it/s  ({:.3} ms/iteration, end to end; the step's products at an effective {:.0} GFLOP/s, {:.0} % of the limit)",
-                r.iterations_per_second,
-                r.ms_per_iteration,
-                r.effective_gflops,
-                100.0 * r.effective_gflops / limit,
-            );
-            println!(
-                "{label:>14}: {:8.1} it/s  ({:.3} ms/iteration, training loop: batches gathered on a second thread, loss read every 10)",
-                r.loop_iterations_per_second,
-                1e3 / r.loop_iterations_per_second
-            );
-            match &r.profile_ms {
-                bench::StepPhases::Autodiff {
-                    gather,
-                    upload,
-                    forward,
-                    backward,
-                    adam,
-                    adam_burn,
-                } => println!(
-                    "{label:>14}  profile (ms/iteration, synced per phase): gather {gather:.3}, upload {upload:.3}, forward {forward:.3}, backward {backward:.3}, adam {adam:.3} (Burn's Adam: {adam_burn:.3})"
-                ),
-                bench::StepPhases::Fused {
-                    gather,
-                    forward,
-                    forward_product,
-                    backward,
-                    backward_product,
-                    adam,
-                    product_gflops,
-                } => println!(
-                    "{label:>14}  profile (ms/iteration): gather {gather:.3}, forward {forward:.3} (product {forward_product:.3} + rest {:.3}), backward {backward:.3} (product {backward_product:.3} + rest {:.3}), adam {adam:.3}; the two products at {product_gflops:.0} GFLOP/s",
-                    forward - forward_product,
-                    backward - backward_product,
-                ),
-            }
+            r.lines(&format!("{backend} {engine}"))
+                .iter()
+                .for_each(|line| println!("{line}"));
             rows.push(with_backend(&r, backend)?);
         }
         Ok(serde_json::Value::Array(rows))
@@ -374,9 +312,10 @@ fn with_backend<T: serde::Serialize>(result: &T, backend: BackendArg) -> Result<
     Ok(row)
 }
 
-struct InferBenchJob<'a>(&'a InferBench);
+/// `maan bench infer` on one backend: the setting and `--batching`.
+struct InferBenchJob(bench::InferBench, BatchingArg);
 
-impl BackendJob for InferBenchJob<'_> {
+impl BackendJob for InferBenchJob {
     type Output = serde_json::Value;
 
     fn run<B: AutodiffBackend>(
@@ -384,30 +323,18 @@ impl BackendJob for InferBenchJob<'_> {
         device: B::Device,
         backend: BackendArg,
     ) -> Result<serde_json::Value> {
-        let a = self.0;
-        let batching = match a.batching {
+        let InferBenchJob(bench, batching) = self;
+        let batching = match batching {
             BatchingArg::Auto => backend.batching(),
             BatchingArg::Chunks => Batching::default(),
             BatchingArg::Buckets => Batching::buckets(),
             BatchingArg::Exact => Batching::exact(),
         };
-        let bench = bench::InferBench {
-            videos: a.videos,
-            dim: a.dim,
-            classes: a.classes,
-            repeats: a.repeats,
-            batching,
-        };
+        let bench = bench::InferBench { batching, ..bench };
         let r = bench.run::<B::InnerBackend>(&device)?;
-        println!(
-            "{backend:>8}: {} batching, {} distinct input shapes per stream",
-            r.batching, r.input_shapes_per_stream
-        );
-        println!("{backend:>8}: warm-up pass in {:.2} s", r.warmup_seconds);
-        println!(
-            "{backend:>8}: {:.3} s for {} videos ({} snippets): models {:.3} s, localization {:.3} s",
-            r.total_seconds, a.videos, r.snippets, r.model_seconds, r.localization_seconds
-        );
+        r.lines(backend.name(), bench.videos)
+            .iter()
+            .for_each(|line| println!("{line}"));
         with_backend(&r, backend)
     }
 }

@@ -1,42 +1,16 @@
 //! The defaults `--help` shows for options whose value is not a clap default (they override a
 //! recipe or a run, so an absent flag must stay absent), computed from the libraries' own
 //! defaults rather than written by hand: [`with_defaults`] appends `[default: …]` to their
-//! help.
+//! help. `train`'s come from `maan_model::Recipe::setting_default` (the paper's value and
+//! where the recommended recipe departs from it), each under its option's flag
+//! (`setting_flag`).
 
 use clap::Command;
-use maa_core::Aggregator;
 use maan_eval::localize::{Suppression, LONG_SOFT_NMS_SIGMA, SOFT_NMS_SIGMA};
-use maan_eval::{Benchmark, LocalizePreset};
-use maan_model::{Recipe, TrainConfig};
+use maan_eval::{format_decimal, format_tiou_range, Benchmark, LocalizePreset};
+use maan_model::{Recipe, Setting};
 
-/// A setting's value under the paper's procedure, then where the recommended recipe of a
-/// benchmark and aggregator differs: `16; 32 for MAAN and STPN on activitynet13 (their
-/// recipe)`.
-fn recipe_default(value: impl Fn(&TrainConfig, Benchmark) -> String) -> String {
-    let kind = Benchmark::default();
-    let paper = value(&Recipe::Paper.config(Aggregator::Maa, kind), kind);
-    let mut out = paper.clone();
-    for kind in Benchmark::ALL {
-        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-        for agg in Aggregator::ALL {
-            let v = value(&Recipe::Recommended.config(agg, kind), kind);
-            if v == paper {
-                continue;
-            }
-            match groups.iter_mut().find(|(g, _)| *g == v) {
-                Some((_, names)) => names.push(agg.paper_name()),
-                None => groups.push((v, vec![agg.paper_name()])),
-            }
-        }
-        for (v, names) in groups {
-            out += &format!("; {v} for {} on {kind}", names.join(", "));
-        }
-    }
-    if out != paper {
-        out += " (the recommended recipe, docs/recipe.md; --paper: the first value)";
-    }
-    out
-}
+use crate::jobs::train::setting_flag;
 
 /// `help` with ` [default: text]` appended (to the long help too, when there is one).
 fn append(arg: clap::Arg, text: &str) -> clap::Arg {
@@ -74,12 +48,6 @@ fn at(cmd: Command, path: &[&str], id: &str, text: &str) -> Command {
     }
 }
 
-/// A number as the help writes it: at most three decimals, no trailing zeros.
-fn short(x: f64) -> String {
-    let s = format!("{x:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 /// Each benchmark's value: `a for thumos14, b for activitynet13`.
 fn per_benchmark(value: impl Fn(Benchmark) -> String) -> String {
     Benchmark::ALL
@@ -87,22 +55,6 @@ fn per_benchmark(value: impl Fn(Benchmark) -> String) -> String {
         .map(|&kind| format!("{} for {kind}", value(kind)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A benchmark's tIoU thresholds as `start:stop:step`.
-fn tiou_range(kind: Benchmark) -> String {
-    let t = kind.tiou_thresholds();
-    match t.as_slice() {
-        [first, second, .., last] => {
-            format!(
-                "{}:{}:{}",
-                short(*first),
-                short(*last),
-                short(second - first)
-            )
-        }
-        _ => t.iter().map(|x| short(*x)).collect::<Vec<_>>().join(","),
-    }
 }
 
 /// The defaults of the commands other than `train`: data, synthetic data, evaluation and the
@@ -116,11 +68,11 @@ fn other_defaults(cmd: Command) -> Command {
     let timing = maan_eval::SnippetTiming::default();
     let list = |v: &[f32]| {
         v.iter()
-            .map(|x| short(f64::from(*x)))
+            .map(|x| format_decimal(f64::from(*x)))
             .collect::<Vec<_>>()
             .join(",")
     };
-    let run_or = |v: f64| format!("{}; for an existing run, the run's", short(v));
+    let run_or = |v: f64| format!("{}; for an existing run, the run's", format_decimal(v));
     let cmd = everywhere(
         cmd,
         "frames_per_snippet",
@@ -141,15 +93,15 @@ fn other_defaults(cmd: Command) -> Command {
         "noise_correlation",
         &format!(
             "the regime's: {} within a shot for the I3D-like regimes, {} for legacy",
-            short(f64::from(i3d.noise_correlation)),
-            short(f64::from(SynthParams::default().noise_correlation))
+            format_decimal(f64::from(i3d.noise_correlation)),
+            format_decimal(f64::from(SynthParams::default().noise_correlation))
         ),
     );
     let cmd = at(
         cmd,
         &synth,
         "scale",
-        &format!("the regime's, {}", short(f64::from(i3d.scale))),
+        &format!("the regime's, {}", format_decimal(f64::from(i3d.scale))),
     );
     let cmd = at(
         cmd,
@@ -157,7 +109,8 @@ fn other_defaults(cmd: Command) -> Command {
         "subset",
         &per_benchmark(|k| format!("`{}`", k.official_test_subset())),
     );
-    let cmd = at(cmd, &["eval"], "tiou", &per_benchmark(tiou_range));
+    let tiou = |k: Benchmark| format_tiou_range(&k.tiou_thresholds());
+    let cmd = at(cmd, &["eval"], "tiou", &per_benchmark(tiou));
     let table1 = ["experiment", "table1"];
     let regimes = ["experiment", "regimes"];
     let ablation = ["experiment", "ablation"];
@@ -203,59 +156,20 @@ pub fn with_defaults(cmd: Command) -> Command {
     let cmd = other_defaults(cmd);
     let cmd = everywhere(cmd, "nms_iou", &nms_iou_default());
     let cmd = everywhere(cmd, "soft_nms_sigma", &sigma);
-    let train: Vec<(&str, String)> = vec![
-        (
-            "aggregator",
-            maan_model::StreamModelConfig::new().aggregator.to_string(),
-        ),
-        ("streams", recipe_default(|c, _| c.streams.to_string())),
-        (
-            "iterations",
-            recipe_default(|c, _| c.iterations.to_string()),
-        ),
-        (
-            "batch_size",
-            recipe_default(|c, _| c.batch_size.to_string()),
-        ),
-        (
-            "segments",
-            recipe_default(|c, _| c.num_segments.to_string()),
-        ),
-        ("lr", recipe_default(|c, _| c.learning_rate.to_string())),
-        ("seed", recipe_default(|c, _| c.seed.to_string())),
-        (
-            "sparsity",
-            recipe_default(|c, _| c.model.sparsity_weight.to_string()),
-        ),
-        (
-            "background",
-            recipe_default(|c, _| c.model.background.to_string()),
-        ),
-        ("erase", recipe_default(|c, _| c.erase.0.to_string())),
-        (
-            "erase_probability",
-            recipe_default(|c, _| c.erase_probability.0.to_string()),
-        ),
-        (
-            "attention_erase",
-            recipe_default(|c, _| c.attention_erase.0.to_string()),
-        ),
-        (
-            "eval_every",
-            recipe_default(|c, _| c.eval_every.to_string()),
-        ),
-        (
-            "checkpoint_every",
-            recipe_default(|c, _| c.checkpoint_every.to_string()),
-        ),
-        (
-            "localize",
-            recipe_default(|c, kind| LocalizePreset::name_of(&c.localization(kind), kind).into()),
-        ),
-    ];
+    // `train`'s settings: the paper's value, then the recommended recipe's departures.
+    let recipe = " (the recommended recipe, docs/recipe.md; --paper: the first value)";
     cmd.mut_subcommand("train", |mut sub| {
-        for (id, text) in &train {
-            sub = sub.mut_arg(*id, |a| append(a, text));
+        for setting in Setting::ALL {
+            let default = Recipe::setting_default(setting);
+            let note = if default.departures.is_empty() {
+                ""
+            } else {
+                recipe
+            };
+            // The option's id: its (first) flag's name.
+            let flag = setting_flag(setting).split(' ').next().unwrap_or_default();
+            let id = flag.trim_start_matches("--").replace('-', "_");
+            sub = sub.mut_arg(id, |a| append(a, &format!("{default}{note}")));
         }
         sub
     })

@@ -40,7 +40,7 @@ pub use config::{
     ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_ATTENTION_ERASE, ACTIVITYNET_MAAN_BACKGROUND,
     ACTIVITYNET_MAAN_SEGMENTS,
 };
-pub use overrides::{Recipe, ResumePlan, TrainOverrides};
+pub use overrides::{Recipe, ResumePlan, SettingDefault, TrainOverrides};
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -19,7 +19,7 @@
 
 use maa_core::Aggregator;
 use maan_eval::localize::LocalizeOverrides;
-use maan_eval::Benchmark;
+use maan_eval::{Benchmark, LocalizePreset};
 
 use super::config::{EraseFraction, EraseProbability, Streams, TrainConfig};
 use crate::error::{ModelError, Result as ModelResult};
@@ -53,6 +53,90 @@ impl Recipe {
     /// `kind`.
     pub fn recommended_departs_from_paper(aggregator: Aggregator, kind: Benchmark) -> bool {
         Recipe::Recommended.config(aggregator, kind) != Recipe::Paper.config(aggregator, kind)
+    }
+}
+
+/// The default of a setting for a new run ([`Recipe::setting_default`]): its value under the
+/// paper's procedure, and where the recommended recipe departs from it. `Display` writes
+/// `16; 32 for MAAN, STPN on activitynet13`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingDefault {
+    /// The value under the paper's procedure ([`TrainConfig::setting_value`]).
+    pub paper: String,
+    /// Where the recommended recipe gives another value, per benchmark in
+    /// [`Benchmark::ALL`]'s order: the value, the aggregators that get it, the benchmark.
+    pub departures: Vec<(String, Vec<Aggregator>, Benchmark)>,
+}
+
+impl std::fmt::Display for SettingDefault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.paper)?;
+        for (value, aggregators, kind) in &self.departures {
+            let names: Vec<&str> = aggregators.iter().map(|a| a.paper_name()).collect();
+            write!(f, "; {value} for {} on {kind}", names.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl Recipe {
+    /// The default of `setting` for a new run of any aggregator on any benchmark: the paper's
+    /// value (MAAN on the default benchmark; the aggregator's own default for
+    /// [`Setting::Aggregator`], which picks the recipe rather than follows it) and each value
+    /// the recommended recipe of a benchmark and aggregator gives instead.
+    pub fn setting_default(setting: Setting) -> SettingDefault {
+        if setting == Setting::Aggregator {
+            let paper = StreamModelConfig::new().aggregator.to_string();
+            let departures = Vec::new();
+            return SettingDefault { paper, departures };
+        }
+        let kind = Benchmark::default();
+        let paper = Recipe::Paper
+            .config(Aggregator::Maa, kind)
+            .setting_value(setting, kind);
+        let mut departures: Vec<(String, Vec<Aggregator>, Benchmark)> = Vec::new();
+        for kind in Benchmark::ALL {
+            let first = departures.len();
+            for agg in Aggregator::ALL {
+                let value = Recipe::Recommended
+                    .config(agg, kind)
+                    .setting_value(setting, kind);
+                if value == paper {
+                    continue;
+                }
+                match departures[first..].iter_mut().find(|(v, _, _)| *v == value) {
+                    Some((_, aggregators, _)) => aggregators.push(agg),
+                    None => departures.push((value, vec![agg], kind)),
+                }
+            }
+        }
+        SettingDefault { paper, departures }
+    }
+}
+
+impl TrainConfig {
+    /// The value of `setting` in this configuration as text: its `Display`, and for
+    /// [`Setting::Localize`] the name of the localization's preset on `kind`
+    /// (`LocalizePreset::name_of`: `custom` when it is none of them).
+    pub fn setting_value(&self, setting: Setting, kind: Benchmark) -> String {
+        let m = &self.model;
+        match setting {
+            Setting::Aggregator => m.aggregator.to_string(),
+            Setting::Streams => self.streams.to_string(),
+            Setting::Iterations => self.iterations.to_string(),
+            Setting::BatchSize => self.batch_size.to_string(),
+            Setting::Segments => self.num_segments.to_string(),
+            Setting::LearningRate => self.learning_rate.to_string(),
+            Setting::Seed => self.seed.to_string(),
+            Setting::Sparsity => m.sparsity_weight.to_string(),
+            Setting::Background => m.background.to_string(),
+            Setting::Erase => self.erase.0.to_string(),
+            Setting::EraseProbability => self.erase_probability.0.to_string(),
+            Setting::AttentionErase => self.attention_erase.0.to_string(),
+            Setting::EvalEvery => self.eval_every.to_string(),
+            Setting::CheckpointEvery => self.checkpoint_every.to_string(),
+            Setting::Localize => LocalizePreset::name_of(&self.localization(kind), kind).into(),
+        }
     }
 }
 
@@ -391,6 +475,61 @@ mod tests {
             Aggregator::Norm,
             Benchmark::Thumos14
         ));
+    }
+
+    /// A setting's default is the paper's value, then each value the recommended recipe gives
+    /// instead, with the aggregators that get it (docs/recipe.md: ActivityNet1.3's batch for
+    /// MAAN and STPN, MAAN's snippets and background there, THUMOS14's `oic` localization for
+    /// MAAN, STPN and Dropout); settings no recipe changes have no departures.
+    #[test]
+    fn setting_defaults_name_where_the_recipe_departs_from_the_paper() {
+        use crate::train::{ACTIVITYNET_BATCH_SIZE, ACTIVITYNET_MAAN_SEGMENTS};
+        let anet = Benchmark::ActivityNet13;
+        let batch = Recipe::setting_default(Setting::BatchSize);
+        let maan_stpn = vec![Aggregator::Maa, Aggregator::WeightedSum];
+        assert_eq!(
+            batch.paper,
+            TrainConfig::new(StreamModelConfig::new())
+                .batch_size
+                .to_string()
+        );
+        assert_eq!(
+            batch.departures,
+            [(ACTIVITYNET_BATCH_SIZE.to_string(), maan_stpn, anet)]
+        );
+        assert_eq!(
+            batch.to_string(),
+            format!("16; {ACTIVITYNET_BATCH_SIZE} for MAAN, STPN on activitynet13")
+        );
+        let segments = Recipe::setting_default(Setting::Segments);
+        assert_eq!(
+            segments.to_string(),
+            format!("20; {ACTIVITYNET_MAAN_SEGMENTS} for MAAN on activitynet13")
+        );
+        assert_eq!(
+            Recipe::setting_default(Setting::Background).to_string(),
+            "none; bas for MAAN on activitynet13"
+        );
+        let localize = Recipe::setting_default(Setting::Localize);
+        assert_eq!(localize.paper, "paper");
+        let (_, aggregators, kind) = &localize.departures[0];
+        assert_eq!(*kind, Benchmark::Thumos14);
+        assert!(aggregators.contains(&Aggregator::Maa) && !aggregators.contains(&Aggregator::Norm));
+        for setting in [Setting::Iterations, Setting::LearningRate, Setting::Seed] {
+            assert!(Recipe::setting_default(setting).departures.is_empty());
+        }
+        let aggregator = Recipe::setting_default(Setting::Aggregator);
+        assert_eq!(
+            (aggregator.paper.as_str(), aggregator.departures.len()),
+            ("maa", 0)
+        );
+        // Each value is the configuration's own.
+        let c = Recipe::Recommended.config(Aggregator::Maa, anet);
+        assert_eq!(
+            c.setting_value(Setting::Segments, anet),
+            c.num_segments.to_string()
+        );
+        assert_eq!(c.setting_value(Setting::Background, anet), "bas");
     }
 
     /// Localization overrides change the base's own localization; without one, the paper
