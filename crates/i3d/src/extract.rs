@@ -579,15 +579,19 @@ impl<'a, B: Backend> Net<'a, B> {
     /// The clip features of `x` (`[N, C, T, H, W]` → `N · 1024 / width_div` values), as
     /// [`I3d::features`].
     fn features(&self, x: Tensor<B, 5>) -> Vec<f32> {
-        let features = match &self.host {
-            Some(host) => host.features_tensor(x),
-            None => self.model.features_with(x, ConvEngine::Burn),
-        };
-        features
-            .into_data()
-            .convert::<f32>()
-            .to_vec::<f32>()
-            .expect("f32 features")
+        fn values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+            t.into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .expect("f32 values")
+        }
+        match &self.host {
+            Some(host) => {
+                let shape = x.dims();
+                host.features(&values(x), shape)
+            }
+            None => values(self.model.features_with(x, ConvEngine::Burn)),
+        }
     }
 }
 

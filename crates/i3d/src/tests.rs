@@ -8,7 +8,7 @@ use burn::backend::NdArray;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::model::same_padding;
-use crate::{expected_keys, load_weights, ConvEngine, I3dConfig, I3dError, Stream};
+use crate::{expected_keys, load_weights, ConvEngine, I3d, I3dConfig, I3dError, Stream};
 
 type B = NdArray<f32>;
 
@@ -264,6 +264,13 @@ fn a_width_divisor_must_divide_every_width() {
         .init::<B>(&Default::default());
 }
 
+/// The two streams' networks at width / 8, their weights not yet initialised (Burn draws
+/// them on first use).
+fn random_div8_networks(device: &burn::backend::ndarray::NdArrayDevice) -> (I3d<B>, I3d<B>) {
+    let net = |stream| I3dConfig::new(stream).with_width_div(8).init::<B>(device);
+    (net(Stream::Rgb), net(Stream::Flow))
+}
+
 /// A dark 64×48 video with a bright square moving right by `dx` px per frame.
 fn moving_square_video(path: &Path, frames: usize, dx: usize) {
     let (w, h) = (64, 48);
@@ -286,12 +293,7 @@ fn moving_square_video(path: &Path, frames: usize, dx: usize) {
 fn extract_video_gives_one_feature_per_16_frames() {
     use crate::extract::{extract_video, ExtractConfig, ExtractError};
     let device = Default::default();
-    let rgb = I3dConfig::new(Stream::Rgb)
-        .with_width_div(8)
-        .init::<B>(&device);
-    let flow = I3dConfig::new(Stream::Flow)
-        .with_width_div(8)
-        .init::<B>(&device);
+    let (rgb, flow) = random_div8_networks(&device);
     let dir = tempfile::tempdir().unwrap();
     // Half-size frames (shorter side 128, crop 112) and a light TV-L1 (one level, one warp;
     // its accuracy is tested in `flow`) keep the test quick.
@@ -355,12 +357,7 @@ fn extract_video_gives_one_feature_per_16_frames() {
 fn overlapped_pipeline_equals_sequential_stages() {
     use crate::extract::{extract_video, ExtractConfig};
     let device = Default::default();
-    let rgb = I3dConfig::new(Stream::Rgb)
-        .with_width_div(8)
-        .init::<B>(&device);
-    let flow = I3dConfig::new(Stream::Flow)
-        .with_width_div(8)
-        .init::<B>(&device);
+    let (rgb, flow) = random_div8_networks(&device);
     let dir = tempfile::tempdir().unwrap();
     let overlapped = ExtractConfig {
         frames: video::FrameSettings {
@@ -476,12 +473,7 @@ fn overlapped_pipeline_initialises_the_networks_before_its_threads() {
         }
     }
     let device = Default::default();
-    let rgb = I3dConfig::new(Stream::Rgb)
-        .with_width_div(8)
-        .init::<B>(&device);
-    let flow = I3dConfig::new(Stream::Flow)
-        .with_width_div(8)
-        .init::<B>(&device);
+    let (rgb, flow) = random_div8_networks(&device);
     assert!(uninitialised(&flow) > 0, "Burn initialises lazily");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.mp4");
